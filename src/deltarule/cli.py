@@ -1,0 +1,79 @@
+"""The command line, thin over the API: ``main(argv) -> exit code``.
+
+Each command lives in ``deltarule.commands.<name>`` with ``HELP`` (one line),
+``EXAMPLE`` (shown in ``--help``), ``add_arguments(parser)`` and ``run(args) -> int``.
+
+Exit codes: 0 success; 1 a check or gradcheck found something wrong; 2 bad input (one
+line on stderr, ``FILE: field: problem``, never a traceback); 3 training diverged;
+130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from .errors import InputError
+
+COMMANDS = ("solve", "train", "check", "gradcheck", "compare", "predict", "examples")
+EXIT_OK, EXIT_WRONG, EXIT_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class UsageError(Exception):
+    """A bad command line; reported as one line, exit 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _modules():
+    for name in COMMANDS:
+        try:
+            yield name, importlib.import_module(f"deltarule.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"deltarule.commands.{name}":
+                raise
+
+
+def build_parser() -> Parser:
+    from . import __version__
+
+    parser = Parser(prog="deltarule", description="Backpropagation you can see, check and trust.",
+                    epilog="Run 'deltarule COMMAND --help' for a command's options and an example.")
+    parser.add_argument("--version", action="version", version=f"deltarule {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, mod in _modules():
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP,
+                           epilog="example:\n" + mod.EXAMPLE,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
+        p.set_defaults(run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return EXIT_INPUT if argv else EXIT_OK
+        return int(args.run(args))
+    except SystemExit as e:  # --help and --version
+        return int(e.code or 0)
+    except UsageError as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_INPUT
+    except InputError as e:
+        print(e.line(), file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("deltarule: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK

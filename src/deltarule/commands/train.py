@@ -1,0 +1,123 @@
+"""deltarule train PROBLEM: gradient descent with a journal, a plot and a saved model."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+
+from . import nonnegative_int, positive_float, positive_int
+
+HELP = "train a network: progress on a terminal, a summary at the end, journal/plot/model files"
+EXAMPLE = ("  deltarule train seed-000-neuron --epochs 100 --journal run.csv --save model.json\n"
+           "  deltarule train mine.yaml --method minibatch --batch-size 2 --shuffle --seed 1")
+EXIT_DIVERGED = 3
+
+
+def add_arguments(p) -> None:
+    p.add_argument("problem", help="a problem file (YAML or JSON) or a built-in example name")
+    p.add_argument("--method", choices=("batch", "minibatch", "stochastic"), help="gradient descent method")
+    p.add_argument("--batch-size", type=positive_int, help="examples per update (minibatch)")
+    p.add_argument("--epochs", type=positive_int, help="passes over the data")
+    p.add_argument("--learning-rate", type=positive_float, help="step size eta")
+    p.add_argument("--shuffle", action="store_true", default=None, help="shuffle examples each epoch")
+    p.add_argument("--seed", type=nonnegative_int, help="seed of the shuffle")
+    p.add_argument("--journal", metavar="FILE.csv", help="write the per-epoch journal as CSV")
+    p.add_argument("--journal-loss", choices=("epoch", "running"), default="epoch",
+                   help="epoch: loss over all examples at the end of each epoch (default); "
+                        "running: each update's loss right after it, averaged over the epoch (seed 000)")
+    p.add_argument("--plot", metavar="FILE.png", help="plot the journal (png or svg)")
+    p.add_argument("--save", metavar="MODEL.json", help="save the trained model (itself a problem file)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def schedule_from_args(problem, args):
+    """The problem's schedule with command-line overrides applied (and validated)."""
+    from ..errors import InputError
+    from ..training import Schedule
+
+    s = problem.schedule
+    changes = {k: v for k, v in (("method", args.method), ("batch_size", args.batch_size),
+                                 ("epochs", args.epochs), ("shuffle", args.shuffle), ("seed", args.seed))
+               if v is not None}
+    s = replace(s, **changes)
+    if s.method == "minibatch" and not s.batch_size:
+        raise InputError("minibatch needs --batch-size (or training.batch_size in the file)", "--batch-size")
+    return Schedule(s.method, s.batch_size, s.epochs, s.shuffle, s.seed)
+
+
+def save_model(network, path: str) -> None:
+    from ..errors import InputError
+    from ..io import write_text
+
+    try:
+        write_text(path, json.dumps(network.to_dict(), indent=1) + "\n")
+    except OSError as e:
+        raise InputError(f"cannot write ({e.strerror})", "", path) from None
+
+
+def run(args) -> int:
+    from ..problem import load_problem
+    from ..training import Diverged
+
+    problem = load_problem(args.problem).require("data")
+    lr = args.learning_rate or problem.require("learning_rate").learning_rate
+    schedule = schedule_from_args(problem, args)
+    show = not args.quiet and sys.stderr.isatty()
+    t0 = time.perf_counter()
+    try:
+        with _progress(schedule.epochs, show) as callback:
+            result = problem.train(schedule, lr, journal_loss=args.journal_loss, callback=callback)
+    except Diverged as e:
+        print(f"deltarule train: {e}", file=sys.stderr)
+        if args.save:
+            save_model(e.network, args.save)
+        if args.journal:
+            e.journal.to_csv(args.journal)
+        return EXIT_DIVERGED
+    elapsed = time.perf_counter() - t0
+    if args.journal:
+        result.journal.to_csv(args.journal)
+    if args.save:
+        save_model(result.network, args.save)
+    if args.plot:
+        from ..plots import save_journal_plot
+
+        save_journal_plot(result.journal, args.plot, title=problem.name)
+    if not args.quiet:
+        first, last = result.journal.loss[0], result.journal.loss[-1]
+        print(f"{problem.name}: {schedule.method}, {schedule.epochs} epochs, {result.updates} updates, "
+              f"learning rate {lr:g}, {elapsed:.3g} s")
+        print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}")
+    return 0
+
+
+class _progress:
+    """A rich progress bar with the running loss on a terminal; nothing in a pipe."""
+
+    def __init__(self, epochs: int, show: bool):
+        self.epochs, self.show, self.bar = epochs, show, None
+
+    def __enter__(self):
+        if not self.show:
+            return None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("epoch {task.completed}/{task.total}"), BarColumn(),
+                            TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), transient=True)
+        self.bar.__enter__()
+        task = self.bar.add_task("train", total=self.epochs, loss="…")
+        last = [0.0]
+
+        def callback(epoch: int, loss: float) -> None:
+            now = time.perf_counter()
+            if now - last[0] > 0.1 or epoch == self.epochs:  # redraw at most ten times a second
+                last[0] = now
+                self.bar.update(task, completed=epoch, loss=f"{loss:.6g}")
+
+        return callback
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False

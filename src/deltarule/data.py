@@ -1,0 +1,173 @@
+"""The ``data:`` field of a problem: inline rows, or a CSV / NPZ file beside the problem.
+
+Inline::
+
+    data: {inputs: [[0.05, 0.10]], targets: [[0.50]]}   # one row per example
+    data: {inputs: [3.5, 0.35], targets: [0.5, 0.5]}    # a flat list when the width is 1
+
+From a file (resolved relative to the problem file)::
+
+    data: {file: train.csv, targets: [label], one_hot: true}   # other columns are inputs
+    data: {file: train.npz}                                    # arrays 'inputs' and 'targets'
+
+``one_hot: true`` turns one integer label per example (0..K-1) into one-hot target rows.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+from .network import Network
+from .problem import DATA_FIELDS, _kind, boolean, mapping, matrix, number
+
+MAX_EXAMPLES_BYTES = 4 * 2**30  # refuse data that would need more than 4 GiB as float64
+
+
+def _rows(v: Any, path: str, width: int, what: str) -> np.ndarray:
+    """Rows of ``width`` numbers; a flat list is accepted when width is 1."""
+    if isinstance(v, list) and v and width == 1 and not any(isinstance(r, list) for r in v):
+        return np.array([number(x, f"{path}[{i}]") for i, x in enumerate(v)]).reshape(-1, 1)
+    if isinstance(v, list) and v and not isinstance(v[0], list) and width != 1:
+        raise InputError(f"expected rows of {width} numbers ({what}), one row per example, "
+                         f"got a flat list", path)
+    return matrix(v, path, cols=width)
+
+
+def _one_hot(labels: np.ndarray, k: int, path: str) -> np.ndarray:
+    if labels.ndim == 2:
+        if labels.shape[1] != 1:
+            raise InputError(f"one_hot needs one label per example, got rows of {labels.shape[1]}", path)
+        labels = labels[:, 0]
+    bad = (labels != np.round(labels)) | (labels < 0) | (labels >= k)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"one_hot labels must be whole numbers 0..{k - 1} (the output has {k} units), "
+                         f"got {labels[i]:g} in example {i + 1}", path)
+    return np.eye(k)[labels.astype(int)]
+
+
+def _check_targets(y: np.ndarray, network: Network, path: str) -> None:
+    loss = network.loss.name
+    if loss == "bce" and ((y < 0) | (y > 1)).any():
+        raise InputError("bce needs targets between 0 and 1", path)
+    if loss == "cross_entropy":
+        if (y < 0).any() or not np.allclose(y.sum(axis=1), 1.0, atol=1e-6):
+            i = int(np.argmax((y < 0).any(axis=1) | ~np.isclose(y.sum(axis=1), 1.0, atol=1e-6)))
+            raise InputError(f"cross_entropy needs probability rows (non-negative, summing to 1); "
+                             f"row {i + 1} sums to {y[i].sum():g}", path)
+
+
+def parse_data(spec: Any, network: Network, base_dir: Path) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(inputs (n, d), targets (n, K), one_hot) from the ``data:`` field."""
+    spec = mapping(spec, "data", DATA_FIELDS)
+    d, k = network.sizes[0], network.sizes[-1]
+    one_hot = boolean(spec.get("one_hot", False), "data.one_hot")
+    if "file" in spec:
+        x, y = _from_file(spec, base_dir, d, k, one_hot)
+    else:
+        for f in ("inputs", "targets"):
+            if f not in spec:
+                raise InputError(f"missing field '{f}' (or give 'file')", "data")
+        x = _rows(spec["inputs"], "data.inputs", d, f"the first layer takes {d} inputs")
+        if one_hot:
+            t = spec["targets"]
+            labels = np.array([number(v, f"data.targets[{i}]") for i, v in enumerate(t)]) \
+                if isinstance(t, list) else None
+            if labels is None:
+                raise InputError(f"expected a list of integer labels, got {_kind(t)}", "data.targets")
+            y = _one_hot(labels, k, "data.targets")
+        else:
+            y = _rows(spec["targets"], "data.targets", k, f"the output layer has {k} units")
+        if len(x) != len(y):
+            raise InputError(f"{len(x)} input rows but {len(y)} target rows", "data.targets")
+    _check_targets(y, network, "data.targets")
+    return x, y, one_hot
+
+
+def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool):
+    name = spec["file"]
+    if not isinstance(name, str) or not name:
+        raise InputError(f"expected a file name, got {_kind(name)}", "data.file")
+    path = (base_dir / name)
+    if not path.is_file():
+        raise InputError(f"no such data file ({path})", "data.file")
+    size = path.stat().st_size
+    if size > MAX_EXAMPLES_BYTES:
+        raise InputError(f"data file is {size / 2**30:.1f} GiB; the limit is "
+                         f"{MAX_EXAMPLES_BYTES / 2**30:.0f} GiB", "data.file")
+    if path.suffix.lower() == ".npz":
+        x, y = _read_npz(path)
+    elif path.suffix.lower() == ".csv":
+        x, y = _read_csv(path, spec, d)
+    else:
+        raise InputError("data files must be .csv or .npz", "data.file")
+    where = str(path)
+    if x.ndim == 1:
+        x = x.reshape(-1, 1)
+    if one_hot:
+        y = _one_hot(y.reshape(len(y), -1), k, "data.targets")
+    elif y.ndim == 1:
+        y = y.reshape(-1, 1)
+    if x.shape[1] != d:
+        raise InputError(f"{x.shape[1]} input columns, but the first layer takes {d} inputs", "inputs", where)
+    if y.shape[1] != k:
+        raise InputError(f"{y.shape[1]} target columns, but the output layer has {k} units", "targets", where)
+    if len(x) != len(y) or len(x) == 0:
+        raise InputError(f"{len(x)} input rows but {len(y)} target rows", "targets", where)
+    return x, y
+
+
+def _read_npz(path: Path):
+    try:
+        with np.load(path, allow_pickle=False) as z:  # no pickle, ever
+            missing = [a for a in ("inputs", "targets") if a not in z.files]
+            if missing:
+                raise InputError(f"missing array '{missing[0]}' (has {', '.join(z.files) or 'none'})", "",
+                                 str(path))
+            x, y = np.asarray(z["inputs"], dtype=np.float64), np.asarray(z["targets"], dtype=np.float64)
+    except InputError:
+        raise
+    except (ValueError, OSError, TypeError) as e:
+        raise InputError(f"not a readable .npz file ({e})", "", str(path)) from None
+    for a, arr in (("inputs", x), ("targets", y)):
+        if arr.ndim not in (1, 2) or not np.isfinite(arr).all():
+            raise InputError("must be a 1-D or 2-D array of finite numbers", a, str(path))
+    return x, y
+
+
+def _read_csv(path: Path, spec: dict, d: int):
+    file = str(path)
+    targets = spec.get("targets")
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
+        raise InputError("expected a list of target column names, e.g. [label]", "data.targets")
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"not a readable CSV file ({e})", "", file) from None
+    if not rows:
+        raise InputError("empty file (expected a header row)", "", file)
+    header = [h.strip() for h in rows[0]]
+    for t in targets:
+        if t not in header:
+            raise InputError(f"no column {t!r} (columns: {', '.join(header)})", "data.targets")
+    inputs = spec.get("inputs") or [h for h in header if h not in targets]
+    cols = [header.index(c) for c in inputs] + [header.index(t) for t in targets]
+    table = np.empty((len(rows) - 1, len(cols)))
+    for r, row in enumerate(rows[1:]):
+        if len(row) != len(header):
+            raise InputError(f"expected {len(header)} values, got {len(row)}", f"line {r + 2}", file)
+        for c, j in enumerate(cols):
+            try:
+                v = float(row[j])
+            except ValueError:
+                v = float("nan")
+            if not np.isfinite(v):
+                raise InputError(f"expected a finite number, got {row[j]!r}",
+                                 f"line {r + 2}, column {header[j]!r}", file)
+            table[r, c] = v
+    return table[:, :len(inputs)], table[:, len(inputs):]

@@ -1,0 +1,235 @@
+"""Dense layers and networks: the forward pass and the delta rule backwards.
+
+For a batch of n examples stored as rows (x is (n, d)), layer l computes
+
+    z_l = a_{l-1} W_l^T + b_l            (n, units_l)      -- z_l = W_l a_{l-1} + b_l per example
+    a_l = f_l(z_l)
+
+and the backward pass, from delta_L given by the loss, runs
+
+    dW_l      = delta_l^T a_{l-1}         (units_l, units_{l-1})   -- sum_i delta_l[i] a_{l-1}[i]^T
+    db_l      = sum_i delta_l[i]          (units_l,)
+    dL_da_l-1 = delta_l W_l               (n, units_{l-1})         -- W_l^T delta_l per example
+    delta_l-1 = f'_{l-1}(z_{l-1}) * dL_da_l-1
+
+one matrix product per layer per direction, no loop over examples or units.
+Layers and networks are immutable: an update returns a new network.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import activations as _act
+from . import losses as _loss
+from .activations import Activation
+from .losses import Loss
+from .trace import LayerTrace, Step, Trace, frozen
+
+Array = np.ndarray
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A dense layer: W (units × units of the layer before, one row per neuron), b (units,).
+
+    ``train_weights`` / ``train_biases`` False freeze those parameters: their gradients
+    are still computed and reported, but an update leaves them as they are.
+    """
+
+    W: Array
+    b: Array
+    activation: Activation = _act.sigmoid
+    train_weights: bool = True
+    train_biases: bool = True
+
+    def __post_init__(self) -> None:
+        W = np.asarray(self.W)
+        if not np.issubdtype(W.dtype, np.floating):
+            W = W.astype(np.float64)
+        b = np.asarray(self.b, dtype=W.dtype)
+        if W.ndim != 2 or b.shape != (W.shape[0],):
+            raise ValueError(f"Layer: W must be (units, fan_in) and b (units,), got {W.shape} and {b.shape}")
+        if isinstance(self.activation, str):
+            object.__setattr__(self, "activation", _act.get(self.activation))
+        object.__setattr__(self, "W", frozen(W))
+        object.__setattr__(self, "b", frozen(b))
+
+    @property
+    def units(self) -> int:
+        return self.W.shape[0]
+
+    @property
+    def fan_in(self) -> int:
+        return self.W.shape[1]
+
+    def __repr__(self) -> str:
+        return f"Layer({self.fan_in}->{self.units}, {self.activation.name})"
+
+
+# -- the numeric core, on plain arrays (shared by Network and the training loop) --------
+def forward_arrays(Ws: Sequence[Array], bs: Sequence[Array], acts: Sequence[Activation],
+                   x: Array) -> tuple[list[Array], list[Array]]:
+    """z_l and a_l for every layer; x is (n, d). Returns (zs, as_), each one array per layer."""
+    zs, as_ = [], []
+    a = x
+    for W, b, f in zip(Ws, bs, acts):
+        z = a @ W.T + b
+        a = f.value(z)
+        zs.append(z)
+        as_.append(a)
+    return zs, as_
+
+
+def backward_arrays(Ws: Sequence[Array], acts: Sequence[Activation], loss: Loss, reduction: str,
+                    x: Array, y: Array, zs: Sequence[Array], as_: Sequence[Array]):
+    """The delta rule. Returns (per_example_loss, dL_das, deltas, dWs, dbs), lists per layer."""
+    L = len(Ws)
+    per_example, dL_da, delta = _loss.output_layer(loss, acts[-1], zs[-1], as_[-1], y, reduction)
+    dL_das, deltas, dWs, dbs = [None] * L, [None] * L, [None] * L, [None] * L
+    for l in range(L - 1, -1, -1):
+        a_prev = as_[l - 1] if l > 0 else x
+        dL_das[l], deltas[l] = dL_da, delta
+        dWs[l] = delta.T @ a_prev
+        dbs[l] = delta.sum(axis=0)
+        if l > 0:
+            dL_da = delta @ Ws[l]
+            delta = acts[l - 1].backward(dL_da, zs[l - 1], as_[l - 1])
+    return per_example, dL_das, deltas, dWs, dbs
+
+
+@dataclass(frozen=True)
+class Network:
+    """A feedforward network: layers, a loss convention and a batch reduction."""
+
+    layers: tuple[Layer, ...]
+    loss: Loss = _loss.half_sse
+    reduction: str = "mean"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", tuple(self.layers))
+        if isinstance(self.loss, str):
+            object.__setattr__(self, "loss", _loss.get(self.loss))
+        if self.reduction not in _loss.REDUCTIONS:
+            raise ValueError(f"reduction must be one of {_loss.REDUCTIONS}")
+        for i, (prev, cur) in enumerate(zip(self.layers, self.layers[1:]), start=2):
+            if cur.fan_in != prev.units:
+                raise ValueError(f"layer {i} takes {cur.fan_in} inputs but layer {i - 1} has {prev.units} units")
+
+    # -- shapes ----------------------------------------------------------------
+    @property
+    def dtype(self) -> np.dtype:
+        return self.layers[0].W.dtype
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """(inputs, units of layer 1, ..., units of layer L)."""
+        return (self.layers[0].fan_in, *(lay.units for lay in self.layers))
+
+    def astype(self, dtype: Any) -> "Network":
+        dt = np.dtype(DTYPES.get(dtype, dtype))
+        return replace(self, layers=tuple(replace(lay, W=lay.W.astype(dt), b=lay.b.astype(dt))
+                                          for lay in self.layers))
+
+    def _arrays(self):
+        return ([lay.W for lay in self.layers], [lay.b for lay in self.layers],
+                [lay.activation for lay in self.layers])
+
+    def _as_batch(self, x: Any) -> Array:
+        x = np.asarray(x, dtype=self.dtype)
+        return x.reshape(1, -1) if x.ndim == 1 else x
+
+    # -- passes ------------------------------------------------------------------
+    def predict(self, x: Any) -> Array:
+        """Network output a_L for inputs x (n, d) -> (n, K)."""
+        Ws, bs, acts = self._arrays()
+        return forward_arrays(Ws, bs, acts, self._as_batch(x))[1][-1]
+
+    def evaluate(self, x: Any, y: Any) -> float:
+        """The batch loss over (x, y), reduced as the network says."""
+        x, y = self._as_batch(x), self._as_batch(y)
+        Ws, bs, acts = self._arrays()
+        zs, as_ = forward_arrays(Ws, bs, acts, x)
+        per_example, _, _ = _loss.output_layer(self.loss, acts[-1], zs[-1], as_[-1], y, self.reduction)
+        return _loss.reduce(per_example, self.reduction)
+
+    def trace(self, x: Any, y: Any) -> Trace:
+        """Forward and backward pass over a batch: every z, a, dL_da, delta, dW, db."""
+        x, y = self._as_batch(x), self._as_batch(y)
+        Ws, bs, acts = self._arrays()
+        zs, as_ = forward_arrays(Ws, bs, acts, x)
+        per_example, dL_das, deltas, dWs, dbs = backward_arrays(
+            Ws, acts, self.loss, self.reduction, x, y, zs, as_)
+        layers = tuple(LayerTrace(*(frozen(v) for v in fields))
+                       for fields in zip(Ws, bs, zs, as_, dL_das, deltas, dWs, dbs))
+        return Trace(self, frozen(x), frozen(y), layers, frozen(per_example),
+                     _loss.reduce(per_example, self.reduction))
+
+    def update(self, trace: Trace, learning_rate: float) -> "Network":
+        """Gradient descent: W_new = W - eta dW, b_new = b - eta db (frozen ones stay)."""
+        new = []
+        for lay, lt in zip(self.layers, trace.layers):
+            W = lay.W - learning_rate * lt.dW if lay.train_weights else lay.W
+            b = lay.b - learning_rate * lt.db if lay.train_biases else lay.b
+            new.append(replace(lay, W=W.astype(lay.W.dtype, copy=False), b=b.astype(lay.b.dtype, copy=False)))
+        return replace(self, layers=tuple(new))
+
+    def step(self, x: Any, y: Any, learning_rate: float, examples: Sequence[int] | None = None) -> Step:
+        """One update on the batch (x, y): the trace, the new network and the loss after."""
+        tr = self.trace(x, y)
+        after = self.update(tr, learning_rate)
+        if examples is None:
+            examples = range(len(tr.x))
+        return Step(tuple(int(i) for i in examples), tr, after, float(learning_rate),
+                    after.evaluate(tr.x, tr.y))
+
+    # -- parameters by name --------------------------------------------------------
+    def parameter_names(self) -> list[str]:
+        """Journal column names: ``W{l}[i,j]``, ``b{l}[i]`` (1-based), or ``w``, ``b`` for
+        a network of a single neuron with a single input, as the notes write it."""
+        if self.sizes == (1, 1):
+            return ["w", "b"]
+        names = []
+        for l, lay in enumerate(self.layers, start=1):
+            names += [f"W{l}[{i + 1},{j + 1}]" for i in range(lay.units) for j in range(lay.fan_in)]
+            names += [f"b{l}[{i + 1}]" for i in range(lay.units)]
+        return names
+
+    def parameters(self) -> Array:
+        """All parameters as one vector, in the order of :meth:`parameter_names`."""
+        return np.concatenate([np.concatenate([lay.W.ravel(), lay.b]) for lay in self.layers])
+
+    def with_parameters(self, vector: Any) -> "Network":
+        """A network of the same shape with parameters taken from ``vector``."""
+        vector = np.asarray(vector, dtype=self.dtype)
+        new, k = [], 0
+        for lay in self.layers:
+            nW = lay.W.size
+            W = vector[k:k + nW].reshape(lay.W.shape)
+            b = vector[k + nW:k + nW + lay.units]
+            k += nW + lay.units
+            new.append(replace(lay, W=W.copy(), b=b.copy()))
+        return replace(self, layers=tuple(new))
+
+    # -- saving ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The model as a problem-file dict (no data): layers, loss, reduction, dtype."""
+        layers = []
+        for lay in self.layers:
+            d: dict[str, Any] = {"weights": lay.W.tolist(), "biases": lay.b.tolist(),
+                                 "activation": lay.activation.name}
+            if not lay.train_weights:
+                d["train_weights"] = False
+            if not lay.train_biases:
+                d["train_biases"] = False
+            layers.append(d)
+        return {"layers": layers, "loss": self.loss.name, "reduction": self.reduction,
+                "dtype": self.dtype.name}
+
+    def __repr__(self) -> str:
+        sizes = "-".join(map(str, self.sizes))
+        acts = ",".join(lay.activation.name for lay in self.layers)
+        return f"Network({sizes}, {acts}, loss={self.loss.name}, reduction={self.reduction})"

@@ -1,0 +1,317 @@
+"""Problem files: parse, validate, and refuse anything malformed with one clear line.
+
+A problem file (YAML or JSON, one schema) gives a network, a loss, data and a learning
+rate; see the README for the schema. Every error is an :class:`InputError` whose text is
+``FILE: field.path: what is wrong`` — e.g.
+``problem.yaml: layers[1].weights: expected 1 row of 2 numbers, got 2 rows``.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import activations as _act
+from . import losses as _loss
+from .errors import InputError
+from .loader import read_document
+from .network import DTYPES, Layer, Network
+from .training import METHODS, Schedule
+
+TOP_FIELDS = ("name", "description", "layers", "loss", "reduction", "data", "learning_rate",
+              "decimals", "training", "dtype", "seed")
+LAYER_FIELDS = ("weights", "biases", "activation", "units", "init", "inputs",
+                "train_weights", "train_biases")
+DATA_FIELDS = ("inputs", "targets", "file", "one_hot")
+TRAINING_FIELDS = ("method", "batch_size", "epochs", "shuffle", "seed")
+INITS = ("xavier", "he", "uniform", "zeros")
+MAX_PARAMETERS = 200_000_000  # 1.6 GB of float64 parameters: refuse before allocating
+
+
+# -- small typed readers; each raises InputError(message, path) ----------------------------
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return f"{str(v).lower()} (a boolean)"
+    if isinstance(v, str):
+        return f"the text {v[:40]!r}"
+    if v is None:
+        return "nothing"
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    return repr(v)
+
+
+def number(v: Any, path: str) -> float:
+    """A finite real number (not a boolean, not text)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise InputError(f"expected a number, got {_kind(v)}", path)
+    f = float(v) if abs(v) < 1e308 or isinstance(v, float) else math.inf
+    if not math.isfinite(f):
+        raise InputError(f"expected a finite number, got {v}", path)
+    return f
+
+
+def integer(v: Any, path: str, minimum: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        if isinstance(v, float) and v.is_integer() and math.isfinite(v):
+            v = int(v)
+        else:
+            raise InputError(f"expected a whole number, got {_kind(v)}", path)
+    if minimum is not None and v < minimum:
+        raise InputError(f"must be at least {minimum}, got {v}", path)
+    return v
+
+
+def boolean(v: Any, path: str) -> bool:
+    if not isinstance(v, bool):
+        raise InputError(f"expected true or false, got {_kind(v)}", path)
+    return v
+
+
+def choice(v: Any, path: str, options: tuple[str, ...] | list[str]) -> str:
+    if not isinstance(v, str) or v not in options:
+        hint = difflib.get_close_matches(str(v), options, n=1)
+        did = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise InputError(f"unknown {_kind(v) if not isinstance(v, str) else repr(v)}{did}; "
+                         f"expected one of {', '.join(options)}", path)
+    return v
+
+
+def mapping(v: Any, path: str, allowed: tuple[str, ...]) -> dict:
+    if not isinstance(v, dict):
+        raise InputError(f"expected a mapping of fields, got {_kind(v)}", path)
+    for key in v:
+        if key not in allowed:
+            hint = difflib.get_close_matches(str(key), allowed, n=1)
+            did = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise InputError(f"unknown field{did}; allowed: {', '.join(allowed)}", _join(path, str(key)))
+    return v
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def vector(v: Any, path: str, length: int | None = None) -> np.ndarray:
+    """A list of finite numbers, optionally of a given length."""
+    if not isinstance(v, list):
+        raise InputError(f"expected a list of numbers, got {_kind(v)}", path)
+    if length is not None and len(v) != length:
+        raise InputError(f"expected {_plural(length, 'number')}, got {len(v)}", path)
+    return np.array([number(x, f"{path}[{i}]") for i, x in enumerate(v)], dtype=np.float64)
+
+
+def matrix(v: Any, path: str, rows: int | None = None, cols: int | None = None) -> np.ndarray:
+    """A list of equally long rows of finite numbers, optionally of a given shape."""
+    shape = f"{_plural(rows, 'row') if rows is not None else 'rows'} of " \
+            f"{_plural(cols, 'number') if cols is not None else 'numbers'}"
+    if not isinstance(v, list) or not v:
+        raise InputError(f"expected {shape}, got {_kind(v) if v != [] else 'an empty list'}", path)
+    if not all(isinstance(r, list) for r in v):
+        raise InputError(f"expected {shape} (a list of lists), got a flat list", path)
+    if rows is not None and len(v) != rows:
+        raise InputError(f"expected {shape}, got {_plural(len(v), 'row')}", path)
+    width = cols if cols is not None else len(v[0])
+    for i, r in enumerate(v):
+        if len(r) != width:
+            raise InputError(f"expected {shape}, got {len(r)} in row {i + 1}" if cols is not None
+                             else f"rows differ in length: row 1 has {width}, row {i + 1} has {len(r)}", path)
+    if width == 0:
+        raise InputError("rows are empty", path)
+    return np.array([[number(x, f"{path}[{i}][{j}]") for j, x in enumerate(r)] for i, r in enumerate(v)],
+                    dtype=np.float64)
+
+
+# -- the problem ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """A parsed, validated problem: network, data, learning rate, schedule, rounding."""
+
+    network: Network
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+    learning_rate: float | None = None
+    decimals: int = 3
+    schedule: Schedule = field(default_factory=Schedule)
+    name: str = ""
+    description: str = ""
+    source: str = ""
+    seed: int = 0
+    one_hot: bool = False
+
+    def require(self, *fields: str) -> "Problem":
+        """Refuse (InputError) if a field that a command needs is missing from the file."""
+        for f in fields:
+            missing = (self.x is None) if f == "data" else getattr(self, f) is None
+            if missing:
+                raise InputError(f"missing (the file gives no {f.replace('_', ' ')})", f, self.source)
+        return self
+
+    def steps(self, count: int = 1, schedule: Schedule | None = None):
+        """The first ``count`` updates as :class:`~deltarule.trace.Step` records."""
+        from .training import steps
+
+        self.require("data", "learning_rate")
+        return steps(self.network, self.x, self.y, self.learning_rate, schedule or self.schedule, count)
+
+    def train(self, schedule: Schedule | None = None, learning_rate: float | None = None, **kwargs):
+        """Train with the problem's (or the given) schedule; see :func:`deltarule.training.train`."""
+        from .training import train
+
+        self.require("data")
+        lr = learning_rate if learning_rate is not None else self.require("learning_rate").learning_rate
+        return train(self.network, self.x, self.y, lr, schedule or self.schedule, **kwargs)
+
+
+def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list) -> Layer:
+    path = f"layers[{l}]"
+    spec = mapping(spec, path, LAYER_FIELDS)
+    if "activation" not in spec:
+        raise InputError("missing field 'activation' (sigmoid, tanh, relu, leaky_relu, identity, softmax)", path)
+    act_names = (*_act.ACTIVATIONS, *_act.ALIASES)
+    activation = _act.get(choice(spec["activation"], f"{path}.activation", act_names))
+    if "weights" in spec:
+        for bad in ("units", "init"):
+            if bad in spec:
+                raise InputError(f"give either weights and biases, or units and init, not both", f"{path}.{bad}")
+        if "biases" not in spec:
+            raise InputError("missing field 'biases' (one per row of weights)", path)
+        b = vector(spec["biases"], f"{path}.biases")
+        if len(b) == 0:
+            raise InputError("expected at least one bias (one per neuron)", f"{path}.biases")
+        W = matrix(spec["weights"], f"{path}.weights", rows=len(b), cols=fan_in)
+        if "inputs" in spec and integer(spec["inputs"], f"{path}.inputs", 1) != W.shape[1]:
+            raise InputError(f"says {spec['inputs']} inputs but the weights have {W.shape[1]} columns",
+                             f"{path}.inputs")
+    elif "units" in spec:
+        units = integer(spec["units"], f"{path}.units", 1)
+        if "biases" in spec:
+            raise InputError("biases without weights; give both, or units and init", f"{path}.biases")
+        if fan_in is None:
+            if "inputs" not in spec:
+                raise InputError("the first layer needs 'inputs:' (how many inputs) when it gives units",
+                                 path)
+            fan_in = integer(spec["inputs"], f"{path}.inputs", 1)
+        if units * fan_in > MAX_PARAMETERS:
+            raise InputError(f"{units} x {fan_in} weights would need {units * fan_in * 8 / 1e9:.1f} GB; "
+                             f"the limit is {MAX_PARAMETERS:,} parameters per layer", f"{path}.units")
+        init = choice(spec.get("init", "xavier"), f"{path}.init", INITS)
+        if not rng:
+            rng.append(np.random.default_rng(rng_seed))
+        W, b = _initial_weights(init, units, fan_in, rng[0]), np.zeros(units)
+    else:
+        raise InputError("missing field 'weights' (or 'units' with 'init')", path)
+    flags = {k: boolean(spec[k], f"{path}.{k}") for k in ("train_weights", "train_biases") if k in spec}
+    return Layer(W, b, activation, **flags)
+
+
+def _initial_weights(init: str, units: int, fan_in: int, rng: np.random.Generator) -> np.ndarray:
+    """xavier: U(±sqrt(6/(fan_in+units))); he: N(0, 2/fan_in); uniform: U(-1, 1); zeros."""
+    if init == "xavier":
+        limit = math.sqrt(6.0 / (fan_in + units))
+        return rng.uniform(-limit, limit, size=(units, fan_in))
+    if init == "he":
+        return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=(units, fan_in))
+    if init == "uniform":
+        return rng.uniform(-1.0, 1.0, size=(units, fan_in))
+    return np.zeros((units, fan_in))
+
+
+def parse_network(doc: dict, seed: int = 0) -> Network:
+    """The network part of a problem document (layers, loss, reduction, dtype)."""
+    layers_spec = doc.get("layers")
+    if layers_spec is None:
+        raise InputError("missing field 'layers' (a list of layers)", "layers")
+    if not isinstance(layers_spec, list) or not layers_spec:
+        raise InputError(f"expected a non-empty list of layers, got {_kind(layers_spec)}", "layers")
+    layers, fan_in, rng = [], None, []
+    for l, spec in enumerate(layers_spec):
+        layer = _layer(spec, l, fan_in, seed, rng)
+        layers.append(layer)
+        fan_in = layer.units
+    if "loss" not in doc:
+        raise InputError(f"missing field 'loss' ({', '.join(_loss.LOSSES)})", "loss")
+    loss = _loss.get(choice(doc["loss"], "loss", tuple(_loss.LOSSES)))
+    reduction = choice(doc.get("reduction", "mean"), "reduction", _loss.REDUCTIONS)
+    dtype = choice(doc.get("dtype", "float64"), "dtype", tuple(DTYPES))
+    if loss.name == "cross_entropy" and layers[-1].activation.name != "softmax":
+        raise InputError(f"cross_entropy needs a softmax output layer, but layers[{len(layers) - 1}] "
+                         f"is {layers[-1].activation.name}", "loss")
+    return Network(tuple(layers), loss, reduction).astype(dtype)
+
+
+def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".") -> Problem:
+    """Validate a problem document (already parsed YAML/JSON) and build the Problem."""
+    try:
+        doc = mapping(doc, "", TOP_FIELDS)
+        seed = integer(doc.get("seed", 0), "seed", 0)
+        network = parse_network(doc, seed)
+        name = doc.get("name", Path(file).stem if file else "")
+        if not isinstance(name, (str, int, float)) or isinstance(name, bool):
+            raise InputError(f"expected text, got {_kind(name)}", "name")
+        description = doc.get("description", "")
+        if not isinstance(description, str):
+            raise InputError(f"expected text, got {_kind(description)}", "description")
+        lr = None
+        if "learning_rate" in doc:
+            lr = number(doc["learning_rate"], "learning_rate")
+            if lr <= 0:
+                raise InputError(f"must be positive, got {doc['learning_rate']}", "learning_rate")
+        decimals = integer(doc.get("decimals", 3), "decimals", 0)
+        if decimals > 15:
+            raise InputError(f"at most 15 decimals are meaningful in float64, got {decimals}", "decimals")
+        schedule = parse_training(doc.get("training", {}), seed)
+        x = y = None
+        one_hot = False
+        if "data" in doc:
+            from .data import parse_data
+
+            x, y, one_hot = parse_data(doc["data"], network, Path(base_dir))
+        return Problem(network, x, y, lr, decimals, schedule, str(name), description, file, seed, one_hot)
+    except InputError as e:
+        raise e.in_file(file) from None
+
+
+def parse_training(spec: Any, seed: int = 0) -> Schedule:
+    spec = mapping(spec, "training", TRAINING_FIELDS)
+    method = choice(spec.get("method", "batch"), "training.method", METHODS)
+    batch_size = None
+    if "batch_size" in spec:
+        batch_size = integer(spec["batch_size"], "training.batch_size", 1)
+    elif method == "minibatch":
+        raise InputError("minibatch needs batch_size", "training.batch_size")
+    epochs = integer(spec.get("epochs", 1), "training.epochs", 1)
+    shuffle = boolean(spec.get("shuffle", False), "training.shuffle")
+    tseed = integer(spec.get("seed", seed), "training.seed", 0)
+    return Schedule(method, batch_size, epochs, shuffle, tseed)
+
+
+def load_problem(path: str | Path) -> Problem:
+    """Read and validate a problem file, or a built-in example by name."""
+    from . import examples
+
+    p = Path(path)
+    if not p.exists() and examples.exists(str(path)):
+        return examples.load(str(path))
+    doc = read_document(p)
+    return parse_problem(doc, str(path), p.parent)
+
+
+def load_network(path: str | Path) -> Network:
+    """A saved model (or any problem file's network)."""
+    return load_problem(path).network
+
+
+def replace_schedule(problem: Problem, **changes: Any) -> Problem:
+    """The problem with some training fields changed (validated like the file's)."""
+    return replace(problem, schedule=replace(problem.schedule, **changes))

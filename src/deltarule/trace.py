@@ -1,0 +1,113 @@
+"""The immutable record of a pass: every z, a, dL_da, delta, dW, db, and of an update.
+
+Renderers, the checker and the JSON output only *read* these objects; nothing here
+computes a gradient. All arrays are read-only views. Layers are 1-based in names
+(``z1``, ``delta2``, ``W1_new``) as in the notes, 0-based in the ``layers`` tuple.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .network import Network
+
+Array = np.ndarray
+
+PER_EXAMPLE = ("z", "a", "dL_da", "delta")
+LAYER_FIELDS = ("W", "b", *PER_EXAMPLE, "dW", "db")
+
+
+def frozen(x: Array) -> Array:
+    """A read-only view of ``x`` (the trace must not change under a reader)."""
+    v = np.asarray(x).view()
+    v.flags.writeable = False
+    return v
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    """One weight layer l of one pass over a batch of n examples.
+
+    Shapes: W (units, fan_in), b (units,); z, a, dL_da, delta (n, units), one row per
+    example; dW (units, fan_in) = sum_i delta[i] a_prev[i]^T = delta^T a_prev; db (units,).
+    dL_da and delta are derivatives of the *batch* loss (they carry 1/n under ``mean``).
+    """
+
+    W: Array
+    b: Array
+    z: Array
+    a: Array
+    dL_da: Array
+    delta: Array
+    dW: Array
+    db: Array
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A forward and backward pass of ``network`` over inputs x (n, d) and targets y (n, K)."""
+
+    network: "Network"
+    x: Array
+    y: Array
+    layers: tuple[LayerTrace, ...]
+    per_example_loss: Array
+    loss: float
+
+    @property
+    def yhat(self) -> Array:
+        return self.layers[-1].a
+
+
+@dataclass(frozen=True)
+class Step:
+    """One gradient-descent update: the trace before it, the network after it.
+
+    ``examples`` are the 0-based indices of the batch in the data; ``loss_after`` is the
+    batch loss on the same examples with the updated parameters.
+    """
+
+    examples: tuple[int, ...]
+    trace: Trace
+    after: "Network"
+    learning_rate: float
+    loss_after: float
+
+    @property
+    def before(self) -> "Network":
+        return self.trace.network
+
+    @property
+    def loss(self) -> float:
+        return self.trace.loss
+
+    def values(self) -> dict[str, Any]:
+        """Every number of this update under its canonical name (``z1``, ``W2_new``, ...).
+
+        Per-example quantities of a one-example update are given as vectors (``z1`` is
+        (units,)); for a batch they stay (n, units).
+        """
+        out: dict[str, Any] = {"loss": self.loss, "loss_after": self.loss_after}
+        single = len(self.examples) == 1
+        for l, (lt, new) in enumerate(zip(self.trace.layers, self.after.layers), start=1):
+            for name in LAYER_FIELDS:
+                v = getattr(lt, name)
+                out[f"{name}{l}"] = v[0] if single and name in PER_EXAMPLE else v
+            out[f"W{l}_new"] = new.W
+            out[f"b{l}_new"] = new.b
+        out["a0"] = self.trace.x[0] if single else self.trace.x
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """This update as the contract's JSON object (full precision, lists of rows)."""
+        layers = []
+        for lt, new in zip(self.trace.layers, self.after.layers):
+            d = {name: getattr(lt, name).tolist() for name in LAYER_FIELDS}
+            d["W_new"] = new.W.tolist()
+            d["b_new"] = new.b.tolist()
+            layers.append(d)
+        return {"examples": list(self.examples), "loss": self.loss,
+                "loss_after": self.loss_after, "layers": layers}

@@ -1,0 +1,219 @@
+"""Gradient descent — batch, mini-batch and stochastic are one loop over batch sizes.
+
+``batch`` takes all n examples per update, ``stochastic`` one, ``minibatch`` takes
+``batch_size`` (the last batch of an epoch holds the remainder and is used). Examples
+are taken in file order unless ``shuffle`` is set, when each epoch's order comes from
+``numpy.random.default_rng(seed)`` — the same seed gives the same run, bit for bit.
+
+Inside the loop parameters are updated in place on private copies (no per-update
+objects); what goes in and what comes out are immutable :class:`~deltarule.Network`\\ s.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import losses as _loss
+from .network import Network, backward_arrays, forward_arrays
+from .trace import Step
+
+Array = np.ndarray
+METHODS = ("batch", "minibatch", "stochastic")
+JOURNAL_LOSSES = ("epoch", "running")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How examples are grouped into updates: method, batch size, epochs, order."""
+
+    method: str = "batch"
+    batch_size: int | None = None
+    epochs: int = 1
+    shuffle: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.method == "minibatch" and not self.batch_size:
+            raise ValueError("minibatch needs a batch_size")
+
+    def size(self, n: int) -> int:
+        """Examples per update for a data set of n examples."""
+        return {"batch": n, "stochastic": 1}.get(self.method) or min(int(self.batch_size), n)
+
+    def epoch_batches(self, n: int, rng: np.random.Generator | None) -> Iterator[Array | slice]:
+        """The batches of one epoch: slices in file order, index arrays when shuffled."""
+        size = self.size(n)
+        if self.shuffle:
+            order = rng.permutation(n)
+            for s in range(0, n, size):
+                yield order[s:s + size]
+        else:
+            for s in range(0, n, size):
+                yield slice(s, min(s + size, n))  # a view: no copy of the data
+
+    def rng(self) -> np.random.Generator | None:
+        return np.random.default_rng(self.seed) if self.shuffle else None
+
+
+class Diverged(ArithmeticError):
+    """Training produced NaN or inf; ``network`` holds the last finite parameters."""
+
+    def __init__(self, epoch: int, update: int, learning_rate: float, network: Network, journal: "Journal"):
+        self.epoch, self.update, self.learning_rate = epoch, update, learning_rate
+        self.network, self.journal = network, journal
+        super().__init__(f"training diverged at epoch {epoch}, update {update} "
+                         f"(learning rate {learning_rate:g}): loss or gradient is not finite; "
+                         f"the last finite parameters are kept")
+
+
+@dataclass(frozen=True)
+class Journal:
+    """One row per epoch: ``epoch``, ``loss``, then one column per parameter.
+
+    ``rows`` is a read-only (epochs [+1], columns) array; row ``epoch = 0`` (when present)
+    holds the initial state. ``to_frame()`` gives the pandas DataFrame.
+    """
+
+    columns: tuple[str, ...]
+    rows: Array
+    loss_mode: str = "epoch"
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def loss(self) -> Array:
+        return self.rows[:, 1]
+
+    @property
+    def epochs(self) -> Array:
+        return self.rows[:, 0].astype(int)
+
+    def to_frame(self):
+        import pandas as pd  # imported where used: the core stays light
+
+        df = pd.DataFrame(self.rows, columns=list(self.columns))
+        df["epoch"] = df["epoch"].astype(int)
+        return df
+
+    def to_csv(self, path: str) -> None:
+        """Write the journal as CSV, atomically (temporary file, then rename)."""
+        from .io import atomic_write
+
+        with atomic_write(path) as fh:
+            self.to_frame().to_csv(fh, index=False, float_format="%.17g")
+
+    def _repr_html_(self) -> str:
+        return self.to_frame()._repr_html_()
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What training returns: the start, the end, the journal and the update count."""
+
+    initial: Network
+    network: Network
+    journal: Journal
+    updates: int
+
+
+def _finite(*arrays: Array) -> bool:
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
+          journal_loss: str = "epoch", initial_row: bool = True,
+          callback: Callable[[int, float], None] | None = None) -> TrainResult:
+    """Gradient descent on (x, y) following ``schedule``; returns a :class:`TrainResult`.
+
+    ``journal_loss="epoch"`` (the contract) records the loss over all examples with the
+    parameters at the end of each epoch; ``"running"`` records, as seed 000's table does,
+    the loss of each batch right after its update, accumulated over the epoch and reduced
+    over the n examples. ``callback(epoch, loss)`` is called after every epoch.
+    Raises :class:`Diverged` (with the last finite parameters) on NaN or inf.
+    """
+    if journal_loss not in JOURNAL_LOSSES:
+        raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
+    dt = network.dtype
+    x = np.ascontiguousarray(x, dtype=dt)
+    y = np.ascontiguousarray(y, dtype=dt)
+    n = len(x)
+    loss, reduction = network.loss, network.reduction
+    acts = [lay.activation for lay in network.layers]
+    Ws = [lay.W.copy() for lay in network.layers]  # private, writable: updated in place
+    bs = [lay.b.copy() for lay in network.layers]
+    train_w = [lay.train_weights for lay in network.layers]
+    train_b = [lay.train_biases for lay in network.layers]
+    rng = schedule.rng()
+
+    def batch_loss(xb: Array, yb: Array) -> Array:
+        zs, as_ = forward_arrays(Ws, bs, acts, xb)
+        return _loss.output_layer(loss, acts[-1], zs[-1], as_[-1], yb, reduction)[0]
+
+    def snapshot() -> Network:
+        return network.with_parameters(np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)]))
+
+    rows: list[Array] = []
+    if initial_row:
+        rows.append(np.concatenate([[0, _loss.reduce(batch_loss(x, y), reduction)], network.parameters()]))
+    columns = ("epoch", "loss", *network.parameter_names())
+    updates = 0
+    for epoch in range(1, schedule.epochs + 1):
+        running = 0.0
+        for k, idx in enumerate(schedule.epoch_batches(n, rng), start=1):
+            xb, yb = x[idx], y[idx]
+            zs, as_ = forward_arrays(Ws, bs, acts, xb)
+            per_ex, _, _, dWs, dbs = backward_arrays(Ws, acts, loss, reduction, xb, yb, zs, as_)
+            steps_W = [learning_rate * g for g in dWs]
+            steps_b = [learning_rate * g for g in dbs]
+            if not (np.isfinite(per_ex).all() and _finite(*steps_W, *steps_b)):
+                journal = Journal(columns, np.array(rows).reshape(-1, len(columns)), journal_loss)
+                raise Diverged(epoch, k, learning_rate, snapshot(), journal)
+            for l in range(len(Ws)):
+                if train_w[l]:
+                    Ws[l] -= steps_W[l]
+                if train_b[l]:
+                    bs[l] -= steps_b[l]
+            updates += 1
+            if journal_loss == "running":
+                running += float(np.sum(batch_loss(xb, yb)))
+        if journal_loss == "running":
+            epoch_loss = running / n if reduction == "mean" else running
+        else:
+            epoch_loss = _loss.reduce(batch_loss(x, y), reduction)
+        params = np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)])
+        if not (np.isfinite(epoch_loss) and np.isfinite(params).all()):
+            journal = Journal(columns, np.array(rows).reshape(-1, len(columns)), journal_loss)
+            raise Diverged(epoch, updates, learning_rate, network.with_parameters(rows[-1][2:]) if rows
+                           else network, journal)
+        rows.append(np.concatenate([[epoch, epoch_loss], params]))
+        if callback is not None:
+            callback(epoch, epoch_loss)
+    table = np.array(rows).reshape(-1, len(columns))
+    table.flags.writeable = False
+    return TrainResult(network, snapshot(), Journal(columns, table, journal_loss), updates)
+
+
+def steps(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(),
+          count: int = 1) -> list[Step]:
+    """The first ``count`` updates of ``schedule`` as full :class:`Step` records (for solve).
+
+    Epochs follow one another as in :func:`train`, so ``count`` may exceed one epoch.
+    """
+    dt = network.dtype
+    x = np.asarray(x, dtype=dt)
+    y = np.asarray(y, dtype=dt)
+    n, rng, out = len(x), schedule.rng(), []
+    while len(out) < count:
+        for idx in schedule.epoch_batches(n, rng):
+            ex = np.arange(n)[idx]
+            step = network.step(x[ex], y[ex], learning_rate, examples=ex)
+            out.append(step)
+            network = step.after
+            if len(out) == count:
+                break
+    return out
