@@ -107,6 +107,16 @@ class Journal:
         with atomic_write(path) as fh:
             self.to_frame().to_csv(fh, index=False, float_format="%.17g")
 
+    def plot(self, ax=None, columns="loss", **kwargs):
+        """Draw ``columns`` ("loss", "parameters", "all" or names) per epoch; returns the Axes.
+
+        ``journal.plot(columns=["w", "b", "loss"])`` is seed 000's figure; see
+        :func:`deltarule.plots.plot_journal` for ``logy``, ``label``, ``title``.
+        """
+        from .plots import plot_journal
+
+        return plot_journal(self, ax, columns, **kwargs)
+
     def _repr_html_(self) -> str:
         return self.to_frame()._repr_html_()
 
