@@ -1,21 +1,311 @@
-"""Pictures: journal curves (matplotlib, imported where used, Agg backend)."""
+"""Pictures that teach: journals, loss surfaces with descent paths, decision boundaries.
+
+matplotlib only, imported inside the functions (``import deltarule`` stays light).
+Functions that take ``ax=None`` draw on the given Axes (or the current pyplot one, as in
+Jupyter) and return it; functions that write files build a bare
+:class:`matplotlib.figure.Figure` (the Agg renderer, no pyplot state, no display needed)
+and write it atomically as PNG or SVG, chosen by the file's extension.
+
+The numbers come from the core: journals from :func:`deltarule.training.train`, descent
+paths from :func:`deltarule.training.steps` (one point per update), surface heights from
+the core's own forward pass and loss, predictions from :meth:`Network.predict`.
+"""
 from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+FORMATS = ("png", "svg")
+SIZE = (7.0, 4.5)  # inches; at DPI 100 a picture is 700 x 450 pixels
+DPI = 100
+MAX_PARAMETER_LINES = 40  # more lines than this make no picture, only ink
+
+
+# -- files ---------------------------------------------------------------------------
+def file_format(path: str) -> str:
+    """``png`` or ``svg`` from the extension; anything else is an InputError."""
+    from .errors import InputError
+
+    ext = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
+    if ext not in FORMATS:
+        raise InputError("a picture must be a .png or .svg file", "", str(path))
+    return ext
+
+
+def new_figure(size: Sequence[float] = SIZE, ncols: int = 1, nrows: int = 1):
+    """A bare Figure (Agg, headless-safe) with its Axes, laid out without overlaps."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=tuple(size), dpi=DPI, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, [ax for row in axes for ax in row]
+
+
+def save_figure(fig, path: str) -> None:
+    """Write ``fig`` to ``path`` whole or not at all (PNG or SVG by extension)."""
+    from .errors import InputError
+    from .io import atomic_write
+
+    fmt = file_format(path)
+    try:
+        with atomic_write(path, "wb") as fh:
+            fig.savefig(fh, format=fmt, dpi=DPI)
+    except OSError as e:
+        raise InputError(f"cannot write ({e.strerror})", "", str(path)) from None
+
+
+def _axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt  # only here: the caller wants the current figure
+
+        ax = plt.gca()
+    return ax
+
+
+# -- journals ----------------------------------------------------------------------
+def _columns(journal, columns: str | Sequence[str]) -> list[str]:
+    params = [c for c in journal.columns[2:] if not c.startswith(("val_", "accuracy", "running"))]
+    named = {"loss": ["loss"], "parameters": params, "all": ["loss", *params]}
+    cols = named.get(columns) if isinstance(columns, str) else list(columns)
+    if cols is None:
+        cols = [columns]
+    unknown = [c for c in cols if c not in journal.columns]
+    if unknown:
+        raise KeyError(f"the journal has no column {unknown[0]!r} (columns: {', '.join(journal.columns)})")
+    return cols
+
+
+def plot_journal(journal, ax=None, columns: str | Sequence[str] = "loss", *, logy: bool = False,
+                 label: str | None = None, title: str | None = None, **line_kw: Any):
+    """Each chosen journal column against the epoch; returns the Axes.
+
+    ``columns`` is ``"loss"``, ``"parameters"``, ``"all"`` or a list of column names
+    (``["w", "b", "loss"]`` is seed 000's figure). ``label`` names the run when several
+    runs share one Axes (``"stochastic"``, ``"eta = 0.5"``).
+    """
+    ax = _axes(ax)
+    cols = _columns(journal, columns)
+    many = len(cols) > 12  # a legend of 40 entries hides the picture
+    for c in cols:
+        name = c if label is None else (label if len(cols) == 1 else f"{label}: {c}")
+        ax.plot(journal.epochs, journal.rows[:, journal.columns.index(c)],
+                marker="o" if len(journal) <= 30 else None, ms=3, lw=1 if many else 1.8,
+                label=None if many else name, **line_kw)
+    if logy:
+        ax.set_yscale("log")
+    if any(c != "loss" for c in cols) and not logy:
+        ax.axhline(0.0, color="0.6", lw=0.8, zorder=0)  # as the notes draw it: where zero is
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(cols[0] if len(cols) == 1 else ("parameter value" if "loss" not in cols else "value"))
+    ax.set_title(title if title is not None else
+                 ("loss per epoch" if cols == ["loss"] else ", ".join(cols[:6]) + " per epoch"))
+    if not many and (len(cols) > 1 or label is not None):
+        ax.legend(fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
+def plot_runs(runs: Mapping[str, Any], ax=None, column: str = "loss", *, logy: bool = False,
+              title: str | None = None):
+    """Several journals (one per method or learning rate) overlaid, one line each."""
+    ax = _axes(ax)
+    for k, (label, journal) in enumerate(runs.items()):
+        plot_journal(journal, ax, [column], logy=logy, label=label, title="", color=f"C{k}")
+    ax.set_title(title if title is not None else f"{column} per epoch")
+    return ax
+
+
+def journal_figure(runs, columns: str | Sequence[str] | None = None, *, logy: bool = False,
+                   title: str = "", size: Sequence[float] = SIZE):
+    """A whole figure: one journal (loss above, parameters below) or overlaid runs.
+
+    ``runs`` is a Journal or a mapping label -> Journal. With one journal and no
+    ``columns`` the figure has two panels, loss and parameters per epoch.
+    """
+    if not isinstance(runs, Mapping):
+        journal = runs
+        if columns is None:
+            params = _columns(journal, "parameters")
+            panels = [["loss"]] + ([params] if 0 < len(params) <= MAX_PARAMETER_LINES else [])
+        else:
+            panels = [_columns(journal, columns)]
+        fig, axes = new_figure(size, nrows=len(panels))
+        for ax, cols in zip(axes, panels):
+            plot_journal(journal, ax, cols, logy=logy and cols == ["loss"])
+    else:
+        cols = ["loss"] if columns is None else _columns(next(iter(runs.values())), columns)
+        fig, axes = new_figure(size, nrows=len(cols))
+        for ax, c in zip(axes, cols):
+            plot_runs(runs, ax, c, logy=logy and c == "loss")
+    for ax in axes[:-1]:
+        ax.set_xlabel("")
+    if title:
+        fig.suptitle(title)
+    return fig
 
 
 def save_journal_plot(journal, path: str, title: str = "") -> None:
-    import matplotlib
+    """``train --plot``: the journal's loss and parameters per epoch, to PNG or SVG."""
+    save_figure(journal_figure(journal, title=title or "training journal"), path)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    from .io import atomic_write
+# -- loss surface --------------------------------------------------------------------------
+def parameter_index(network, name: str) -> int:
+    """The position of a journal name (``w``, ``W1[1,2]``, ``b2[1]``) in the parameter vector."""
+    names = network.parameter_names()
+    if name not in names:
+        raise KeyError(f"no parameter {name!r}; the network's are {', '.join(names[:12])}"
+                       + (", ..." if len(names) > 12 else ""))
+    return names.index(name)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(journal.epochs, journal.loss, marker="o", ms=3)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_title(title or "training loss")
-    fmt = "svg" if str(path).lower().endswith(".svg") else "png"
-    with atomic_write(path, "wb") as fh:
-        fig.savefig(fh, format=fmt, dpi=100)
-    plt.close(fig)
+
+def default_pair(network) -> tuple[str, str]:
+    """The two parameters a surface shows when none are named: the first two trainable."""
+    names, trainable = network.parameter_names(), []
+    for lay in network.layers:
+        trainable += [lay.train_weights] * lay.W.size + [lay.train_biases] * lay.units
+    chosen = [n for n, t in zip(names, trainable) if t][:2]
+    if len(chosen) < 2:
+        raise ValueError("a loss surface needs two trainable parameters; this network has "
+                         f"{len(chosen)}")
+    return chosen[0], chosen[1]
+
+
+def descent_path(network, x, y, learning_rate: float, schedule, names: Sequence[str]) -> np.ndarray:
+    """The two named parameters before training and after every update, (updates + 1, 2).
+
+    One row per update of the whole schedule (all epochs), from :func:`training.steps`.
+    """
+    from .training import steps
+
+    idx = [parameter_index(network, n) for n in names]
+    per_epoch = -(-len(x) // schedule.size(len(x)))
+    updates = steps(network, x, y, learning_rate, schedule, per_epoch * schedule.epochs)
+    points = [network.parameters()[idx]] + [s.after.parameters()[idx] for s in updates]
+    return np.array(points)
+
+
+def loss_surface(network, x, y, names: Sequence[str], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The loss over all of (x, y) with parameter ``names[0]`` = u[j], ``names[1]`` = v[i],
+    every other parameter held at ``network``'s value. Returns (len(v), len(u)).
+
+    Each height is the core's forward pass and loss (``forward_arrays``, ``output_layer``).
+    """
+    from . import losses as _loss
+    from .network import forward_arrays
+
+    i, j = (parameter_index(network, n) for n in names)
+    base = network.parameters()
+    acts = [lay.activation for lay in network.layers]
+    x = np.asarray(x, dtype=network.dtype)
+    y = np.asarray(y, dtype=network.dtype)
+    out = np.empty((len(v), len(u)))
+    for r, b in enumerate(v):
+        for c, a in enumerate(u):
+            vec = base.copy()
+            vec[i], vec[j] = a, b
+            Ws, bs = _unpack(network, vec)
+            zs, as_ = forward_arrays(Ws, bs, acts, x)
+            per_ex = _loss.output_layer(network.loss, acts[-1], zs[-1], as_[-1], y, network.reduction)[0]
+            out[r, c] = _loss.reduce(per_ex, network.reduction)
+    return out
+
+
+def _unpack(network, vec: np.ndarray):
+    Ws, bs, k = [], [], 0
+    for lay in network.layers:
+        nW = lay.W.size
+        Ws.append(vec[k:k + nW].reshape(lay.W.shape))
+        bs.append(vec[k + nW:k + nW + lay.units])
+        k += nW + lay.units
+    return Ws, bs
+
+
+def _limits(paths: Mapping[str, np.ndarray], margin: float = 0.35, least: float = 0.5):
+    pts = np.vstack([p[np.isfinite(p).all(axis=1)] for p in paths.values()])
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    mid, half = (lo + hi) / 2, np.maximum((hi - lo) * (0.5 + margin), least / 2)
+    return mid - half, mid + half
+
+
+def plot_surface(network, x, y, paths: Mapping[str, np.ndarray], names: Sequence[str], ax=None, *,
+                 resolution: int = 81, limits=None, title: str | None = None, colorbar: bool = True):
+    """Contours of the loss over two parameters with each run's descent path on top.
+
+    ``paths`` maps a label (the method) to an (updates + 1, 2) array from
+    :func:`descent_path`; the rest of the parameters are held at ``network``'s values.
+    """
+    ax = _axes(ax)
+    lo, hi = limits if limits is not None else _limits(paths)
+    u, v = np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    L = loss_surface(network, x, y, names, u, v)
+    levels = np.unique(np.quantile(L, np.linspace(0, 1, 21)))  # detail where the loss is low
+    filled = ax.contourf(u, v, L, levels=levels, cmap="Greys", alpha=0.8)  # light = low loss
+    ax.contour(u, v, L, levels=levels, colors="0.35", linewidths=0.4, alpha=0.7)
+    if colorbar:
+        ax.figure.colorbar(filled, ax=ax, label=f"loss ({network.loss.name}, {network.reduction})",
+                           format="%.3g")
+    for k, (label, path) in enumerate(paths.items()):  # colours C0, C1, ... as in plot_runs
+        z = 3 + len(paths) - k  # the first (often the shortest) path on top
+        ax.plot(path[:, 0], path[:, 1], "-o", color=f"C{k}", ms=2.5, lw=1.6, zorder=z,
+                label=f"{label} ({len(path) - 1} updates)")
+        ax.plot(*path[-1], marker="X", ms=10, color=f"C{k}", mec="black", mew=0.8, zorder=z)
+    first = next(iter(paths.values()))[0]
+    ax.plot(*first, marker="*", ms=15, color="gold", mec="black", ls="", label="start", zorder=9)
+    ax.plot([], [], marker="X", ms=9, color="0.6", mec="black", ls="", label="end")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_title(title if title is not None else f"loss surface over {names[0]} and {names[1]}")
+    ax.legend(fontsize="small", loc="best", framealpha=0.85)
+    return ax
+
+
+# -- decision boundary ------------------------------------------------------------------
+def class_labels(y: np.ndarray) -> np.ndarray:
+    """Class of each target row: y > 1/2 for one output, the largest entry for several."""
+    y = np.asarray(y)
+    return (y[:, 0] > 0.5).astype(int) if y.shape[1] == 1 else y.argmax(axis=1)
+
+
+def plot_boundary(network, x, y, ax=None, *, resolution: int = 200, title: str | None = None,
+                  colorbar: bool = True):
+    """The classes a two-input network predicts over the plane, with the data on top.
+
+    One output unit: the predicted probability of class 1 in colour, the 1/2 line in
+    black. Several outputs (softmax): each point coloured by the most probable class.
+    """
+    if network.sizes[0] != 2:
+        raise ValueError(f"a decision boundary needs a network of two inputs, this one has {network.sizes[0]}")
+    ax = _axes(ax)
+    x = np.asarray(x, dtype=float)
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = np.maximum((hi - lo) * 0.15, 0.25)
+    u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    U, V = np.meshgrid(u, v)
+    out = network.predict(np.column_stack([U.ravel(), V.ravel()]))
+    labels = class_labels(y)
+    if out.shape[1] == 1:
+        P = out[:, 0].reshape(U.shape)
+        filled = ax.contourf(U, V, P, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.75)
+        ax.contour(U, V, P, levels=[0.5], colors="black", linewidths=1.5)
+        if colorbar:
+            ax.figure.colorbar(filled, ax=ax, label="predicted probability of class 1")
+    else:
+        K = out.shape[1]
+        C = out.argmax(axis=1).reshape(U.shape)
+        ax.contourf(U, V, C, levels=np.arange(K + 1) - 0.5, cmap="tab10", vmin=0, vmax=9, alpha=0.45)
+    cmap = "RdBu_r" if out.shape[1] == 1 else "tab10"
+    for k in np.unique(labels):
+        m = labels == k
+        ax.scatter(x[m, 0], x[m, 1], c=[k] * int(m.sum()), cmap=cmap, vmin=0,
+                   vmax=1 if out.shape[1] == 1 else 9, edgecolors="black", s=30,
+                   marker="os^vD"[int(k) % 5], label=f"class {k}")
+    ax.set_xlabel("x1 (first input)")
+    ax.set_ylabel("x2 (second input)")
+    ax.set_title(title if title is not None else "decision boundary")
+    ax.legend(fontsize="small", loc="best", framealpha=0.85)
+    return ax
