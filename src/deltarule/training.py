@@ -11,13 +11,16 @@ objects); what goes in and what comes out are immutable :class:`~deltarule.Netwo
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
 from . import losses as _loss
 from .network import Network, backward_arrays, forward_arrays
 from .trace import Step
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
 
 Array = np.ndarray
 METHODS = ("batch", "minibatch", "stochastic")
@@ -62,11 +65,12 @@ class Schedule:
 class Diverged(ArithmeticError):
     """Training produced NaN or inf; ``network`` holds the last finite parameters."""
 
-    def __init__(self, epoch: int, update: int, learning_rate: float, network: Network, journal: "Journal"):
+    def __init__(self, epoch: int, update: int, learning_rate: float, network: Network, journal: "Journal",
+                 reason: str = "the loss or a parameter is not finite"):
         self.epoch, self.update, self.learning_rate = epoch, update, learning_rate
-        self.network, self.journal = network, journal
+        self.network, self.journal, self.reason = network, journal, reason
         super().__init__(f"training diverged at epoch {epoch}, update {update} "
-                         f"(learning rate {learning_rate:g}): loss or gradient is not finite; "
+                         f"(learning rate {learning_rate:g}): {reason}; "
                          f"the last finite parameters are kept")
 
 
@@ -135,16 +139,41 @@ def _finite(*arrays: Array) -> bool:
     return all(np.isfinite(a).all() for a in arrays)
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train`; ``checkpoint`` is the state after the last completed epoch."""
+
+    def __init__(self, checkpoint: "Checkpoint"):
+        self.checkpoint = checkpoint
+        super().__init__(f"interrupted after epoch {checkpoint.epoch}")
+
+
+class EpochEnd(NamedTuple):
+    """What ``on_epoch`` receives after each completed epoch; ``checkpoint()`` builds the
+    :class:`~deltarule.checkpoint.Checkpoint` of this moment (only when asked: it copies the journal)."""
+
+    epoch: int
+    loss: float
+    updates: int
+    checkpoint: Callable[[], "Checkpoint"]
+
+
+@np.errstate(over="ignore", invalid="ignore")  # overflow and NaN are detected below, not warned about
 def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
           journal_loss: str = "epoch", initial_row: bool = True,
-          callback: Callable[[int, float], None] | None = None) -> TrainResult:
+          callback: Callable[[int, float], None] | None = None,
+          start: "Checkpoint | None" = None, on_epoch: Callable[[EpochEnd], None] | None = None) -> TrainResult:
     """Gradient descent on (x, y) following ``schedule``; returns a :class:`TrainResult`.
 
     ``journal_loss="epoch"`` (the contract) records the loss over all examples with the
     parameters at the end of each epoch; ``"running"`` records, as seed 000's table does,
     the loss of each batch right after its update, accumulated over the epoch and reduced
     over the n examples. ``callback(epoch, loss)`` is called after every epoch.
-    Raises :class:`Diverged` (with the last finite parameters) on NaN or inf.
+    ``start`` (a :class:`~deltarule.checkpoint.Checkpoint` of this network, data and schedule)
+    continues a run exactly where it stopped: parameters, journal, update count and the
+    shuffle generator's state; ``schedule.epochs`` is then the total. ``on_epoch(EpochEnd)``
+    is called after every epoch (to write checkpoints).
+    Raises :class:`Diverged` (with the last finite parameters) as soon as a loss or a
+    parameter is NaN or inf, and :class:`Interrupted` (with the last epoch's checkpoint) on Ctrl-C.
     """
     if journal_loss not in JOURNAL_LOSSES:
         raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
@@ -154,8 +183,9 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     n = len(x)
     loss, reduction = network.loss, network.reduction
     acts = [lay.activation for lay in network.layers]
-    Ws = [lay.W.copy() for lay in network.layers]  # private, writable: updated in place
-    bs = [lay.b.copy() for lay in network.layers]
+    first = network if start is None else start.network
+    Ws = [lay.W.copy() for lay in first.layers]  # private, writable
+    bs = [lay.b.copy() for lay in first.layers]
     train_w = [lay.train_weights for lay in network.layers]
     train_b = [lay.train_biases for lay in network.layers]
     rng = schedule.rng()
@@ -167,42 +197,69 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     def snapshot() -> Network:
         return network.with_parameters(np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)]))
 
-    rows: list[Array] = []
-    if initial_row:
-        rows.append(np.concatenate([[0, _loss.reduce(batch_loss(x, y), reduction)], network.parameters()]))
     columns = ("epoch", "loss", *network.parameter_names())
+
+    def journal_of(count: int) -> Journal:
+        return Journal(columns, np.array(rows[:count]).reshape(-1, len(columns)), journal_loss)
+
+    def checkpoint_of(state: tuple) -> "Checkpoint":
+        from .checkpoint import Checkpoint, fingerprint
+
+        epoch_, updates_, params_, rng_state_, count_ = state
+        return Checkpoint(network.with_parameters(params_), epoch_, updates_, journal_of(count_), schedule,
+                          learning_rate, rng_state_, fingerprint(x, y))
+
+    rows: list[Array] = []
     updates = 0
-    for epoch in range(1, schedule.epochs + 1):
-        running = 0.0
-        for k, idx in enumerate(schedule.epoch_batches(n, rng), start=1):
-            xb, yb = x[idx], y[idx]
-            zs, as_ = forward_arrays(Ws, bs, acts, xb)
-            per_ex, _, _, dWs, dbs = backward_arrays(Ws, acts, loss, reduction, xb, yb, zs, as_)
-            steps_W = [learning_rate * g for g in dWs]
-            steps_b = [learning_rate * g for g in dbs]
-            if not (np.isfinite(per_ex).all() and _finite(*steps_W, *steps_b)):
-                journal = Journal(columns, np.array(rows).reshape(-1, len(columns)), journal_loss)
-                raise Diverged(epoch, k, learning_rate, snapshot(), journal)
-            for l in range(len(Ws)):
-                if train_w[l]:
-                    Ws[l] -= steps_W[l]
-                if train_b[l]:
-                    bs[l] -= steps_b[l]
-            updates += 1
+    if start is not None:
+        from .checkpoint import check_start
+
+        check_start(start, network, x, y, learning_rate, schedule, journal_loss, columns)
+        rows, updates = list(start.journal.rows), start.updates
+        if rng is not None:
+            rng.bit_generator.state = start.rng_state
+    elif initial_row:
+        rows.append(np.concatenate([[0, _loss.reduce(batch_loss(x, y), reduction)], network.parameters()]))
+    begin = 1 if start is None else start.epoch + 1
+    # the last completed epoch, bound in one assignment so that Ctrl-C never sees half of it
+    done = (begin - 1, updates, first.parameters(), rng.bit_generator.state if rng else None, len(rows))
+    try:
+        for epoch in range(begin, schedule.epochs + 1):
+            running, k = 0.0, 0
+            for k, idx in enumerate(schedule.epoch_batches(n, rng), start=1):
+                xb, yb = x[idx], y[idx]
+                zs, as_ = forward_arrays(Ws, bs, acts, xb)
+                per_ex, _, _, dWs, dbs = backward_arrays(Ws, acts, loss, reduction, xb, yb, zs, as_)
+                if not np.isfinite(per_ex).all():
+                    raise Diverged(epoch, k, learning_rate, snapshot(), journal_of(len(rows)),
+                                   f"the loss is {_loss.reduce(per_ex, reduction):g}")
+                new_W = [W - learning_rate * g if t else W for W, g, t in zip(Ws, dWs, train_w)]
+                new_b = [b - learning_rate * g if t else b for b, g, t in zip(bs, dbs, train_b)]
+                if not _finite(*new_W, *new_b):  # keep the last finite parameters: commit only finite ones
+                    raise Diverged(epoch, k, learning_rate, snapshot(), journal_of(len(rows)),
+                                   "the update makes a parameter NaN or inf")
+                Ws[:], bs[:] = new_W, new_b
+                updates += 1
+                if journal_loss == "running":
+                    running += float(np.sum(batch_loss(xb, yb)))
             if journal_loss == "running":
-                running += float(np.sum(batch_loss(xb, yb)))
-        if journal_loss == "running":
-            epoch_loss = running / n if reduction == "mean" else running
-        else:
-            epoch_loss = _loss.reduce(batch_loss(x, y), reduction)
-        params = np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)])
-        if not (np.isfinite(epoch_loss) and np.isfinite(params).all()):
-            journal = Journal(columns, np.array(rows).reshape(-1, len(columns)), journal_loss)
-            raise Diverged(epoch, updates, learning_rate, network.with_parameters(rows[-1][2:]) if rows
-                           else network, journal)
-        rows.append(np.concatenate([[epoch, epoch_loss], params]))
-        if callback is not None:
-            callback(epoch, epoch_loss)
+                epoch_loss = running / n if reduction == "mean" else running
+            else:
+                epoch_loss = _loss.reduce(batch_loss(x, y), reduction)
+            if not np.isfinite(epoch_loss):
+                raise Diverged(epoch, k, learning_rate, snapshot(), journal_of(len(rows)),
+                               f"the loss after the epoch is {epoch_loss:g}")
+            params = np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)])
+            rows.append(np.concatenate([[epoch, epoch_loss], params]))
+            done = (epoch, updates, params, rng.bit_generator.state if rng else None, len(rows))
+            if callback is not None:
+                callback(epoch, epoch_loss)
+            if on_epoch is not None:
+                on_epoch(EpochEnd(epoch, epoch_loss, updates, lambda state=done: checkpoint_of(state)))
+    except KeyboardInterrupt as e:
+        if isinstance(e, Interrupted):
+            raise
+        raise Interrupted(checkpoint_of(done)) from None
     table = np.array(rows).reshape(-1, len(columns))
     table.flags.writeable = False
     return TrainResult(network, snapshot(), Journal(columns, table, journal_loss), updates)
