@@ -16,7 +16,7 @@ from typing import Sequence
 
 from .errors import InputError
 
-COMMANDS = ("solve", "train", "check", "gradcheck", "compare", "predict", "examples")
+COMMANDS = ("solve", "train", "check", "gradcheck", "compare", "plot", "predict", "examples")
 EXIT_OK, EXIT_WRONG, EXIT_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
