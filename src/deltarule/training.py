@@ -161,7 +161,8 @@ class EpochEnd(NamedTuple):
 def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
           journal_loss: str = "epoch", initial_row: bool = True,
           callback: Callable[[int, float], None] | None = None,
-          start: "Checkpoint | None" = None, on_epoch: Callable[[EpochEnd], None] | None = None) -> TrainResult:
+          start: "Checkpoint | None" = None, on_epoch: Callable[[EpochEnd], None] | None = None,
+          validation: tuple[Any, Any] | None = None) -> TrainResult:
     """Gradient descent on (x, y) following ``schedule``; returns a :class:`TrainResult`.
 
     ``journal_loss="epoch"`` (the contract) records the loss over all examples with the
@@ -174,6 +175,8 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     is called after every epoch (to write checkpoints).
     Raises :class:`Diverged` (with the last finite parameters) as soon as a loss or a
     parameter is NaN or inf, and :class:`Interrupted` (with the last epoch's checkpoint) on Ctrl-C.
+    Classifiers get an ``accuracy`` column after the parameters; ``validation=(x_val, y_val)``
+    adds ``val_loss`` (and ``val_accuracy``) on those held-out examples (:mod:`deltarule.metrics`).
     """
     if journal_loss not in JOURNAL_LOSSES:
         raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
@@ -190,14 +193,34 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     train_b = [lay.train_biases for lay in network.layers]
     rng = schedule.rng()
 
-    def batch_loss(xb: Array, yb: Array) -> Array:
+    def outputs(xb: Array, yb: Array) -> tuple[Array, Array]:
         zs, as_ = forward_arrays(Ws, bs, acts, xb)
-        return _loss.output_layer(loss, acts[-1], zs[-1], as_[-1], yb, reduction)[0]
+        return _loss.output_layer(loss, acts[-1], zs[-1], as_[-1], yb, reduction)[0], as_[-1]
+
+    def batch_loss(xb: Array, yb: Array) -> Array:
+        return outputs(xb, yb)[0]
+
+    from . import metrics as _metrics
+
+    kind = _metrics.classifier(network)
+    val = None if validation is None else tuple(np.ascontiguousarray(v, dtype=dt) for v in validation)
+
+    def extras(a: Array | None) -> list[float]:
+        """accuracy, val_loss, val_accuracy; ``a``: the outputs on x when already computed."""
+        if not (kind or val is not None):
+            return []
+        if kind and a is None:
+            a = outputs(x, y)[1]
+        v = None
+        if val is not None:
+            per_val, a_val = outputs(*val)
+            v = (_loss.reduce(per_val, reduction), a_val, val[1])
+        return _metrics.extra_values(kind, a, y, v)
 
     def snapshot() -> Network:
         return network.with_parameters(np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)]))
 
-    columns = ("epoch", "loss", *network.parameter_names())
+    columns = ("epoch", "loss", *network.parameter_names(), *_metrics.extra_columns(network, val is not None))
 
     def journal_of(count: int) -> Journal:
         return Journal(columns, np.array(rows[:count]).reshape(-1, len(columns)), journal_loss)
@@ -219,7 +242,8 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
         if rng is not None:
             rng.bit_generator.state = start.rng_state
     elif initial_row:
-        rows.append(np.concatenate([[0, _loss.reduce(batch_loss(x, y), reduction)], network.parameters()]))
+        per0, a0 = outputs(x, y)
+        rows.append(np.concatenate([[0, _loss.reduce(per0, reduction)], network.parameters(), extras(a0)]))
     begin = 1 if start is None else start.epoch + 1
     # the last completed epoch, bound in one assignment so that Ctrl-C never sees half of it
     done = (begin - 1, updates, first.parameters(), rng.bit_generator.state if rng else None, len(rows))
@@ -242,15 +266,17 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
                 updates += 1
                 if journal_loss == "running":
                     running += float(np.sum(batch_loss(xb, yb)))
+            a_full = None
             if journal_loss == "running":
                 epoch_loss = running / n if reduction == "mean" else running
             else:
-                epoch_loss = _loss.reduce(batch_loss(x, y), reduction)
+                per_full, a_full = outputs(x, y)
+                epoch_loss = _loss.reduce(per_full, reduction)
             if not np.isfinite(epoch_loss):
                 raise Diverged(epoch, k, learning_rate, snapshot(), journal_of(len(rows)),
                                f"the loss after the epoch is {epoch_loss:g}")
             params = np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)])
-            rows.append(np.concatenate([[epoch, epoch_loss], params]))
+            rows.append(np.concatenate([[epoch, epoch_loss], params, extras(a_full)]))
             done = (epoch, updates, params, rng.bit_generator.state if rng else None, len(rows))
             if callback is not None:
                 callback(epoch, epoch_loss)
