@@ -214,6 +214,27 @@ class Network:
             new.append(replace(lay, W=W.copy(), b=b.copy()))
         return replace(self, layers=tuple(new))
 
+    # -- the exit to PyTorch (deltarule.torch_bridge; torch is imported there, when called) ---
+    def to_torch(self, device: Any = None):
+        """A ``torch.nn.Sequential`` with these weights and dtype (the logits when the loss is
+        fused with the output); ``torch_loss()`` is its matching loss. See :mod:`deltarule.torch_bridge`."""
+        from .torch_bridge import to_torch
+
+        return to_torch(self, device)
+
+    def torch_loss(self):
+        """This loss convention and reduction as a torch module: ``loss_fn(model(x), y)``."""
+        from .torch_bridge import torch_loss
+
+        return torch_loss(self)
+
+    @staticmethod
+    def from_torch(model: Any, loss: Any = "half_sse", reduction: str | None = None) -> "Network":
+        """The Network of a Sequential of Linear + activation modules (see :mod:`deltarule.torch_bridge`)."""
+        from .torch_bridge import from_torch
+
+        return from_torch(model, loss, reduction)
+
     # -- saving ------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The model as a problem-file dict (no data): layers, loss, reduction, dtype."""

@@ -1,0 +1,331 @@
+"""The exit to PyTorch: a Network as torch modules and back, and training through PyTorch.
+
+``to_torch(network) -> torch.nn.Sequential``
+    ``Linear(fan_in, units)`` then the layer's activation module, layer by layer:
+    ``Sigmoid``, ``Tanh``, ``ReLU``, ``LeakyReLU(0.01)``, ``Identity``, ``Softmax(dim=-1)``.
+    ``Linear.weight`` is W exactly (units × fan_in, one row per neuron), ``Linear.bias`` is b,
+    copied with their dtype (float64 stays float64). Frozen parameters (``train_weights`` /
+    ``train_biases`` false) get ``requires_grad=False``.
+    When the loss is *fused* with the output activation (sigmoid + ``bce``, softmax +
+    ``cross_entropy``) the Sequential ends with the last Linear and returns the logits z_L —
+    PyTorch's own idiom (``BCEWithLogitsLoss``, ``CrossEntropyLoss``) and the stable way;
+    ``loss_fn.output(model(x))`` gives the probabilities. Otherwise the output activation is
+    in the model and ``model(x)`` equals ``network.predict(x)``.
+
+``torch_loss(network) -> DeltaRuleLoss`` (an ``nn.Module``: ``loss_fn(model(x), y)``)
+    The per-example loss of the contract (sse, half_sse, mse, half_mse summed or averaged over
+    the K outputs; bce summed over the outputs, from the logits when fused; cross_entropy from
+    the logits), then ``mean`` or ``sum`` over the n examples, as the network's ``reduction`` says.
+    One gradient-descent update in PyTorch with it equals ``Network.step`` to rounding.
+
+``from_torch(model, loss=..., reduction=...) -> Network`` comes back: a Sequential of Linear
+    layers, each followed by at most one activation module. A last Linear with no activation
+    after it is the logits of a fused pair when the loss is ``bce`` (sigmoid) or
+    ``cross_entropy`` (softmax), else identity. ``requires_grad=False`` means frozen;
+    ``bias=None`` means zero biases, frozen.
+
+``train_torch(network, x, y, learning_rate, schedule, ...) -> TrainResult``
+    The same gradient descent as :func:`deltarule.training.train` (same batches, same seeded
+    order from :meth:`Schedule.epoch_batches`, same journal), run by PyTorch on a GPU when one
+    is present. Under ``torchrun`` (``WORLD_SIZE`` > 1) or inside an initialised process group
+    it trains data-parallel with ``DistributedDataParallel`` (gloo on CPU, nccl on GPUs): every
+    rank holds the data, walks the same global batches, and takes its shard of each
+    (``numpy.array_split`` of the batch's indices into world-size contiguous pieces).
+    Shards need not be equal — the last batch of an epoch, or a batch smaller than the world
+    size, splits unevenly, and a rank may get none: each rank's loss is the *sum* of its
+    shard's per-example losses times ``world / B`` (``mean`` over a global batch of B) or
+    ``world`` (``sum``), so DDP's average over ranks is exactly the gradient of the global
+    batch, whatever the split.
+
+torch is imported inside this module only; ``import deltarule`` never loads it.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+import numpy as np
+
+from .network import Layer, Network
+from .metrics import classifier, extra_columns, extra_values
+from .training import Diverged, Journal, Schedule, TrainResult
+
+_TO_MODULE = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "identity": "Identity"}
+FUSED = {"bce": "sigmoid", "cross_entropy": "softmax"}
+
+
+def _torch():
+    try:
+        import torch
+    except ModuleNotFoundError:  # pragma: no cover - depends on the installation
+        raise ModuleNotFoundError("the PyTorch exit needs torch: pip install torch==2.13.0") from None
+    return torch
+
+
+def _fused(network: Network) -> bool:
+    return FUSED.get(network.loss.name) == network.layers[-1].activation.name
+
+
+def _activation_module(name: str):
+    nn = _torch().nn
+    if name == "leaky_relu":
+        from .activations import LEAKY_SLOPE
+
+        return nn.LeakyReLU(LEAKY_SLOPE)
+    if name == "softmax":
+        return nn.Softmax(dim=-1)
+    return getattr(nn, _TO_MODULE[name])()
+
+
+def to_torch(network: Network, device: Any = None):
+    """The network as a ``torch.nn.Sequential`` with the same weights and dtype (see module doc)."""
+    torch = _torch()
+    dtype = getattr(torch, network.dtype.name)
+    modules = []
+    for l, lay in enumerate(network.layers):
+        lin = torch.nn.Linear(lay.fan_in, lay.units, dtype=dtype, device=device)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(lay.W.copy()))  # network arrays are read-only
+            lin.bias.copy_(torch.from_numpy(lay.b.copy()))
+        lin.weight.requires_grad_(lay.train_weights)
+        lin.bias.requires_grad_(lay.train_biases)
+        modules.append(lin)
+        if not (l == len(network.layers) - 1 and _fused(network)):
+            modules.append(_activation_module(lay.activation.name))
+    return torch.nn.Sequential(*modules)
+
+
+def torch_loss(network: Network):
+    """The network's loss convention and reduction as a :class:`DeltaRuleLoss` module."""
+    return _loss_class()(network.loss.name, network.reduction, _fused(network),
+                         network.layers[-1].activation.name)
+
+
+def _loss_class():
+    torch = _torch()
+    F = torch.nn.functional
+
+    class DeltaRuleLoss(torch.nn.Module):
+        """``loss_fn(output, y)``: the contract's loss, reduced over examples by mean or sum.
+
+        ``from_logits`` (the fused pairs) means ``output`` is z_L; ``output(out)`` gives a_L.
+        """
+
+        def __init__(self, name: str, reduction: str = "mean", from_logits: bool = False,
+                     activation: str = "identity"):
+            super().__init__()
+            self.name, self.reduction, self.from_logits, self.activation = name, reduction, from_logits, activation
+
+        def extra_repr(self) -> str:
+            return f"{self.name!r}, reduction={self.reduction!r}, from_logits={self.from_logits}"
+
+        def output(self, out):
+            """The network output a_L from the model's output."""
+            if not self.from_logits:
+                return out
+            return torch.sigmoid(out) if self.name == "bce" else torch.softmax(out, dim=-1)
+
+        def per_example(self, out, y):
+            """The loss of each example, (n,)."""
+            name = self.name
+            if name in ("sse", "half_sse", "mse", "half_mse"):
+                sq = (out - y) ** 2
+                v = sq.sum(-1) if name.endswith("sse") else sq.mean(-1)
+                return 0.5 * v if name.startswith("half") else v
+            if self.from_logits and name == "bce":
+                return F.binary_cross_entropy_with_logits(out, y, reduction="none").sum(-1)
+            if self.from_logits:
+                return -(y * torch.log_softmax(out, dim=-1)).sum(-1)
+            eps = torch.finfo(out.dtype).eps  # as deltarule's unfused paths: no log(0)
+            p = out.clamp(eps, 1 - eps)
+            if name == "bce":
+                return -(y * torch.log(p) + (1 - y) * torch.log1p(-p)).sum(-1)
+            return -(y * torch.log(p)).sum(-1)
+
+        def forward(self, out, y):
+            v = self.per_example(out, y)
+            return v.mean() if self.reduction == "mean" else v.sum()
+
+    return DeltaRuleLoss
+
+
+def _from_module(module) -> str | None:
+    nn = _torch().nn
+    if isinstance(module, nn.LeakyReLU):
+        from .activations import LEAKY_SLOPE
+
+        if module.negative_slope != LEAKY_SLOPE:
+            raise ValueError(f"LeakyReLU slope must be {LEAKY_SLOPE}, got {module.negative_slope}")
+        return "leaky_relu"
+    if isinstance(module, nn.Softmax):
+        if module.dim not in (-1, 1):
+            raise ValueError(f"Softmax must act on the last dimension, got dim={module.dim}")
+        return "softmax"
+    for name, cls in _TO_MODULE.items():
+        if isinstance(module, getattr(nn, cls)):
+            return name
+    raise ValueError(f"cannot translate {type(module).__name__}: expected Linear, Sigmoid, Tanh, ReLU, "
+                     f"LeakyReLU(0.01), Identity or Softmax")
+
+
+def from_torch(model, loss: Any = "half_sse", reduction: str | None = None) -> Network:
+    """A :class:`Network` from a Sequential of Linear + activation modules (see module doc).
+
+    ``loss`` is a loss name, a :class:`~deltarule.losses.Loss` or a ``DeltaRuleLoss`` (whose
+    reduction is used unless ``reduction`` is given; default ``mean``).
+    """
+    torch = _torch()
+    model = getattr(model, "module", model)  # a DistributedDataParallel wrapper
+    name = getattr(loss, "name", loss)
+    reduction = reduction or getattr(loss, "reduction", None) or "mean"
+    specs: list[list] = []  # [Linear, activation name or None]
+    for module in model.children() if isinstance(model, torch.nn.Sequential) else [model]:
+        if isinstance(module, torch.nn.Linear):
+            specs.append([module, None])
+        elif not specs or specs[-1][1] is not None:
+            raise ValueError(f"{type(module).__name__} must follow a Linear layer")
+        else:
+            specs[-1][1] = _from_module(module)
+    if not specs:
+        raise ValueError("the model has no Linear layer")
+    if specs[-1][1] is None:
+        specs[-1][1] = FUSED.get(name, "identity")
+    layers = []
+    for lin, act in specs:
+        W = lin.weight.detach().cpu().numpy().copy()
+        if lin.bias is None:
+            b, train_b = np.zeros(W.shape[0], dtype=W.dtype), False
+        else:
+            b, train_b = lin.bias.detach().cpu().numpy().copy(), lin.bias.requires_grad
+        layers.append(Layer(W, b, act or "identity", lin.weight.requires_grad, train_b))
+    return Network(tuple(layers), name, reduction)
+
+
+# -- training through PyTorch ------------------------------------------------------------------
+def _process_group(distributed: bool | None, device_type: str):
+    """(world, rank, created): join torchrun's process group when there is one to join."""
+    dist = _torch().distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size(), dist.get_rank(), False
+    if distributed is None:
+        distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if not distributed:
+        return 1, 0, False
+    dist.init_process_group("nccl" if device_type == "cuda" else "gloo")
+    return dist.get_world_size(), dist.get_rank(), True
+
+
+def _device(device: Any):
+    torch = _torch()
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
+    return torch.device("cpu")
+
+
+def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
+                journal_loss: str = "epoch", initial_row: bool = True,
+                callback: Callable[[int, float], None] | None = None,
+                validation: tuple[Any, Any] | None = None, device: Any = None,
+                distributed: bool | None = None) -> TrainResult:
+    """:func:`deltarule.training.train`, run by PyTorch (data-parallel under torchrun).
+
+    Same arguments, same journal (columns and meaning), same :class:`Diverged` — checked at
+    the end of each epoch, on every rank alike, keeping the last finite epoch's parameters.
+    ``device``: default a GPU when present (``cuda:LOCAL_RANK``), else the CPU.
+    ``distributed``: default when ``WORLD_SIZE`` > 1 or a process group is initialised.
+    """
+    torch = _torch()
+    dev = _device(device)
+    world, rank, created = _process_group(distributed, dev.type)
+    try:
+        if dev.type == "cuda":
+            torch.cuda.set_device(dev)
+        return _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_row, callback,
+                      validation, dev, world, rank)
+    finally:
+        if created:
+            torch.distributed.destroy_process_group()
+
+
+def _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_row, callback, validation,
+           dev, world, rank) -> TrainResult:
+    dtype = getattr(torch, network.dtype.name)
+    def tensor(a):  # torch wants writable memory; copy only when it is not
+        return torch.as_tensor(np.require(a, dtype=network.dtype, requirements=["C", "W"]), device=dev)
+
+    X, Y = tensor(x), tensor(y)
+    val = None if validation is None else (tensor(validation[0]), tensor(validation[1]))
+    model, loss_fn = to_torch(network, device=dev), torch_loss(network)
+    params = [p for p in model.parameters() if p.requires_grad]
+    net = model
+    if world > 1 and params:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    n, kind, rng = len(X), classifier(network), schedule.rng()
+    columns = ("epoch", "loss", *network.parameter_names(), *extra_columns(network, val is not None))
+
+    def row(epoch: int, loss: float | None = None) -> np.ndarray:
+        with torch.no_grad():
+            out = model(X)
+            full = float(loss_fn(out, Y)) if loss is None else loss
+            a = loss_fn.output(out).cpu().numpy() if kind else None
+            v = None
+            if val is not None:
+                vout = model(val[0])
+                v = (float(loss_fn(vout, val[1])), loss_fn.output(vout).cpu().numpy(), validation[1])
+        flat = np.concatenate([t.detach().cpu().numpy().ravel() for t in model.parameters()])
+        return np.concatenate([[epoch, full], flat, extra_values(kind, a, y, v)])
+
+    def journal(rows) -> Journal:
+        table = np.array(rows).reshape(-1, len(columns))
+        table.flags.writeable = False
+        return Journal(columns, table, journal_loss)
+
+    rows = [row(0)] if initial_row else []
+    updates, P = 0, len(network.parameters())
+    for epoch in range(1, schedule.epochs + 1):
+        running = torch.zeros((), dtype=dtype, device=dev)
+        for idx in schedule.epoch_batches(n, rng):
+            xb, yb, scale = _shard(torch, X, Y, idx, n, world, rank, network.reduction)
+            for p in params:
+                p.grad = None
+            loss = loss_fn.per_example(net(xb), yb).sum() * scale
+            loss.backward()
+            with torch.no_grad():
+                for p in params:
+                    p.sub_(learning_rate * p.grad)
+                if journal_loss == "running":
+                    running += loss_fn.per_example(model(xb), yb).sum()
+            updates += 1
+        epoch_loss = None
+        if journal_loss == "running":
+            if world > 1:
+                torch.distributed.all_reduce(running)
+            epoch_loss = float(running) / n if network.reduction == "mean" else float(running)
+        r = row(epoch, epoch_loss)
+        if not np.isfinite(r[1:2 + P]).all():
+            last = network.with_parameters(rows[-1][2:2 + P]) if rows else network
+            raise Diverged(epoch, updates, learning_rate, last, journal(rows))
+        rows.append(r)
+        if callback is not None:
+            callback(epoch, float(r[1]))
+    final = np.concatenate([t.detach().cpu().numpy().ravel() for t in model.parameters()])
+    return TrainResult(network, network.with_parameters(final), journal(rows), updates)
+
+
+def _shard(torch, X, Y, idx, n: int, world: int, rank: int, reduction: str):
+    """This rank's examples of a global batch, and the factor on the sum of their losses.
+
+    DDP averages gradients over ranks, so scaling each rank's summed loss by world/B (mean)
+    or world (sum) makes the average the gradient of the whole global batch of B examples.
+    """
+    if world == 1:
+        size = (idx.stop - idx.start) if isinstance(idx, slice) else len(idx)
+        ix = idx if isinstance(idx, slice) else torch.as_tensor(idx, device=X.device)
+        return X[ix], Y[ix], (1.0 / size if reduction == "mean" else 1.0)
+    ix = np.arange(n)[idx]
+    mine = torch.as_tensor(np.array_split(ix, world)[rank], device=X.device)
+    return X[mine], Y[mine], (world / len(ix) if reduction == "mean" else float(world))
