@@ -33,6 +33,8 @@ class Activation:
     latex: str
     latex_derivative: str
     elementwise: bool = True
+    text: str = ""             # f(z) in plain text, for terminal worked solutions
+    text_derivative: str = ""  # f'(z) in plain text, same form as latex_derivative
 
     def __call__(self, z: Array) -> Array:
         return self.value(z)
@@ -59,12 +61,14 @@ def _sigmoid_prime(z: Array, a: Array) -> Array:
 sigmoid = Activation(
     "sigmoid", _sigmoid, _sigmoid_prime,
     r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"\sigma'(z) = a(1 - a)",
+    text="σ(z) = 1/(1 + e^(-z))", text_derivative="σ'(z) = a(1 - a)",
 )
 
 # -- tanh ------------------------------------------------------------------
 tanh = Activation(
     "tanh", np.tanh, lambda z, a: 1.0 - a * a,  # tanh' = 1 - tanh^2, reusing a
     r"\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}", r"\tanh'(z) = 1 - a^2",
+    text="tanh(z) = (e^z - e^(-z))/(e^z + e^(-z))", text_derivative="tanh'(z) = 1 - a^2",
 )
 
 # -- relu ------------------------------------------------------------------
@@ -73,6 +77,7 @@ relu = Activation(
     lambda z, a: (z > 0).astype(z.dtype),  # derivative taken as 0 at z = 0
     r"\mathrm{relu}(z) = \max(0, z)",
     r"\mathrm{relu}'(z) = \begin{cases} 1 & z > 0 \\ 0 & z \le 0 \end{cases}",
+    text="relu(z) = max(0, z)", text_derivative="relu'(z) = 1 if z > 0, else 0",
 )
 
 # -- leaky relu --------------------------------------------------------------
@@ -83,12 +88,13 @@ leaky_relu = Activation(
     lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype, copy=False),
     r"\mathrm{lrelu}(z) = \begin{cases} z & z \ge 0 \\ 0.01 z & z < 0 \end{cases}",
     r"\mathrm{lrelu}'(z) = \begin{cases} 1 & z > 0 \\ 0.01 & z \le 0 \end{cases}",
+    text="lrelu(z) = z if z >= 0, else 0.01 z", text_derivative="lrelu'(z) = 1 if z > 0, else 0.01",
 )
 
 # -- identity ----------------------------------------------------------------
 identity = Activation(
     "identity", lambda z: z, lambda z, a: np.ones_like(z),
-    r"f(z) = z", r"f'(z) = 1",
+    r"f(z) = z", r"f'(z) = 1", text="f(z) = z", text_derivative="f'(z) = 1",
 )
 
 
@@ -109,7 +115,8 @@ softmax = _Softmax(
     "softmax", _softmax, lambda z, a: a * (1.0 - a),  # diagonal of the Jacobian only
     r"\mathrm{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}}",
     r"\frac{\partial a_k}{\partial z_j} = a_k(\mathbb{1}[k = j] - a_j)",
-    elementwise=False,
+    elementwise=False, text="softmax(z)_k = e^(z_k) / Σ_j e^(z_j)",
+    text_derivative="∂a_k/∂z_j = a_k([k = j] - a_j)",
 )
 
 ACTIVATIONS: dict[str, Activation] = {

@@ -46,6 +46,8 @@ class Loss:
     latex_grad: str
     description: str
     fused: dict[str, Fused] = field(default_factory=dict)
+    text: str = ""       # the loss in plain text, for terminal worked solutions
+    text_grad: str = ""  # dL/dyhat_k in plain text
 
     def __repr__(self) -> str:
         return f"Loss({self.name!r})"
@@ -62,6 +64,7 @@ sse = Loss(
     lambda yhat, y: 2.0 * (yhat - y),
     r"L = \sum_k (\hat{y}_k - y_k)^2", r"\frac{\partial L}{\partial \hat{y}_k} = 2(\hat{y}_k - y_k)",
     "sum of squared errors over the outputs",
+    text="L = Σ_k (ŷ_k - y_k)^2", text_grad="∂L/∂ŷ_k = 2(ŷ_k - y_k)",
 )
 half_sse = Loss(
     "half_sse",
@@ -69,6 +72,7 @@ half_sse = Loss(
     lambda yhat, y: yhat - y,
     r"L = \frac{1}{2}\sum_k (\hat{y}_k - y_k)^2", r"\frac{\partial L}{\partial \hat{y}_k} = \hat{y}_k - y_k",
     "half the sum of squared errors over the outputs",
+    text="L = 1/2 Σ_k (ŷ_k - y_k)^2", text_grad="∂L/∂ŷ_k = ŷ_k - y_k",
 )
 mse = Loss(
     "mse",
@@ -77,6 +81,7 @@ mse = Loss(
     r"L = \frac{1}{K}\sum_k (\hat{y}_k - y_k)^2",
     r"\frac{\partial L}{\partial \hat{y}_k} = \frac{2}{K}(\hat{y}_k - y_k)",
     "mean of squared errors over the K outputs",
+    text="L = 1/K Σ_k (ŷ_k - y_k)^2", text_grad="∂L/∂ŷ_k = 2/K (ŷ_k - y_k)",
 )
 half_mse = Loss(
     "half_mse",
@@ -85,6 +90,7 @@ half_mse = Loss(
     r"L = \frac{1}{2}\cdot\frac{1}{K}\sum_k (\hat{y}_k - y_k)^2",
     r"\frac{\partial L}{\partial \hat{y}_k} = \frac{1}{K}(\hat{y}_k - y_k)",
     "half the mean of squared errors over the K outputs",
+    text="L = 1/2 · 1/K Σ_k (ŷ_k - y_k)^2", text_grad="∂L/∂ŷ_k = 1/K (ŷ_k - y_k)",
 )
 
 
@@ -111,6 +117,8 @@ bce = Loss(
     r"\frac{\partial L}{\partial \hat{y}_k} = \frac{\hat{y}_k - y_k}{\hat{y}_k(1 - \hat{y}_k)}",
     "binary cross-entropy summed over the outputs",
     fused={"sigmoid": Fused(_bce_from_logits)},
+    text="L = -Σ_k [y_k ln ŷ_k + (1 - y_k) ln(1 - ŷ_k)]",
+    text_grad="∂L/∂ŷ_k = (ŷ_k - y_k) / (ŷ_k(1 - ŷ_k))",
 )
 
 
@@ -127,6 +135,7 @@ cross_entropy = Loss(
     r"L = -\sum_k y_k \ln \hat{y}_k", r"\frac{\partial L}{\partial \hat{y}_k} = -\frac{y_k}{\hat{y}_k}",
     "categorical cross-entropy (softmax output)",
     fused={"softmax": Fused(lambda z, y: -np.sum(y * _log_softmax(z), axis=-1))},
+    text="L = -Σ_k y_k ln ŷ_k", text_grad="∂L/∂ŷ_k = -y_k / ŷ_k",
 )
 
 LOSSES: dict[str, Loss] = {f.name: f for f in (sse, half_sse, mse, half_mse, bce, cross_entropy)}
