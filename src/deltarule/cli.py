@@ -72,8 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as e:
         print(e.line(), file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as e:  # a file that cannot be read or written: one line, not a traceback
+        name = e.filename2 or e.filename
+        print(f"{name}: {e.strerror or e}" if name else f"deltarule: {e}", file=sys.stderr)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         print("deltarule: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return EXIT_OK

@@ -14,7 +14,9 @@ From a file (resolved relative to the problem file)::
 """
 from __future__ import annotations
 
+import array
 import csv
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from .network import Network
 from .problem import DATA_FIELDS, _kind, boolean, mapping, matrix, number
 
 MAX_EXAMPLES_BYTES = 4 * 2**30  # refuse data that would need more than 4 GiB as float64
+MAX_CSV_BYTES = 1 * 2**30  # a value takes at least 2 bytes of text, so at most 4 GiB as float64
 
 
 def _rows(v: Any, path: str, width: int, what: str) -> np.ndarray:
@@ -95,13 +98,16 @@ def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool):
     path = (base_dir / name)
     if not path.is_file():
         raise InputError(f"no such data file ({path})", "data.file")
+    suffix = path.suffix.lower()
     size = path.stat().st_size
-    if size > MAX_EXAMPLES_BYTES:
-        raise InputError(f"data file is {size / 2**30:.1f} GiB; the limit is "
-                         f"{MAX_EXAMPLES_BYTES / 2**30:.0f} GiB", "data.file")
-    if path.suffix.lower() == ".npz":
+    limit = MAX_CSV_BYTES if suffix == ".csv" else MAX_EXAMPLES_BYTES
+    if size > limit:  # before reading a byte of it
+        raise InputError(f"data file is {size / 2**30:.3g} GiB; the limit is {limit / 2**30:.0f} GiB"
+                         + (" for CSV (up to 4 GiB as numbers; use .npz for more)" if suffix == ".csv" else ""),
+                         "data.file")
+    if suffix == ".npz":
         x, y = _read_npz(path)
-    elif path.suffix.lower() == ".csv":
+    elif suffix == ".csv":
         x, y = _read_csv(path, spec, d)
     else:
         raise InputError("data files must be .csv or .npz", "data.file")
@@ -121,6 +127,18 @@ def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool):
     return x, y
 
 
+def _check_npz_size(z, name: str, file: str) -> None:
+    """Refuse an array whose header declares more than MAX_EXAMPLES_BYTES (a zip bomb too)."""
+    with z.zip.open(f"{name}.npy") as fh:
+        version = np.lib.format.read_magic(fh)
+        shape, _, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)(fh)
+    count = int(np.prod(shape, dtype=object)) if shape else 1
+    if count * 8 > MAX_EXAMPLES_BYTES:
+        raise InputError(f"{' x '.join(map(str, shape))} numbers would need {count * 8 / 2**30:.3g} GiB as float64; "
+                         f"the limit is {MAX_EXAMPLES_BYTES / 2**30:.0f} GiB", name, file)
+
+
 def _read_npz(path: Path):
     try:
         with np.load(path, allow_pickle=False) as z:  # no pickle, ever
@@ -128,15 +146,33 @@ def _read_npz(path: Path):
             if missing:
                 raise InputError(f"missing array '{missing[0]}' (has {', '.join(z.files) or 'none'})", "",
                                  str(path))
+            for a in ("inputs", "targets"):  # the header's shape, before any array is read
+                _check_npz_size(z, a, str(path))
             x, y = np.asarray(z["inputs"], dtype=np.float64), np.asarray(z["targets"], dtype=np.float64)
     except InputError:
         raise
-    except (ValueError, OSError, TypeError) as e:
-        raise InputError(f"not a readable .npz file ({e})", "", str(path)) from None
+    except (ValueError, OSError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise InputError(f"not a readable .npz file ({str(e)[:200]})", "", str(path)) from None
     for a, arr in (("inputs", x), ("targets", y)):
         if arr.ndim not in (1, 2) or not np.isfinite(arr).all():
             raise InputError("must be a 1-D or 2-D array of finite numbers", a, str(path))
     return x, y
+
+
+def _csv_row(row: list[str], header: list[str], cols: list[int], line: int, file: str) -> list[float]:
+    if len(row) != len(header):
+        raise InputError(f"expected {len(header)} values, got {len(row)}", f"line {line}", file)
+    out = []
+    for j in cols:
+        try:
+            v = float(row[j])
+        except ValueError:
+            v = float("nan")
+        if not np.isfinite(v):
+            raise InputError(f"expected a finite number, got {row[j][:40]!r}",
+                             f"line {line}, column {header[j]!r}", file)
+        out.append(v)
+    return out
 
 
 def _read_csv(path: Path, spec: dict, d: int):
@@ -146,28 +182,29 @@ def _read_csv(path: Path, spec: dict, d: int):
         raise InputError("expected a list of target column names, e.g. [label]", "data.targets")
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
+            reader = csv.reader(fh)
+            header = [h.strip() for h in next(reader, [])]
+            if not header:
+                raise InputError("empty file (expected a header row)", "", file)
+            for t in targets:
+                if t not in header:
+                    raise InputError(f"no column {t!r} (columns: {', '.join(header)})", "data.targets")
+            inputs = spec.get("inputs") or [h for h in header if h not in targets]
+            if not isinstance(inputs, list) or not all(isinstance(c, str) for c in inputs):
+                raise InputError("with a file, expected a list of input column names, e.g. [x1, x2]",
+                                 "data.inputs")
+            for c in inputs:
+                if c not in header:
+                    raise InputError(f"no column {c!r} (columns: {', '.join(header)})", "data.inputs")
+            cols = [header.index(c) for c in inputs] + [header.index(t) for t in targets]
+            values = array.array("d")  # 8 bytes a number as it is read: no list of rows in memory
+            for line, row in enumerate(reader, start=2):
+                if not row:  # a blank line
+                    continue
+                values.extend(_csv_row(row, header, cols, line, file))
     except (UnicodeDecodeError, csv.Error) as e:
-        raise InputError(f"not a readable CSV file ({e})", "", file) from None
-    if not rows:
-        raise InputError("empty file (expected a header row)", "", file)
-    header = [h.strip() for h in rows[0]]
-    for t in targets:
-        if t not in header:
-            raise InputError(f"no column {t!r} (columns: {', '.join(header)})", "data.targets")
-    inputs = spec.get("inputs") or [h for h in header if h not in targets]
-    cols = [header.index(c) for c in inputs] + [header.index(t) for t in targets]
-    table = np.empty((len(rows) - 1, len(cols)))
-    for r, row in enumerate(rows[1:]):
-        if len(row) != len(header):
-            raise InputError(f"expected {len(header)} values, got {len(row)}", f"line {r + 2}", file)
-        for c, j in enumerate(cols):
-            try:
-                v = float(row[j])
-            except ValueError:
-                v = float("nan")
-            if not np.isfinite(v):
-                raise InputError(f"expected a finite number, got {row[j]!r}",
-                                 f"line {r + 2}, column {header[j]!r}", file)
-            table[r, c] = v
+        raise InputError(f"not a readable CSV file ({str(e)[:200]})", "", file) from None
+    except OSError as e:
+        raise InputError(f"cannot read ({e.strerror})", "", file) from None
+    table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(cols))
     return table[:, :len(inputs)], table[:, len(inputs):]

@@ -3,13 +3,17 @@
 * Only plain data: no tags that construct objects (``!!python/...`` is refused).
 * Numbers as YAML 1.2 reads them: ``1e-3``, ``-.2`` and ``.5`` are floats, ``012`` is twelve;
   ``no``, ``on`` and ``yes`` stay strings (only true/false are booleans) and ``1:30`` is a
-  string, not 90 — so a numeric field holding them is refused by validation.
+  string, not 90 — so a numeric field holding them is refused by validation. Hexadecimal and
+  octal (``0x1F``, ``0o17``) are text too: a problem file means the same in YAML and JSON.
+* Only the core tags (text, numbers, true/false, null, lists, mappings): ``!!binary``,
+  ``!!set``, ``!!timestamp``, ``!!omap``, ``!!pairs`` and every ``!!python/...`` are refused.
 * No anchors and aliases (``*name``): an alias bomb cannot expand; duplicate keys refused.
 * Any failure becomes an :class:`~deltarule.errors.InputError` naming the file and line.
 """
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -29,7 +33,7 @@ StrictLoader.yaml_implicit_resolvers = {}
 _RESOLVERS = [
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+)$", "-+0123456789"),
+    ("tag:yaml.org,2002:int", r"^[-+]?[0-9]+$", "-+0123456789"),
     ("tag:yaml.org,2002:float",
      r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
      r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789."),
@@ -40,12 +44,42 @@ for _tag, _regex, _first in _RESOLVERS:
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
     text = loader.construct_scalar(node)
-    if text.startswith(("0x", "0o")):
-        return int(text, 16 if text[1] == "x" else 8)
-    return int(text, 10)  # decimal always: 012 is twelve, not YAML 1.1's octal ten
+    if len(text) > 400:  # int() would refuse beyond 4300 digits; no number needs 400
+        raise yaml.constructor.ConstructorError(None, None, f"a number of {len(text)} digits is too long",
+                                                node.start_mark)
+    try:
+        return int(text, 10)  # decimal always: 012 is twelve, not YAML 1.1's octal ten
+    except ValueError:  # an explicit !!int on something that is not a decimal integer
+        raise yaml.constructor.ConstructorError(None, None, f"not a whole number: {text[:40]!r}",
+                                                node.start_mark) from None
+
+
+def _float(text: str) -> float:
+    """YAML 1.2 float text: ``.5``, ``-1e-3``, ``.inf``, ``.nan`` (no ``_``, no ``1:30``)."""
+    special = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
+    if text.lower() in special:
+        return special[text.lower()]
+    if not re.fullmatch(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?", text):
+        raise ValueError(text)
+    return float(text)
+
+
+def _construct_scalar_as(kind: str, convert):
+    """An explicit ``!!float`` / ``!!bool`` on bad text is a YAML error, not a crash."""
+    def construct(loader: yaml.SafeLoader, node: yaml.Node):
+        text = loader.construct_scalar(node)
+        try:
+            return convert(text)
+        except (ValueError, KeyError, TypeError):
+            raise yaml.constructor.ConstructorError(None, None, f"not {kind}: {str(text)[:40]!r}",
+                                                    node.start_mark) from None
+    return construct
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    if not isinstance(node, yaml.MappingNode):
+        raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, but found {node.id}",
+                                                node.start_mark)
     seen: set = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
@@ -65,7 +99,13 @@ def _construct_map_deep(loader, node):
     data.update(loader.construct_mapping(node))
 
 
+_CORE_TAGS = ("null", "bool", "int", "float", "str", "seq", "map")
+StrictLoader.yaml_constructors = {k: v for k, v in StrictLoader.yaml_constructors.items()
+                                  if k is None or k.rsplit(":", 1)[-1] in _CORE_TAGS}
 StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_scalar_as("a number", _float))
+StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_scalar_as(
+    "true or false", lambda t: {"true": True, "false": False}[t.lower()]))
 StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_map_deep)
 
 MAX_DEPTH = 64
@@ -99,10 +139,12 @@ def parse_text(text: str, file: str, *, json_only: bool = False) -> Any:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = (e.problem or e.context or "unreadable").strip()
+        what = "not valid YAML: " + (e.problem or e.context or "unreadable").strip()
         if "constructor for the tag" in what:
-            what = "tags that construct objects are not allowed"
-        raise InputError(f"not valid YAML: {what}", where, file) from None
+            tag = what.split("tag", 1)[1].strip(" '\"").replace("tag:yaml.org,2002:", "!!")
+            what = (f"the tag {tag[:60]} is not allowed (a problem file holds only numbers, text, "
+                    f"true/false, lists and mappings; nothing is constructed or run)")
+        raise InputError(what, where, file) from None
     except yaml.YAMLError as e:
         raise InputError(f"not valid YAML: {str(e).splitlines()[0]}", "", file) from None
     except RecursionError:

@@ -4,11 +4,23 @@ A problem file (YAML or JSON, one schema) gives a network, a loss, data and a le
 rate; see the README for the schema. Every error is an :class:`InputError` whose text is
 ``FILE: field.path: what is wrong`` — e.g.
 ``problem.yaml: layers[1].weights: expected 1 row of 2 numbers, got 2 rows``.
+
+Limits (refused before anything is allocated, with the estimate in the message):
+
+* at most ``MAX_PARAMETERS`` (2·10^8) weights per layer and in the whole network (1.6 GB);
+* training at most ``MAX_UPDATES`` (10^9) updates (epochs × updates per epoch) and at most
+  ``MAX_WORK`` (10^14) multiply-adds, estimated as epochs × 4 × examples × weights (forward,
+  backward, weight gradient, and the journal's loss over all examples) — hours of work on
+  one machine; 10^12 epochs of even a single neuron is refused;
+* one batch's forward and backward values (4 arrays of batch × units per layer, float64)
+  at most ``MAX_BATCH_BYTES`` (8 GiB); ``solve``'s recorded steps at most ``MAX_STEPS_BYTES``;
+* data files: see :mod:`deltarule.data`; problem files: see :mod:`deltarule.loader`.
 """
 from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +42,10 @@ DATA_FIELDS = ("inputs", "targets", "file", "one_hot")
 TRAINING_FIELDS = ("method", "batch_size", "epochs", "shuffle", "seed")
 INITS = ("xavier", "he", "uniform", "zeros")
 MAX_PARAMETERS = 200_000_000  # 1.6 GB of float64 parameters: refuse before allocating
+MAX_UPDATES = 10**9
+MAX_WORK = 10**14
+MAX_BATCH_BYTES = 8 * 2**30
+MAX_STEPS_BYTES = 2 * 2**30
 
 
 # -- small typed readers; each raises InputError(message, path) ----------------------------
@@ -37,23 +53,46 @@ def _kind(v: Any) -> str:
     if isinstance(v, bool):
         return f"{str(v).lower()} (a boolean)"
     if isinstance(v, str):
-        return f"the text {v[:40]!r}"
+        return f"the text {v[:40]!r}" + _hint(v)
     if v is None:
         return "nothing"
     if isinstance(v, dict):
         return "a mapping"
     if isinstance(v, list):
         return "a list"
-    return repr(v)
+    if isinstance(v, (int, float)):
+        return _show(v)
+    return f"a {type(v).__name__}"
+
+
+def _show(v: Any) -> str:
+    """A number as a short text: huge integers are not printed digit by digit."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**15:
+        return f"{float(v):.3g}" if abs(v) < 10**300 else f"{'-' if v < 0 else ''}a number of over 300 digits"
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def _hint(text: str) -> str:
+    """Why a text is not a number, for the YAML 1.1 habits that make it look like one."""
+    t = text.strip().lower()
+    if re.fullmatch(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)(e[-+]?[0-9]+)?", t):
+        return " (remove the quotes to make it a number)"
+    if t in ("yes", "no", "on", "off", "y", "n"):
+        return " (only true and false are booleans, and neither is a number)"
+    if t.startswith(("0x", "0o", "-0x", "+0x")):
+        return " (write numbers in decimal)"
+    if ":" in t:
+        return " (not a time or a base-60 number; write it in decimal)"
+    return ""
 
 
 def number(v: Any, path: str) -> float:
     """A finite real number (not a boolean, not text)."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise InputError(f"expected a number, got {_kind(v)}", path)
-    f = float(v) if abs(v) < 1e308 or isinstance(v, float) else math.inf
+    f = float(v) if isinstance(v, float) or abs(v) < 10**308 else math.inf
     if not math.isfinite(f):
-        raise InputError(f"expected a finite number, got {v}", path)
+        raise InputError(f"expected a finite number, got {_show(v)}", path)
     return f
 
 
@@ -64,7 +103,7 @@ def integer(v: Any, path: str, minimum: int | None = None) -> int:
         else:
             raise InputError(f"expected a whole number, got {_kind(v)}", path)
     if minimum is not None and v < minimum:
-        raise InputError(f"must be at least {minimum}, got {v}", path)
+        raise InputError(f"must be at least {minimum}, got {_show(v)}", path)
     return v
 
 
@@ -162,7 +201,14 @@ class Problem:
         from .training import steps
 
         self.require("data", "learning_rate")
-        return steps(self.network, self.x, self.y, self.learning_rate, schedule or self.schedule, count)
+        schedule = schedule or self.schedule
+        size = schedule.size(len(self.x))
+        per_step = 8 * (3 * len(self.network.parameters()) + 4 * size * sum(self.network.sizes)) + 4096
+        if count * per_step > MAX_STEPS_BYTES:
+            raise InputError(f"{_show(count)} steps of about {per_step:,} bytes each would need "
+                             f"{count * per_step / 2**30:.3g} GiB; the limit is "
+                             f"{MAX_STEPS_BYTES / 2**30:.0f} GiB (ask for fewer steps)", "--steps", self.source)
+        return steps(self.network, self.x, self.y, self.learning_rate, schedule, count)
 
     def train(self, schedule: Schedule | None = None, learning_rate: float | None = None, **kwargs):
         """Train with the problem's (or the given) schedule; see :func:`deltarule.training.train`."""
@@ -170,10 +216,16 @@ class Problem:
 
         self.require("data")
         lr = learning_rate if learning_rate is not None else self.require("learning_rate").learning_rate
-        return train(self.network, self.x, self.y, lr, schedule or self.schedule, **kwargs)
+        schedule = schedule or self.schedule
+        try:  # options may have changed the file's schedule: check the sizes again
+            check_size(self.network, len(self.x), schedule,
+                       "training.epochs" if schedule.epochs == self.schedule.epochs else "--epochs")
+        except InputError as e:
+            raise e.in_file(self.source) from None
+        return train(self.network, self.x, self.y, lr, schedule, **kwargs)
 
 
-def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list) -> Layer:
+def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list, room: int) -> Layer:
     path = f"layers[{l}]"
     spec = mapping(spec, path, LAYER_FIELDS)
     if "activation" not in spec:
@@ -203,8 +255,12 @@ def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list) -> L
                                  path)
             fan_in = integer(spec["inputs"], f"{path}.inputs", 1)
         if units * fan_in > MAX_PARAMETERS:
-            raise InputError(f"{units} x {fan_in} weights would need {units * fan_in * 8 / 1e9:.1f} GB; "
-                             f"the limit is {MAX_PARAMETERS:,} parameters per layer", f"{path}.units")
+            raise InputError(f"{_show(units)} x {_show(fan_in)} weights would need "
+                             f"{units * fan_in * 8 / 1e9:.3g} GB; the limit is {MAX_PARAMETERS:,} "
+                             f"parameters per layer", f"{path}.units")
+        if units * (fan_in + 1) > room:
+            raise InputError(f"{_show(units)} x {_show(fan_in)} more weights make the network larger "
+                             f"than {MAX_PARAMETERS:,} parameters in all", f"{path}.units")
         init = choice(spec.get("init", "xavier"), f"{path}.init", INITS)
         if not rng:
             rng.append(np.random.default_rng(rng_seed))
@@ -234,11 +290,12 @@ def parse_network(doc: dict, seed: int = 0) -> Network:
         raise InputError("missing field 'layers' (a list of layers)", "layers")
     if not isinstance(layers_spec, list) or not layers_spec:
         raise InputError(f"expected a non-empty list of layers, got {_kind(layers_spec)}", "layers")
-    layers, fan_in, rng = [], None, []
+    layers, fan_in, rng, total = [], None, [], 0
     for l, spec in enumerate(layers_spec):
-        layer = _layer(spec, l, fan_in, seed, rng)
+        layer = _layer(spec, l, fan_in, seed, rng, MAX_PARAMETERS - total)
         layers.append(layer)
         fan_in = layer.units
+        total += layer.W.size + layer.units
     if "loss" not in doc:
         raise InputError(f"missing field 'loss' ({', '.join(_loss.LOSSES)})", "loss")
     loss = _loss.get(choice(doc["loss"], "loss", tuple(_loss.LOSSES)))
@@ -277,9 +334,33 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".") -> Probl
             from .data import parse_data
 
             x, y, one_hot = parse_data(doc["data"], network, Path(base_dir))
+            check_size(network, len(x), schedule)
         return Problem(network, x, y, lr, decimals, schedule, str(name), description, file, seed, one_hot)
     except InputError as e:
         raise e.in_file(file) from None
+
+
+def check_size(network: Network, n: int, schedule: Schedule, field: str = "training.epochs") -> None:
+    """Refuse training that could not finish or fit (see the module's limits), before it starts.
+
+    updates = epochs × ceil(n / batch); work = epochs × 4 × n × weights multiply-adds;
+    batch memory = 4 arrays × batch × (inputs + all units) × 8 bytes.
+    """
+    size = schedule.size(n) if n else 1
+    per_epoch = -(-n // size) if n else 0
+    updates, weights = schedule.epochs * per_epoch, sum(lay.W.size for lay in network.layers)
+    work = schedule.epochs * 4 * n * max(weights, 1)
+    if updates > MAX_UPDATES:
+        raise InputError(f"{_show(schedule.epochs)} epochs of {_plural(per_epoch, 'update')} = {updates:.3g} "
+                         f"updates; the limit is {MAX_UPDATES:.0e} updates", field)
+    if work > MAX_WORK:
+        raise InputError(f"{_show(schedule.epochs)} epochs x {n:,} examples x {weights:,} weights is about "
+                         f"{work:.3g} multiply-adds; the limit is {MAX_WORK:.0e}", field)
+    batch_bytes = 4 * size * sum(network.sizes) * 8
+    if batch_bytes > MAX_BATCH_BYTES:
+        raise InputError(f"a batch of {size:,} examples through {sum(network.sizes):,} units needs about "
+                         f"{batch_bytes / 2**30:.3g} GiB; the limit is {MAX_BATCH_BYTES / 2**30:.0f} GiB "
+                         f"(use minibatch with a smaller batch_size)", "training.batch_size")
 
 
 def parse_training(spec: Any, seed: int = 0) -> Schedule:

@@ -10,8 +10,14 @@ from . import nonnegative_int, positive_float, positive_int
 
 HELP = "train a network: progress on a terminal, a summary at the end, journal/plot/model files"
 EXAMPLE = ("  deltarule train seed-000-neuron --epochs 100 --journal run.csv --save model.json\n"
-           "  deltarule train mine.yaml --method minibatch --batch-size 2 --shuffle --seed 1")
+           "  deltarule train mine.yaml --method minibatch --batch-size 2 --shuffle --seed 1\n"
+           "  deltarule train mine.yaml --epochs 5000 --checkpoint run.json --journal run.csv\n"
+           "  deltarule train mine.yaml --epochs 5000 --resume run.json --journal run.csv   # after Ctrl-C\n"
+           "\nexit status: 0 trained; 2 bad input; 3 diverged (NaN or inf: stops at once, names the epoch,\n"
+           "the update and the learning rate, keeps the last finite parameters for --save and the journal);\n"
+           "130 interrupted by Ctrl-C (the last completed epoch's checkpoint and journal are written)")
 EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130
 
 
 def add_arguments(p) -> None:
@@ -29,6 +35,13 @@ def add_arguments(p) -> None:
     p.add_argument("--plot", metavar="FILE.png", help="plot the journal (png or svg)")
     p.add_argument("--save", metavar="MODEL.json", help="save the trained model (itself a problem file)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--checkpoint", metavar="FILE.json",
+                   help="write a checkpoint (parameters, journal, random state) atomically every --every epochs")
+    p.add_argument("--every", type=positive_int, metavar="N",
+                   help="epochs between checkpoints and journal rewrites (default 1)")
+    p.add_argument("--resume", metavar="FILE.json",
+                   help="continue exactly from a checkpoint (and keep checkpointing to it); "
+                        "--epochs counts the epochs in all")
 
 
 def schedule_from_args(problem, args):
@@ -40,9 +53,9 @@ def schedule_from_args(problem, args):
     changes = {k: v for k, v in (("method", args.method), ("batch_size", args.batch_size),
                                  ("epochs", args.epochs), ("shuffle", args.shuffle), ("seed", args.seed))
                if v is not None}
-    s = replace(s, **changes)
-    if s.method == "minibatch" and not s.batch_size:
+    if changes.get("method", s.method) == "minibatch" and not changes.get("batch_size", s.batch_size):
         raise InputError("minibatch needs --batch-size (or training.batch_size in the file)", "--batch-size")
+    s = replace(s, **changes)
     return Schedule(s.method, s.batch_size, s.epochs, s.shuffle, s.seed)
 
 
@@ -58,16 +71,31 @@ def save_model(network, path: str) -> None:
 
 def run(args) -> int:
     from ..problem import load_problem
-    from ..training import Diverged
+    from ..checkpoint import ResumeError, Saver
+    from ..errors import InputError
+    from ..training import Diverged, Interrupted
 
     problem = load_problem(args.problem).require("data")
+    start = None
+    if args.resume:  # the checkpoint's schedule and learning rate, unless the command line says otherwise
+        from ..checkpoint import load_checkpoint
+
+        start = load_checkpoint(args.resume)
+        problem = replace(problem, schedule=start.schedule, learning_rate=start.learning_rate)
+        args.journal_loss = start.journal.loss_mode
     lr = args.learning_rate or problem.require("learning_rate").learning_rate
     schedule = schedule_from_args(problem, args)
+    saver = _saver(args, schedule)
     show = not args.quiet and sys.stderr.isatty()
     t0 = time.perf_counter()
     try:
         with _progress(schedule.epochs, show) as callback:
-            result = problem.train(schedule, lr, journal_loss=args.journal_loss, callback=callback)
+            result = problem.train(schedule, lr, journal_loss=args.journal_loss, callback=callback,
+                                   start=start, on_epoch=saver)
+    except ResumeError as e:
+        raise InputError(str(e), "", args.resume) from None
+    except Interrupted as e:
+        return _interrupted(e.checkpoint, saver or Saver(None, args.journal, 1, 0), schedule)
     except Diverged as e:
         print(f"deltarule train: {e}", file=sys.stderr)
         if args.save:
@@ -90,6 +118,31 @@ def run(args) -> int:
               f"learning rate {lr:g}, {elapsed:.3g} s")
         print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}")
     return 0
+
+
+def _saver(args, schedule):
+    """Checkpoints (--checkpoint, or the --resume file) and journal rewrites every --every epochs."""
+    from ..checkpoint import Saver
+
+    path = args.checkpoint or args.resume
+    if not (path or args.every):
+        return None
+    return Saver(path, args.journal, args.every or 1, schedule.epochs)
+
+
+def _interrupted(checkpoint, saver, schedule) -> int:
+    """Ctrl-C: write the last completed epoch's checkpoint and journal, say so in one line."""
+    from ..checkpoint import save_on_interrupt
+
+    done = f"interrupted after epoch {checkpoint.epoch} of {schedule.epochs}"
+    save_on_interrupt(saver, checkpoint)
+    if saver.path:
+        print(f"deltarule train: {done}; checkpoint saved to {saver.path} (continue with --resume {saver.path})",
+              file=sys.stderr)
+    else:
+        print(f"deltarule train: {done}; no checkpoint written (use --checkpoint FILE to keep progress)",
+              file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 class _progress:
