@@ -18,6 +18,7 @@ import numpy as np
 
 FORMATS = ("png", "svg")
 SIZE = (7.0, 4.5)  # inches; at DPI 100 a picture is 700 x 450 pixels
+TALL = (7.0, 6.5)  # two panels, one above the other
 DPI = 100
 MAX_PARAMETER_LINES = 40  # more lines than this make no picture, only ink
 
@@ -53,6 +54,13 @@ def save_figure(fig, path: str) -> None:
             fig.savefig(fh, format=fmt, dpi=DPI)
     except OSError as e:
         raise InputError(f"cannot write ({e.strerror})", "", str(path)) from None
+
+
+def wrap(title: str, width: int = 64) -> str:
+    """A title broken into lines of at most ``width`` characters (long problem names)."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width) for line in str(title).splitlines())
 
 
 def _axes(ax):
@@ -117,11 +125,12 @@ def plot_runs(runs: Mapping[str, Any], ax=None, column: str = "loss", *, logy: b
 
 
 def journal_figure(runs, columns: str | Sequence[str] | None = None, *, logy: bool = False,
-                   title: str = "", size: Sequence[float] = SIZE):
+                   title: str = "", size: Sequence[float] | None = None):
     """A whole figure: one journal (loss above, parameters below) or overlaid runs.
 
     ``runs`` is a Journal or a mapping label -> Journal. With one journal and no
-    ``columns`` the figure has two panels, loss and parameters per epoch.
+    ``columns`` the figure has two panels, loss and parameters per epoch. ``size``
+    defaults to 7 x 4.5 inches for one panel, 7 x 6.5 for two (700 x 650 pixels).
     """
     if not isinstance(runs, Mapping):
         journal = runs
@@ -130,18 +139,18 @@ def journal_figure(runs, columns: str | Sequence[str] | None = None, *, logy: bo
             panels = [["loss"]] + ([params] if 0 < len(params) <= MAX_PARAMETER_LINES else [])
         else:
             panels = [_columns(journal, columns)]
-        fig, axes = new_figure(size, nrows=len(panels))
+        fig, axes = new_figure(size or (SIZE if len(panels) == 1 else TALL), nrows=len(panels))
         for ax, cols in zip(axes, panels):
             plot_journal(journal, ax, cols, logy=logy and cols == ["loss"])
     else:
         cols = ["loss"] if columns is None else _columns(next(iter(runs.values())), columns)
-        fig, axes = new_figure(size, nrows=len(cols))
+        fig, axes = new_figure(size or (SIZE if len(cols) == 1 else TALL), nrows=len(cols))
         for ax, c in zip(axes, cols):
             plot_runs(runs, ax, c, logy=logy and c == "loss")
     for ax in axes[:-1]:
         ax.set_xlabel("")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(wrap(title, 72))
     return fig
 
 
@@ -249,7 +258,7 @@ def plot_surface(network, x, y, paths: Mapping[str, np.ndarray], names: Sequence
     for k, (label, path) in enumerate(paths.items()):  # colours C0, C1, ... as in plot_runs
         z = 3 + len(paths) - k  # the first (often the shortest) path on top
         ax.plot(path[:, 0], path[:, 1], "-o", color=f"C{k}", ms=2.5, lw=1.6, zorder=z,
-                label=f"{label} ({len(path) - 1} updates)")
+                label=f"{label} ({len(path) - 1} update{'' if len(path) == 2 else 's'})")
         ax.plot(*path[-1], marker="X", ms=10, color=f"C{k}", mec="black", mew=0.8, zorder=z)
     first = next(iter(paths.values()))[0]
     ax.plot(*first, marker="*", ms=15, color="gold", mec="black", ls="", label="start", zorder=9)
@@ -258,7 +267,7 @@ def plot_surface(network, x, y, paths: Mapping[str, np.ndarray], names: Sequence
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
-    ax.set_title(title if title is not None else f"loss surface over {names[0]} and {names[1]}")
+    ax.set_title(wrap(title) if title is not None else f"loss surface over {names[0]} and {names[1]}")
     ax.legend(fontsize="small", loc="best", framealpha=0.85)
     return ax
 
@@ -290,7 +299,7 @@ def plot_boundary(network, x, y, ax=None, *, resolution: int = 200, title: str |
     labels = class_labels(y)
     if out.shape[1] == 1:
         P = out[:, 0].reshape(U.shape)
-        filled = ax.contourf(U, V, P, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.75)
+        filled = ax.contourf(U, V, P, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.5)
         ax.contour(U, V, P, levels=[0.5], colors="black", linewidths=1.5)
         if colorbar:
             ax.figure.colorbar(filled, ax=ax, label="predicted probability of class 1")
@@ -302,10 +311,10 @@ def plot_boundary(network, x, y, ax=None, *, resolution: int = 200, title: str |
     for k in np.unique(labels):
         m = labels == k
         ax.scatter(x[m, 0], x[m, 1], c=[k] * int(m.sum()), cmap=cmap, vmin=0,
-                   vmax=1 if out.shape[1] == 1 else 9, edgecolors="black", s=30,
+                   vmax=1 if out.shape[1] == 1 else 9, edgecolors="black", s=30 if len(x) > 20 else 90,
                    marker="os^vD"[int(k) % 5], label=f"class {k}")
     ax.set_xlabel("x1 (first input)")
     ax.set_ylabel("x2 (second input)")
-    ax.set_title(title if title is not None else "decision boundary")
+    ax.set_title(wrap(title) if title is not None else "decision boundary")
     ax.legend(fontsize="small", loc="best", framealpha=0.85)
     return ax

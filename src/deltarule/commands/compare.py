@@ -159,5 +159,5 @@ def compare_figure(problem, runs: list[Run], logy: bool = False):
         if paths:
             plots.plot_surface(problem.network, problem.x, problem.y, paths, names, axes[1],
                                title="descent paths on the loss surface")
-    fig.suptitle(f"{problem.name}: {', '.join(r.label for r in runs)} from the same start")
+    fig.suptitle(plots.wrap(f"{problem.name}: {', '.join(r.label for r in runs)} from the same start", 120))
     return fig

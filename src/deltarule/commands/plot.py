@@ -1,0 +1,179 @@
+"""deltarule plot PROBLEM --kind KIND -o FILE: one picture from one command."""
+from __future__ import annotations
+
+import re
+import sys
+
+from . import positive_int
+from .compare import EXIT_DIVERGED, METHODS, add_run_arguments, schedule_for, train_runs
+
+HELP = "draw a picture: the journal, the loss surface with descent paths, the network, a decision boundary"
+EXAMPLE = ("  deltarule plot seed-000-neuron --kind surface -o surface.png\n"
+           "  deltarule plot seed-000-neuron --kind journal --columns w,b,loss -o journal.png\n"
+           "  deltarule plot seed-000-neuron --kind journal --learning-rates 0.1,0.9,3 --log -o rates.svg\n"
+           "  deltarule plot seed-002 --kind surface --params 'W1[1,1]' 'b2[1]' -o slice.png\n"
+           "  deltarule plot seed-002 --kind diagram -o network.svg\n"
+           "  deltarule plot moons --kind boundary -o moons.png")
+KINDS = ("journal", "surface", "diagram", "boundary")
+
+
+def name_list(text: str) -> list[str]:
+    """``w,b,loss`` or ``W1[1,1],b2[1]``: commas inside brackets belong to the name."""
+    return [m.strip() for m in re.findall(r"(?:[^,\[]|\[[^\]]*\])+", text) if m.strip()]
+
+
+def rate_list(text: str) -> list[float]:
+    import argparse
+
+    from . import positive_float
+
+    try:
+        return [positive_float(t) for t in text.split(",") if t.strip()]
+    except argparse.ArgumentTypeError as e:
+        raise argparse.ArgumentTypeError(f"learning rates: {e}") from None
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--kind", choices=KINDS, required=True, help="which picture")
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the picture file (.png or .svg)")
+    add_run_arguments(p, None)
+    p.add_argument("--learning-rates", type=rate_list, metavar="R1,R2,...",
+                   help="journal: one run per learning rate, overlaid")
+    p.add_argument("--columns", type=name_list, metavar="NAMES",
+                   help="journal: columns to draw, e.g. w,b,loss (seed 000's figure), or 'all'")
+    p.add_argument("--log", action="store_true", help="journal: loss on a logarithmic scale")
+    p.add_argument("--params", nargs=2, metavar="NAME",
+                   help="surface: the two parameters, by journal name (default: the first two trainable)")
+    p.add_argument("--hold", choices=("start", "end"), default="end",
+                   help="surface: hold the other parameters at their start or trained (end) values "
+                        "of the first method (default end)")
+    p.add_argument("--resolution", type=positive_int, help="surface/boundary: grid points per side")
+    p.add_argument("--step", type=positive_int, default=1,
+                   help="diagram: draw the values of this update (default 1, the first)")
+
+
+def run(args) -> int:
+    from ..plots import file_format, save_figure
+    from ..problem import load_problem
+
+    file_format(args.output)  # refuse a bad file name before any work
+    problem = load_problem(args.problem)
+    if args.kind != "diagram" or args.learning_rate:
+        problem = problem.require("data", *(() if args.learning_rate else ("learning_rate",)))
+    if args.learning_rate:
+        from dataclasses import replace
+
+        problem = replace(problem, learning_rate=args.learning_rate)
+    if args.kind == "diagram":
+        return _diagram(problem, args)
+    fig, runs = {"journal": _journal, "surface": _surface, "boundary": _boundary}[args.kind](problem, args)
+    save_figure(fig, args.output)
+    for r in runs:
+        if r.diverged:
+            print(f"deltarule plot: {r.label}: {r.diverged}", file=sys.stderr)
+    return EXIT_DIVERGED if any(r.diverged for r in runs) else 0
+
+
+def _methods(problem, args) -> list[str]:
+    return args.methods or [problem.schedule.method]
+
+
+def _journal(problem, args):
+    from ..errors import InputError
+    from ..plots import journal_figure
+
+    methods = _methods(problem, args)
+    if args.learning_rates:
+        if len(methods) > 1:
+            raise InputError("give several methods or several learning rates, not both", "--learning-rates")
+        labels = {f"η = {r:g}": r for r in args.learning_rates}
+        runs = train_runs(problem, {k: schedule_for(problem, methods[0], args) for k in labels}, labels)
+    else:
+        runs = train_runs(problem, {m: schedule_for(problem, m, args) for m in methods})
+    journals = {r.label: r.journal for r in runs}
+    columns = args.columns[0] if args.columns and len(args.columns) == 1 and args.columns[0] in (
+        "loss", "all", "parameters") else args.columns
+    try:
+        if len(runs) == 1:
+            fig = journal_figure(runs[0].journal, columns, logy=args.log,
+                                 title=f"{problem.name}: {_describe(problem, runs[0])}")
+        else:
+            what = (f"{_describe(problem, runs[0]).split(', learning')[0]}, several learning rates"
+                    if args.learning_rates else f"learning rate {problem.learning_rate:g}")
+            fig = journal_figure(journals, columns, logy=args.log, title=f"{problem.name}: {what}")
+    except KeyError as e:
+        raise InputError(str(e.args[0]), "--columns") from None
+    return fig, runs
+
+
+def _describe(problem, run) -> str:
+    s = run.schedule
+    size = f", batch size {s.size(len(problem.x))}" if s.method == "minibatch" else ""
+    return f"{s.method}{size}, learning rate {problem.learning_rate:g}"
+
+
+def _surface(problem, args):
+    from ..errors import InputError
+    from .. import plots
+
+    net = problem.network
+    methods = args.methods or list(METHODS)
+    try:
+        names = args.params or plots.default_pair(net)
+        for n in names:
+            plots.parameter_index(net, n)
+    except (KeyError, ValueError) as e:
+        raise InputError(str(e.args[0]), "--params") from None
+    if names[0] == names[1]:
+        raise InputError("choose two different parameters", "--params")
+    runs = train_runs(problem, {m: schedule_for(problem, m, args) for m in methods})
+    paths = {r.label: plots.descent_path(net, problem.x, problem.y, problem.learning_rate, r.schedule, names)
+             for r in runs if not r.diverged}
+    if not paths:
+        return plots.journal_figure({r.label: r.journal for r in runs}), runs
+    held, note = net, ""
+    if len(net.parameter_names()) > 2:
+        first = next(r for r in runs if not r.diverged)
+        held = first.result.network if args.hold == "end" else net
+        note = f"\nother parameters held at their {'trained (' + first.label + ')' if args.hold == 'end' else 'starting'} values"
+    fig, (ax,) = plots.new_figure((7.0, 5.6))
+    plots.plot_surface(held, problem.x, problem.y, paths, names, ax, resolution=args.resolution or 81,
+                       title=f"{problem.name}\nloss surface over {names[0]} and {names[1]}, "
+                             f"learning rate {problem.learning_rate:g}{note}")
+    return fig, runs
+
+
+def _boundary(problem, args):
+    from ..errors import InputError
+    from .. import plots
+
+    if problem.network.sizes[0] != 2:
+        raise InputError(f"a decision boundary needs two inputs; this network takes {problem.network.sizes[0]}",
+                         "layers[0]", problem.source)
+    method = _methods(problem, args)[0]
+    runs = train_runs(problem, {method: schedule_for(problem, method, args)})
+    r = runs[0]
+    net = r.diverged.network if r.diverged else r.result.network
+    fig, (ax,) = plots.new_figure((7.0, 5.6))
+    plots.plot_boundary(net, problem.x, problem.y, ax, resolution=args.resolution or 200,
+                        title=f"{problem.name}\ndecision boundary after {r.schedule.epochs} epochs "
+                              f"({_describe(problem, r)})")
+    return fig, runs
+
+
+def _diagram(problem, args) -> int:
+    from ..errors import InputError
+    from ..io import write_text
+
+    try:
+        from ..diagram import network_svg
+    except ImportError:
+        raise InputError("the network diagram is not available in this version", "--kind") from None
+    if not args.output.lower().endswith(".svg"):
+        raise InputError("the network diagram is drawn as SVG only: name a .svg file", "", args.output)
+    step = None
+    if problem.x is not None and problem.learning_rate is not None:
+        method = _methods(problem, args)[0]
+        step = problem.steps(args.step, schedule_for(problem, method, args))[-1]
+    write_text(args.output, network_svg(problem.network if step is None else step.before, step))
+    return 0
