@@ -127,15 +127,34 @@ def _check_plain(doc: Any) -> None:
             stack.extend((c, depth + 1) for c in children)
 
 
+class _JSONDuplicate(ValueError):
+    pass
+
+
+def _json_object(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _JSONDuplicate(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _json_constant(name: str) -> float:
+    return float(name)  # NaN, Infinity: read, then refused by validation as not finite
+
+
 def parse_text(text: str, file: str, *, json_only: bool = False) -> Any:
     """Parse a YAML (or JSON) document held in ``text``; errors name ``file``."""
     try:
         if json_only:
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant)
         else:
             doc = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON: {e.msg}", f"line {e.lineno}, column {e.colno}", file) from None
+    except _JSONDuplicate as e:
+        raise InputError(f"not valid JSON: {e}", "", file) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
