@@ -35,7 +35,7 @@ from .network import DTYPES, Layer, Network
 from .training import METHODS, Schedule
 
 TOP_FIELDS = ("name", "description", "layers", "loss", "reduction", "data", "learning_rate",
-              "decimals", "training", "dtype", "seed")
+              "decimals", "training", "dtype", "seed", "validation")
 LAYER_FIELDS = ("weights", "biases", "activation", "units", "init", "inputs",
                 "train_weights", "train_biases")
 DATA_FIELDS = ("inputs", "targets", "file", "one_hot")
@@ -174,7 +174,13 @@ def matrix(v: Any, path: str, rows: int | None = None, cols: int | None = None) 
 # -- the problem ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Problem:
-    """A parsed, validated problem: network, data, learning rate, schedule, rounding."""
+    """A parsed, validated problem: network, data, learning rate, schedule, rounding.
+
+    ``validation`` is (fraction, seed) from the file's ``validation: {fraction: 0.2, seed: 0}``
+    (or ``validation: 0.2``; the seed defaults to the top-level ``seed``): ``x``, ``y`` keep
+    every example, :meth:`split` holds out round(fraction × n) of them, and :meth:`train` and
+    :meth:`steps` use only the rest; training journals ``val_loss`` on the held-out ones.
+    """
 
     network: Network
     x: np.ndarray | None = None
@@ -187,6 +193,16 @@ class Problem:
     source: str = ""
     seed: int = 0
     one_hot: bool = False
+    validation: tuple[float, int] | None = None
+
+    def split(self) -> tuple:
+        """(x, y, x_val, y_val): training and held-out examples (x_val, y_val None without
+        ``validation``); see :func:`deltarule.metrics.split`."""
+        if self.validation is None or self.x is None:
+            return self.x, self.y, None, None
+        from .metrics import split
+
+        return split(self.x, self.y, *self.validation)
 
     def require(self, *fields: str) -> "Problem":
         """Refuse (InputError) if a field that a command needs is missing from the file."""
@@ -208,11 +224,18 @@ class Problem:
             raise InputError(f"{_show(count)} steps of about {per_step:,} bytes each would need "
                              f"{count * per_step / 2**30:.3g} GiB; the limit is "
                              f"{MAX_STEPS_BYTES / 2**30:.0f} GiB (ask for fewer steps)", "--steps", self.source)
-        return steps(self.network, self.x, self.y, self.learning_rate, schedule, count)
+        x, y = self.split()[:2]
+        return steps(self.network, x, y, self.learning_rate, schedule, count)
 
-    def train(self, schedule: Schedule | None = None, learning_rate: float | None = None, **kwargs):
-        """Train with the problem's (or the given) schedule; see :func:`deltarule.training.train`."""
-        from .training import train
+    def train(self, schedule: Schedule | None = None, learning_rate: float | None = None,
+              backend: str = "numpy", **kwargs):
+        """Train with the problem's (or the given) schedule; see :func:`deltarule.training.train`
+        (``backend="torch"``: :func:`deltarule.torch_bridge.train_torch`). With ``validation``
+        the held-out examples are left out of training and journalled as ``val_loss``."""
+        if backend == "torch":
+            from .torch_bridge import train_torch as train
+        else:
+            from .training import train
 
         self.require("data")
         lr = learning_rate if learning_rate is not None else self.require("learning_rate").learning_rate
@@ -222,7 +245,10 @@ class Problem:
                        "training.epochs" if schedule.epochs == self.schedule.epochs else "--epochs")
         except InputError as e:
             raise e.in_file(self.source) from None
-        return train(self.network, self.x, self.y, lr, schedule, **kwargs)
+        x, y, x_val, y_val = self.split()
+        if x_val is not None:
+            kwargs.setdefault("validation", (x_val, y_val))
+        return train(self.network, x, y, lr, schedule, **kwargs)
 
 
 def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list, room: int) -> Layer:
@@ -335,7 +361,9 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".") -> Probl
 
             x, y, one_hot = parse_data(doc["data"], network, Path(base_dir))
             check_size(network, len(x), schedule)
-        return Problem(network, x, y, lr, decimals, schedule, str(name), description, file, seed, one_hot)
+        validation = parse_validation(doc["validation"], seed, x) if "validation" in doc else None
+        return Problem(network, x, y, lr, decimals, schedule, str(name), description, file, seed, one_hot,
+                       validation)
     except InputError as e:
         raise e.in_file(file) from None
 
@@ -361,6 +389,23 @@ def check_size(network: Network, n: int, schedule: Schedule, field: str = "train
         raise InputError(f"a batch of {size:,} examples through {sum(network.sizes):,} units needs about "
                          f"{batch_bytes / 2**30:.3g} GiB; the limit is {MAX_BATCH_BYTES / 2**30:.0f} GiB "
                          f"(use minibatch with a smaller batch_size)", "training.batch_size")
+
+
+def parse_validation(spec: Any, seed: int = 0, x: np.ndarray | None = None) -> tuple[float, int]:
+    """``validation: 0.2`` or ``validation: {fraction: 0.2, seed: 0}`` -> (fraction, seed)."""
+    path = "validation"
+    if isinstance(spec, dict):
+        spec = mapping(spec, path, ("fraction", "seed"))
+        if "fraction" not in spec:
+            raise InputError("missing field 'fraction' (the share of examples held out, e.g. 0.2)", path)
+        seed = integer(spec.get("seed", seed), "validation.seed", 0)
+        spec, path = spec["fraction"], "validation.fraction"
+    fraction = number(spec, path)
+    if not 0 < fraction < 1:
+        raise InputError(f"the share of examples held out must be between 0 and 1, got {spec}", path)
+    if x is not None and len(x) < 2:
+        raise InputError(f"a held-out split needs at least 2 examples, the data has {len(x)}", path)
+    return fraction, seed
 
 
 def parse_training(spec: Any, seed: int = 0) -> Schedule:
