@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from . import activations, losses
 from .errors import InputError
+from .explain import Solution, solve
 from .network import Layer, Network
 from .problem import Problem, load_network, load_problem, parse_problem
 from .trace import LayerTrace, Step, Trace
@@ -24,5 +25,5 @@ __version__ = "0.1.0"
 __all__ = [
     "activations", "losses", "InputError", "Layer", "Network", "Problem", "load_problem",
     "load_network", "parse_problem", "LayerTrace", "Step", "Trace", "Diverged", "Journal",
-    "Schedule", "TrainResult", "steps", "train", "__version__",
+    "Schedule", "TrainResult", "steps", "train", "__version__", "Solution", "solve",
 ]

@@ -7,6 +7,7 @@ from . import nonnegative_int, positive_int, write_output
 
 HELP = "worked solution of the first N updates of a problem (text, markdown, latex, html, json)"
 EXAMPLE = ("  deltarule solve seed-002\n"
+           "  deltarule solve seed-003 --style matrix --chain 'W1[1,1]' --format html -o seed-003.html\n"
            "  deltarule solve seed-004-example-3-stochastic --steps 3 --format json -o steps.json")
 FORMATS = ("text", "markdown", "latex", "html", "json")
 
@@ -16,6 +17,10 @@ def add_arguments(p) -> None:
     p.add_argument("--steps", type=positive_int, default=1, help="how many updates (default 1)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--decimals", type=nonnegative_int, help="decimals shown (default: the problem's, else 3)")
+    p.add_argument("--style", choices=("neuron", "matrix"), default="neuron",
+                   help="per neuron, as seeds 002 and 004 (default), or in matrix form, as seeds 001 and 003")
+    p.add_argument("--chain", metavar="PARAM",
+                   help="also expand the chain rule in full for one parameter, e.g. W1[1,1] or b2[1]")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
 
 
@@ -31,8 +36,14 @@ def run(args) -> int:
     if args.format == "json":
         write_output(solution_json(steps), args.output)
         return 0
-    from ..explain import render
+    from ..explain import Solution
 
     decimals = args.decimals if args.decimals is not None else problem.decimals
-    write_output(render(problem, steps, args.format, decimals, vars(args)), args.output)
+    solution = Solution(problem, steps, decimals, args.style, args.chain)
+    if args.format == "text" and (not args.output or args.output == "-"):
+        from ..explain.text import print_rich
+
+        print_rich(solution.document)  # styled on a terminal; plain in a pipe or with NO_COLOR
+        return 0
+    write_output(solution.render(args.format), args.output)
     return 0

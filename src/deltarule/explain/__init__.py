@@ -1,20 +1,88 @@
 """Worked solutions: trace -> document -> text / Markdown / LaTeX / HTML.
 
-Placeholder until the renderers exist: a plain summary of each update.
+    >>> import deltarule as dr
+    >>> sol = dr.solve("seed-002")                 # a Problem, a file or an example name
+    >>> print(sol.to_text())                        # also to_markdown, to_latex, to_html
+
+In Jupyter a :class:`Solution` displays itself (``_repr_html_``, ``_repr_markdown_``).
+The document is built once from the traces (:mod:`.build`); each renderer lays it out.
 """
 from __future__ import annotations
 
-import numpy as np
+from .build import STYLES, build
+from .document import Document
+
+FORMATS = ("text", "markdown", "latex", "html")
+
+
+class Solution:
+    """The worked solution of the first updates of a problem, ready to render."""
+
+    def __init__(self, problem, steps, decimals: int, style: str = "neuron", chain: str | None = None):
+        self.problem, self.steps, self.decimals, self.style, self.chain = problem, list(steps), decimals, style, chain
+        self.document: Document = build(problem, self.steps, decimals, style, chain)
+
+    def render(self, fmt: str = "text") -> str:
+        if fmt == "text":
+            from . import text
+            return text.render(self.document)
+        if fmt == "markdown":
+            from . import markdown
+            return markdown.render(self.document)
+        if fmt == "latex":
+            from . import latex
+            return latex.render(self.document)
+        if fmt == "html":
+            from . import html
+            return html.render(self.document)
+        from ..errors import InputError
+        raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "--format")
+
+    def to_text(self) -> str:
+        return self.render("text")
+
+    def to_markdown(self) -> str:
+        return self.render("markdown")
+
+    def to_latex(self) -> str:
+        return self.render("latex")
+
+    def to_html(self) -> str:
+        return self.render("html")
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return f"Solution({self.problem.name!r}, {len(self.steps)} update(s), style={self.style!r})"
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        from . import html
+        return html.fragment(self.document)
+
+
+def solve(problem, steps: int = 1, *, style: str = "neuron", decimals: int | None = None,
+          chain: str | None = None) -> Solution:
+    """The worked solution of the first ``steps`` updates of ``problem`` (a Problem, a
+    problem file or a built-in example name), shown to ``decimals`` places (default the
+    problem's), per neuron or in matrix form, with the fully expanded chain of one
+    parameter (``chain="W1[1,1]"``) if asked."""
+    from ..problem import Problem, load_problem
+
+    if not isinstance(problem, Problem):
+        problem = load_problem(problem)
+    d = problem.decimals if decimals is None else int(decimals)
+    return Solution(problem, problem.steps(steps), d, style, chain)
 
 
 def render(problem, steps, fmt: str, decimals: int, options: dict | None = None) -> str:
-    if fmt != "text":
-        from ..errors import InputError
+    """The solution of ``steps`` in format ``fmt`` (``options``: style, chain)."""
+    options = options or {}
+    sol = Solution(problem, steps, decimals, options.get("style") or "neuron", options.get("chain"))
+    return sol.render(fmt)
 
-        raise InputError(f"format {fmt!r} is not available yet", "--format")
-    lines = [f"{problem.name}  (loss {problem.network.loss.name}, reduction {problem.network.reduction})"]
-    for k, step in enumerate(steps, start=1):
-        lines.append(f"update {k}: examples {', '.join(str(i + 1) for i in step.examples)}")
-        for name, value in step.values().items():
-            lines.append(f"  {name} = {np.array2string(np.asarray(value), precision=decimals)}")
-    return "\n".join(lines) + "\n"
+
+__all__ = ["FORMATS", "STYLES", "Solution", "solve", "render"]

@@ -7,12 +7,22 @@ These functions only format numbers the core computed; they never compute model 
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def fmt(v: float, decimals: int) -> str:
-    """``v`` to ``decimals`` places; a value that rounds to zero never shows a minus sign."""
-    s = f"{float(v):.{decimals}f}"
-    if s.startswith("-") and float(s) == 0.0:
+    """``v`` to ``decimals`` places, as by hand; a value that rounds to zero has no minus sign.
+
+    The binary noise of float64 is dropped first (15 significant digits), then halves round
+    away from zero: 0.25(0.05) + 0.30(0.10) + 0.35 = 0.3925 shows as 0.393, as in the notes,
+    not as 0.392 (the float is 0.39249999999999996).
+    """
+    f = float(v)
+    if not math.isfinite(f):
+        return str(f)
+    q = Decimal(f"{f:.15g}").quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    s = f"{q:f}"
+    if s.startswith("-") and q == 0:
         s = s[1:]
     return s
 
@@ -33,5 +43,5 @@ def policy(decimals: int) -> str:
     """The rounding policy in words, stated at the top of every solution."""
     zero = fmt(0.0, decimals)
     return (f"Full precision is used in every computation; numbers are shown rounded to "
-            f"{decimals} decimal{'s' if decimals != 1 else ''}. A value that is not zero but rounds "
+            f"{decimals} decimal{'s' if decimals != 1 else ''} (halves away from zero). A value that is not zero but rounds "
             f"to zero is shown as {zero} and marked †, with its value in a note.")

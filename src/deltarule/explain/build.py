@@ -1,0 +1,521 @@
+"""Trace -> worked-solution Document (compute once, render many).
+
+The builder reads every number from the :class:`~deltarule.trace.Step` records. The only
+values it asks the core for besides the trace are ones the notes also show and the trace
+does not keep, each computed by the core's own objects: the local slopes f'(z)
+(``Activation.derivative``), the forward pass with the new parameters
+(``Network.trace``), and, for a batch, each example's own gradient (``Network.trace``
+of that example alone). Nothing here adds or multiplies model values.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from . import notation as N
+from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table, as_math, join
+from .rounding import fmt, is_tiny, policy, sci
+
+STYLES = ("neuron", "matrix")
+MAX_CHAIN_PATHS = 8
+CDOT = Math(r" \cdot ", " · ")
+HADAMARD = Math(r" \odot ", " ⊙ ")
+
+
+@dataclass
+class Builder:
+    decimals: int
+    style: str = "neuron"
+    blocks: list = field(default_factory=list)
+    tiny: dict = field(default_factory=dict)  # text name -> (tex value, text value)
+
+    # -- numbers -------------------------------------------------------------------------------
+    def s(self, v) -> str:
+        return fmt(v, self.decimals)
+
+    def num(self, v) -> Math:
+        s = self.s(v)
+        return Math(s, s)
+
+    def opnd(self, v) -> str:
+        """An operand in a product: negative numbers in parentheses."""
+        s = self.s(v)
+        return f"({s})" if s.startswith("-") else s
+
+    def result(self, v, name: Math) -> Math:
+        """A computed result; a tiny one is marked † and listed in the update's note."""
+        s = self.s(v)
+        if is_tiny(v, self.decimals):
+            self.tiny[name.text] = (name.tex, sci(float(v)))
+            return Math(s + r"^{\dagger}", s + "†")
+        return Math(s, s)
+
+    def vector(self, v, name: Math | None = None, column: bool = True) -> Math:
+        v = np.asarray(v)
+        if name is not None:
+            for i, e in enumerate(v, start=1):
+                if is_tiny(e, self.decimals):
+                    self.tiny[f"{name.text}[{i}]"] = (f"{name.tex}_{{{i}}}", sci(float(e)))
+        items = [self.s(e) for e in v]
+        sep_tex, sep_text = (r" \\ ", "; ") if column else (" & ", ", ")
+        return Math(r"\begin{bmatrix} " + sep_tex.join(items) + r" \end{bmatrix}", "[" + sep_text.join(items) + "]")
+
+    def matrix(self, m, name: Math | None = None) -> Math:
+        m = np.asarray(m)
+        if name is not None:
+            for (i, j), e in np.ndenumerate(m):
+                if is_tiny(e, self.decimals):
+                    self.tiny[f"{name.text}[{i + 1},{j + 1}]"] = (f"{name.tex}_{{{i + 1},{j + 1}}}", sci(float(e)))
+        rows = [[self.s(e) for e in r] for r in m]
+        tex = r"\begin{bmatrix} " + r" \\ ".join(" & ".join(r) for r in rows) + r" \end{bmatrix}"
+        return Math(tex, "[" + "; ".join(", ".join(r) for r in rows) + "]")
+
+    # -- blocks --------------------------------------------------------------------------------
+    def add(self, *blocks) -> None:
+        self.blocks.extend(blocks)
+
+    def eq(self, lhs, symbolic=None, substituted=None, result=None) -> None:
+        m = [None if v is None else as_math(v) for v in (lhs, symbolic, substituted, result)]
+        self.blocks.append(Equation(*m))
+
+    def flush_tiny(self) -> None:
+        if not self.tiny:
+            return
+        parts: list = ["Not zero, though shown as " + self.s(0.0) + " (marked †): "]
+        for k, (name, (tex, (s_tex, s_text))) in enumerate(sorted(self.tiny.items())):
+            if k:
+                parts.append("; ")
+            parts.append(Math(f"{tex} = {s_tex}", f"{name} = {s_text}"))
+        parts.append(". Full precision is kept for every later step.")
+        self.add(Note(tuple(parts)))
+        self.tiny = {}
+
+
+# -- the givens ----------------------------------------------------------------------------------
+def _givens(B: Builder, problem, steps) -> None:
+    net = problem.network
+    loss = net.loss
+    B.add(Heading("Problem and conventions", 2))
+    if problem.description.strip():
+        B.add(Note((" ".join(problem.description.split()),), "remark"))
+    sizes = "-".join(map(str, net.sizes))
+    acts = ", ".join(f"layer {l}: {lay.activation.name}" for l, lay in enumerate(net.layers, 1))
+    B.add(Paragraph((f"Network {sizes} ({acts}); z = W a + b and a = f(z) in every layer, "
+                     f"W with one row per neuron; x is the input, ŷ the output of the last layer.",)))
+    red = ("the mean of the examples' losses" if net.reduction == "mean" else "the sum of the examples' losses")
+    B.add(Paragraph(("Loss (", loss.name, f", {loss.description}): ", Math(loss.latex, loss.text or loss.name),
+                     f"; over a batch, {red}.")))
+    B.add(Paragraph(("Learning rate ", Math(r"\eta = " + _lr(problem.learning_rate), "η = " + _lr(problem.learning_rate)),
+                     f"; gradient descent: {problem.schedule.method}; updates shown: {len(steps)}.")))
+    B.add(Paragraph(("Rounding: " + policy(B.decimals),)))
+    if loss.name == "half_mse" and net.sizes[-1] > 1:
+        K = net.sizes[-1]
+        B.add(Note(("The loss is half the mean over the K = " + str(K) + " outputs, so ",
+                    Math(loss.latex_grad, loss.text_grad), f" carries the factor 1/K = 1/{K}. Notes that "
+                    "state this loss but differentiate it as ŷ − y (half the sum) get derivatives "
+                    f"{K} times these; the trained weights differ accordingly.",), "remark"))
+    seen = []
+    for lay in net.layers:
+        f = lay.activation
+        if f.name in seen:
+            continue
+        seen.append(f.name)
+        B.add(Paragraph((f"Activation {f.name}: ", Math(f.latex, f.text or f.name), ", with ",
+                         Math(f.latex_derivative, f.text_derivative or ""), ".")))
+    if any(lay.activation.name in (loss.fused or {}) for lay in net.layers[-1:]):
+        fz = loss.fused[net.layers[-1].activation.name]
+        B.add(Paragraph(("With this output activation and loss the output delta is simply ",
+                         Math(fz.latex_delta, "δ = ŷ - y"), " (computed stably from z).")))
+    B.add(Heading("Given", 3))
+    for l, lay in enumerate(net.layers, start=1):
+        B.eq(N.vec("W", l), result=B.matrix(lay.W))
+        B.eq(N.vec("b", l), result=B.vector(lay.b))
+        frozen = [w for w, t in (("weights", lay.train_weights), ("biases", lay.train_biases)) if not t]
+        if frozen:
+            B.add(Note((f"Layer {l}'s {' and '.join(frozen)} are frozen: they are not updated.",)))
+    header = tuple([f"example"] + [N.x(j + 1) for j in range(problem.x.shape[1])]
+                   + [N.y(k + 1) for k in range(problem.y.shape[1])])
+    rows = tuple(tuple([str(i + 1)] + [B.num(v) for v in problem.x[i]] + [B.num(v) for v in problem.y[i]])
+                 for i in range(len(problem.x)))
+    B.add(Table(header, rows))
+    B.add(Diagram(steps[0], 0, B.decimals))
+
+
+def _dash(m: Math) -> Math:
+    """m' (after the update); braced so that LaTeX takes it as one superscript."""
+    return Math("{" + m.tex + "}'", m.text + "'")
+
+
+def _lr(v: float) -> str:
+    return repr(float(v)).rstrip("0").rstrip(".") if float(v) == round(float(v), 12) else f"{v:g}"
+
+
+# -- one update ------------------------------------------------------------------------------------
+def _update(B: Builder, problem, step, k: int, count: int, chain) -> None:
+    n = len(step.examples)
+    which = ", ".join(str(i + 1) for i in step.examples)
+    B.add(Heading(f"Update {k} of {count}: {problem.schedule.method}, example{'s' if n > 1 else ''} {which}", 2))
+    if n > 1 and problem.network.reduction == "mean":
+        B.add(Note((f"The batch loss is the mean over its {n} examples, so every per-example "
+                    f"derivative below (dL/da, δ) carries the factor 1/{n}; the gradients add them up.",)))
+    tr = step.trace
+    slopes = [lay.activation.derivative(lt.z, lt.a) for lay, lt in zip(step.before.layers, tr.layers)]
+    for e in range(n):
+        if n > 1:
+            B.add(Heading(f"Example {step.examples[e] + 1}: x = {B.vector(tr.x[e], column=False).text}, "
+                          f"y = {B.vector(tr.y[e], column=False).text}", 3))
+        else:
+            B.add(Heading("Forward pass", 3))
+        _forward(B, step, e)
+        _loss_example(B, step, e, n)
+        if n == 1:
+            B.add(Heading("Backward pass (the delta rule)", 3))
+        _backward(B, step, e, n, slopes)
+    if n > 1:
+        _batch_loss(B, step)
+    B.add(Heading("Gradients", 3))
+    _gradients(B, step)
+    if n > 1:
+        _per_example_gradients(B, step)
+    if chain is not None and k == 1:
+        _chain(B, step, chain, slopes)
+    B.add(Heading("Update", 3))
+    _parameters(B, step)
+    _after(B, step)
+    B.flush_tiny()
+
+
+def _forward(B: Builder, step, e: int) -> None:
+    tr = step.trace
+    for l, (lay, lt) in enumerate(zip(step.before.layers, tr.layers), start=1):
+        prev = tr.x[e] if l == 1 else tr.layers[l - 2].a[e]
+        f = lay.activation
+        if B.style == "matrix":
+            B.eq(N.vec("z", l), N.vec("W", l) + " " + N.vec("a", l - 1) + " + " + N.vec("b", l),
+                 B.matrix(lt.W) + B.vector(prev) + " + " + B.vector(lt.b), B.vector(lt.z[e], N.vec("z", l)))
+            sym = N.act_symbol(f) + "(" + N.vec("z", l) + ")"
+            B.eq(N.vec("a", l), sym, N.act_symbol(f) + "(" + B.vector(lt.z[e]) + ")", B.vector(lt.a[e], N.vec("a", l)))
+            continue
+        for i in range(lay.units):
+            sym = join([N.W(l, i + 1, j + 1) + " " + N.a(l - 1, j + 1) for j in range(lay.fan_in)], " + ") + " + " + N.b(l, i + 1)
+            sub = join([B.opnd(lt.W[i, j]) + "(" + B.s(prev[j]) + ")" for j in range(lay.fan_in)], " + ") + " + " + B.s(lt.b[i])
+            B.eq(N.z(l, i + 1), sym, sub, B.result(lt.z[e, i], N.z(l, i + 1)))
+            if f.name == "softmax":
+                sym = N.act_symbol(f) + "(" + N.vec("z", l) + ")_" + Math(f"{{{i + 1}}}", f"[{i + 1}]")
+                sub = N.act_symbol(f) + "(" + B.vector(lt.z[e], column=False) + ")_" + Math(f"{{{i + 1}}}", f"[{i + 1}]")
+            else:
+                sym = N.act_symbol(f) + "(" + N.z(l, i + 1) + ")"
+                sub = N.act_symbol(f) + "(" + B.s(lt.z[e, i]) + ")"
+            B.eq(N.a(l, i + 1), sym, sub, B.result(lt.a[e, i], N.a(l, i + 1)))
+
+
+def _loss_example(B: Builder, step, e: int, n: int) -> None:
+    loss = step.before.loss
+    tr = step.trace
+    yh, ys = [B.s(v) for v in tr.yhat[e]], [B.opnd(v) for v in tr.y[e]]
+    lhs = Math("L", "L") if n == 1 else Math(f"L_{{{step.examples[e] + 1}}}", f"L[{step.examples[e] + 1}]")
+    sym = Math(N.rhs(loss.latex), N.rhs(loss.text or loss.name))
+    B.eq(lhs, sym, N.loss_substituted(loss.name, yh, ys), B.result(tr.per_example_loss[e], lhs))
+
+
+def _batch_loss(B: Builder, step) -> None:
+    tr, n = step.trace, len(step.examples)
+    parts = [B.s(v) for v in tr.per_example_loss]
+    names = [Math(f"L_{{{i + 1}}}", f"L[{i + 1}]") for i in step.examples]
+    if step.before.reduction == "mean":
+        sym = Math(f"\\frac{{1}}{{{n}}}(", f"1/{n} (") + join(names, " + ") + ")"
+        sub = Math(f"\\frac{{1}}{{{n}}}(", f"1/{n} (") + join(parts, " + ") + ")"
+    else:
+        sym, sub = join(names, " + "), join(parts, " + ")
+    B.add(Heading("Batch loss", 3))
+    B.eq(Math("L", "L"), sym, sub, B.result(tr.loss, Math("L", "L")))
+
+
+def _backward(B: Builder, step, e: int, n: int, slopes) -> None:
+    net, tr = step.before, step.trace
+    L = len(net.layers)
+    loss, out = net.loss, net.layers[-1].activation
+    fused = out.name in (loss.fused or {})
+    for l in range(L, 0, -1):
+        lay, lt = net.layers[l - 1], tr.layers[l - 1]
+        f = lay.activation
+        if B.style == "matrix":
+            _backward_matrix(B, step, e, n, l, slopes, fused)
+            continue
+        for i in range(lay.units):
+            if l == L:
+                p, t = B.s(lt.a[e, i]), B.opnd(tr.y[e, i])
+                sym = Math(N.rhs(loss.latex_grad).replace("_k", f"_{{{i + 1}}}"),
+                           N.rhs(loss.text_grad or "").replace("_k", f"[{i + 1}]"))
+                if n > 1 and net.reduction == "mean":
+                    sym = Math(f"\\frac{{1}}{{{n}}} \\cdot ", f"1/{n} · ") + sym
+                B.eq(N.dL_da(l, i + 1), sym, N.grad_substituted(loss.name, p, t, lay.units, n if net.reduction == "mean" else 1),
+                     B.result(lt.dL_da[e, i], N.dL_da(l, i + 1)))
+            else:
+                nxt = tr.layers[l]
+                sym = join([N.W(l + 1, k + 1, i + 1) + " " + N.delta(l + 1, k + 1) for k in range(nxt.W.shape[0])], " + ")
+                sub = join([B.opnd(nxt.W[k, i]) + "(" + B.s(nxt.delta[e, k]) + ")" for k in range(nxt.W.shape[0])], " + ")
+                B.eq(N.dL_da(l, i + 1), sym, sub, B.result(lt.dL_da[e, i], N.dL_da(l, i + 1)))
+        for i in range(lay.units):
+            if l == L and fused:
+                sub = N.fused_substituted(B.s(lt.a[e, i]), B.opnd(tr.y[e, i]), n if net.reduction == "mean" else 1)
+                sym = Math(N.yhat(i + 1).tex + " - " + N.y(i + 1).tex, N.yhat(i + 1).text + " - " + N.y(i + 1).text)
+                if n > 1 and net.reduction == "mean":
+                    sym = Math(f"\\frac{{1}}{{{n}}}(", f"1/{n} (") + sym + ")"
+                B.eq(N.delta(l, i + 1), sym, sub, B.result(lt.delta[e, i], N.delta(l, i + 1)))
+            elif f.elementwise:
+                fp = N.prime(f, N.z(l, i + 1))
+                B.eq(fp, Math(N.rhs(f.latex_derivative).replace("a", N.a(l, i + 1).tex) if f.name in ("sigmoid", "tanh") else N.rhs(f.latex_derivative),
+                              N.rhs(f.text_derivative).replace("a", N.a(l, i + 1).text) if f.name in ("sigmoid", "tanh") else N.rhs(f.text_derivative)),
+                     N.derivative_substituted(f.name, B.opnd(lt.a[e, i])), B.result(slopes[l - 1][e, i], fp))
+                B.eq(N.delta(l, i + 1), N.dL_da(l, i + 1) + CDOT + fp,
+                     B.opnd(lt.dL_da[e, i]) + CDOT + B.opnd(slopes[l - 1][e, i]), B.result(lt.delta[e, i], N.delta(l, i + 1)))
+            else:
+                B.eq(N.delta(l, i + 1), Math(r"a_{%d}\left(\frac{\partial L}{\partial a_{%d}} - \sum_j \frac{\partial L}{\partial a_j} a_j\right)" % (i + 1, i + 1),
+                                             f"a[{i + 1}] (dL/da[{i + 1}] - Σ_j dL/da[j] a[j])  (softmax Jacobian)"),
+                     None, B.result(lt.delta[e, i], N.delta(l, i + 1)))
+
+
+def _backward_matrix(B: Builder, step, e: int, n: int, l: int, slopes, fused: bool) -> None:
+    net, tr = step.before, step.trace
+    L = len(net.layers)
+    lay, lt = net.layers[l - 1], tr.layers[l - 1]
+    f, loss = lay.activation, net.loss
+    mean_n = n if net.reduction == "mean" else 1
+    if l == L:
+        sym = Math(N.rhs(loss.latex_grad).replace("_k", ""), N.rhs(loss.text_grad or "").replace("_k", ""))
+        if mean_n > 1:
+            sym = Math(f"\\frac{{1}}{{{n}}} \\cdot ", f"1/{n} · ") + sym
+        yh, ys = B.vector(lt.a[e]), B.vector(tr.y[e])
+        sub = None
+        if loss.name in ("sse", "half_sse", "mse", "half_mse"):  # the same formula on whole vectors
+            sub = Math(N.grad_substituted(loss.name, yh.tex, ys.tex, lay.units, mean_n).tex,
+                       N.grad_substituted(loss.name, yh.text, ys.text, lay.units, mean_n).text)
+        B.eq(N.grad_vec("a", l), sym, sub, B.vector(lt.dL_da[e], N.grad_vec("a", l)))
+    else:
+        nxt = tr.layers[l]
+        B.eq(N.grad_vec("a", l), Math(f"(W^{{({l + 1})}})^T \\delta^{{({l + 1})}}", f"W{l + 1}^T δ{l + 1}"),
+             B.matrix(nxt.W.T) + B.vector(nxt.delta[e]), B.vector(lt.dL_da[e], N.grad_vec("a", l)))
+    if l == L and fused:
+        B.eq(N.vec("delta", l), Math(r"\hat{y} - y", "ŷ - y") if mean_n == 1 else Math(f"\\frac{{1}}{{{n}}}(\\hat{{y}} - y)", f"1/{n} (ŷ - y)"),
+             None, B.vector(lt.delta[e], N.vec("delta", l)))
+    elif f.elementwise:
+        fp = N.prime(f, N.vec("z", l))
+        sub = None
+        if f.name in ("sigmoid", "tanh"):
+            av = B.vector(lt.a[e])
+            sub = (av + HADAMARD + Math(r"\left(1 - ", "(1 - ") + av + Math(r"\right)", ")")) if f.name == "sigmoid" else \
+                Math("1 - ", "1 - ") + av + Math("^{\\odot 2}", "^2")
+        B.eq(fp, Math(N.rhs(f.latex_derivative).replace("a(1 - a)", r"a \odot (1 - a)"), N.rhs(f.text_derivative)),
+             sub, B.vector(slopes[l - 1][e], fp))
+        B.eq(N.vec("delta", l), N.grad_vec("a", l) + HADAMARD + fp,
+             B.vector(lt.dL_da[e]) + HADAMARD + B.vector(slopes[l - 1][e]), B.vector(lt.delta[e], N.vec("delta", l)))
+    else:
+        B.eq(N.vec("delta", l), Math(r"J_{\mathrm{softmax}}^T \frac{\partial L}{\partial a}", "J^T dL/da  (softmax Jacobian)"),
+             None, B.vector(lt.delta[e], N.vec("delta", l)))
+
+
+def _gradients(B: Builder, step) -> None:
+    tr = step.trace
+    n = len(step.examples)
+    for l in range(len(tr.layers), 0, -1):
+        lt = tr.layers[l - 1]
+        prev = tr.x if l == 1 else tr.layers[l - 2].a
+        if B.style == "matrix":
+            if n == 1:
+                B.eq(N.grad_vec("W", l), Math(f"\\delta^{{({l})}} ({N.vec('a', l - 1).tex})^T", f"δ{l} {N.vec('a', l - 1).text}^T"),
+                     B.vector(lt.delta[0]) + B.vector(prev[0], column=False), B.matrix(lt.dW, N.grad_vec("W", l)))
+                B.eq(N.grad_vec("b", l), N.vec("delta", l), None, B.vector(lt.db, N.grad_vec("b", l)))
+            else:
+                B.eq(N.grad_vec("W", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}} ({N.vec('a', l - 1).tex}_{{[i]}})^T",
+                                              f"Σ_i δ{l}[i] {N.vec('a', l - 1).text}[i]^T"), None, B.matrix(lt.dW, N.grad_vec("W", l)))
+                B.eq(N.grad_vec("b", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}}", f"Σ_i δ{l}[i]"),
+                     join([B.vector(lt.delta[e]) for e in range(n)], " + "), B.vector(lt.db, N.grad_vec("b", l)))
+            continue
+        units, fan_in = lt.W.shape
+        for i in range(units):
+            for j in range(fan_in):
+                sym = N.delta(l, i + 1) + " " + N.a(l - 1, j + 1)
+                if n > 1:
+                    sym = Math(r"\sum_{\mathrm{examples}} ", "Σ ") + sym
+                sub = join([B.opnd(lt.delta[e, i]) + "(" + B.s(prev[e, j]) + ")" for e in range(n)], " + ")
+                B.eq(N.dW(l, i + 1, j + 1), sym, sub, B.result(lt.dW[i, j], N.dW(l, i + 1, j + 1)))
+            sym = N.delta(l, i + 1) if n == 1 else Math(r"\sum_{\mathrm{examples}} ", "Σ ") + N.delta(l, i + 1)
+            sub = None if n == 1 else join([B.opnd(lt.delta[e, i]) for e in range(n)], " + ")
+            B.eq(N.db(l, i + 1), sym, sub, B.result(lt.db[i], N.db(l, i + 1)))
+
+
+def _per_example_gradients(B: Builder, step) -> None:
+    """Each example's own gradient (its loss alone, by the core), beside the batch's."""
+    net, tr = step.before, step.trace
+    names = []
+    for l, lay in enumerate(net.layers, start=1):  # the order of the vectors below
+        names += [N.W(l, i + 1, j + 1).text for i in range(lay.units) for j in range(lay.fan_in)]
+        names += [N.b(l, i + 1).text for i in range(lay.units)]
+    own = [net.trace(tr.x[e:e + 1], tr.y[e:e + 1]) for e in range(len(step.examples))]
+    vecs = [np.concatenate([np.concatenate([lt.dW.ravel(), lt.db]) for lt in t.layers]) for t in own]
+    batch = np.concatenate([np.concatenate([lt.dW.ravel(), lt.db]) for lt in tr.layers])
+    how = "their mean" if net.reduction == "mean" else "their sum"
+    B.add(Paragraph((f"Each example's own gradient (its loss alone, at the same parameters), and the batch "
+                     f"gradient, {how}:",)))
+    header = tuple(["parameter"] + [f"g{i + 1}" for i in step.examples] + ["batch"])
+    rows = tuple(tuple([nm] + [B.num(v[p]) for v in vecs] + [B.num(batch[p])]) for p, nm in enumerate(names))
+    B.add(Table(header, rows))
+
+
+def _parameters(B: Builder, step) -> None:
+    eta = _lr(step.learning_rate)
+    for l, (old, new, lt) in enumerate(zip(step.before.layers, step.after.layers, step.trace.layers), start=1):
+        for what, trained in (("weights", old.train_weights), ("biases", old.train_biases)):
+            if not trained:
+                B.add(Note((f"Layer {l}'s {what} are frozen: they stay as they are.",)))
+        if B.style == "matrix":
+            if old.train_weights:
+                B.eq(N.vec_new("W", l), N.vec("W", l) + Math(r" - \eta ", " - η ") + N.grad_vec("W", l),
+                     B.matrix(old.W) + f" - {eta}" + B.matrix(lt.dW), B.matrix(new.W, N.vec_new("W", l)))
+            if old.train_biases:
+                B.eq(N.vec_new("b", l), N.vec("b", l) + Math(r" - \eta ", " - η ") + N.grad_vec("b", l),
+                     B.vector(old.b) + f" - {eta}" + B.vector(lt.db), B.vector(new.b, N.vec_new("b", l)))
+            continue
+        units, fan_in = old.W.shape
+        for i in range(units):
+            if old.train_weights:
+                for j in range(fan_in):
+                    B.eq(N.W(l, i + 1, j + 1, True), N.W(l, i + 1, j + 1) + Math(r" - \eta ", " - η ") + N.dW(l, i + 1, j + 1),
+                         B.s(old.W[i, j]) + f" - {eta}(" + B.s(lt.dW[i, j]) + ")",
+                         B.result(new.W[i, j], N.W(l, i + 1, j + 1, True)))
+            if old.train_biases:
+                B.eq(N.b(l, i + 1, True), N.b(l, i + 1) + Math(r" - \eta ", " - η ") + N.db(l, i + 1),
+                     B.s(old.b[i]) + f" - {eta}(" + B.s(lt.db[i]) + ")", B.result(new.b[i], N.b(l, i + 1, True)))
+
+
+def _after(B: Builder, step) -> None:
+    tr = step.trace
+    again = step.after.trace(tr.x, tr.y)  # the core's forward pass with the new parameters
+    B.add(Heading("After the update", 3))
+    n = len(step.examples)
+    for e in range(n):
+        if n > 1:
+            B.add(Paragraph((f"Example {step.examples[e] + 1}:",)))
+        for l, lt in enumerate(again.layers, start=1):
+            B.eq(_dash(N.vec("z", l)), result=B.vector(lt.z[e]))
+            B.eq(_dash(N.vec("a", l)), result=B.vector(lt.a[e]))
+    B.eq(Math("L'", "L'"), result=B.result(step.loss_after, Math("L'", "L'")))
+    before, after = step.loss, step.loss_after
+    d = B.decimals
+    while fmt(before, d) == fmt(after, d) and d < B.decimals + 6 and before != after:
+        d += 1
+    verdict = "fell" if after < before else ("rose" if after > before else "stayed the same")
+    B.add(Paragraph((f"The loss on {'this example' if n == 1 else 'these examples'} {verdict}: "
+                     f"{fmt(before, d)} before the update, {fmt(after, d)} after.",)))
+
+
+# -- the fully expanded chain ----------------------------------------------------------------------
+_CHAIN = re.compile(r"^\s*([Wb])(\d+)\[(\d+)(?:,\s*(\d+))?\]\s*$")
+
+
+def parse_chain(spec: str, network) -> tuple[str, int, int, int | None]:
+    """``W1[1,2]`` / ``b2[1]`` (1-based) -> ('W', l, i, j); ``w`` / ``b`` for one neuron."""
+    if network.sizes == (1, 1) and spec.strip() in ("w", "b"):
+        return ("W", 1, 1, 1) if spec.strip() == "w" else ("b", 1, 1, None)
+    m = _CHAIN.match(spec)
+    if not m or (m.group(1) == "W") != (m.group(4) is not None):
+        raise InputError(f"expected a parameter such as W1[1,2] or b2[1] (1-based), got {spec!r}", "--chain")
+    kind, l, i = m.group(1), int(m.group(2)), int(m.group(3))
+    j = int(m.group(4)) if m.group(4) else None
+    if not 1 <= l <= len(network.layers):
+        raise InputError(f"layer {l} does not exist (the network has {len(network.layers)})", "--chain")
+    units, fan_in = network.layers[l - 1].W.shape
+    if not 1 <= i <= units or (j is not None and not 1 <= j <= fan_in):
+        raise InputError(f"{spec.strip()} is outside layer {l}'s W ({units} x {fan_in}) and b ({units})", "--chain")
+    return kind, l, i, j
+
+
+def _paths(sizes: tuple[int, ...], l: int, i: int) -> list[list[int]]:
+    paths = [[i]]
+    for m in range(l + 1, len(sizes)):
+        paths = [p + [u] for p in paths for u in range(1, sizes[m] + 1)]
+    return paths
+
+
+def _chain(B: Builder, step, chain: str, slopes) -> None:
+    net, tr = step.before, step.trace
+    kind, l, i, j = parse_chain(chain, net)
+    L = len(net.layers)
+    target = N.dW(l, i, j) if kind == "W" else N.db(l, i)
+    B.add(Heading(f"The fully expanded chain for {target.text}", 3))
+    stop = next((m for m in range(L - 1, l - 1, -1) if not net.layers[m - 1].activation.elementwise), None)
+    top = stop if stop is not None else L
+    out_whole = top == L and (net.layers[-1].activation.name in (net.loss.fused or {})
+                              or not net.layers[-1].activation.elementwise)
+    if stop is not None or out_whole:
+        top_delta = True
+    else:
+        top_delta = False
+    paths = _paths(net.sizes, l, i)
+    paths = sorted({tuple(p[:top - l + 1]) for p in paths})
+    if len(paths) > MAX_CHAIN_PATHS:
+        B.add(Note((f"{len(paths)} paths lead from {target.text} to the loss; the chain is the sum over "
+                    f"them, which the deltas above add up layer by layer.",)))
+        return
+    param = (N.W(l, i, j) if kind == "W" else N.b(l, i)).text
+    B.add(Paragraph((f"Every path from {param} to the loss, one factor per link; "
+                     f"{'the sum over the paths' if len(paths) > 1 else 'their product'} is the gradient.",)))
+    n = len(step.examples)
+    for e in range(n):
+        if n > 1:
+            B.add(Paragraph((f"Example {step.examples[e] + 1}:",)))
+        for p in paths:
+            names, values = [], []
+            u_top = p[-1]
+            ltop = tr.layers[top - 1]
+            if top_delta:
+                names.append(N.delta(top, u_top)), values.append(ltop.delta[e, u_top - 1])
+            else:
+                names.append(N.dL_da(top, u_top)), values.append(ltop.dL_da[e, u_top - 1])
+                names.append(N.prime(net.layers[top - 1].activation, N.z(top, u_top)))
+                values.append(slopes[top - 1][e, u_top - 1])
+            for m in range(top - 1, l - 1, -1):  # link from layer m+1 down to layer m
+                u_up, u = p[m - l + 1], p[m - l]
+                names.append(N.W(m + 1, u_up, u)), values.append(tr.layers[m].W[u_up - 1, u - 1])
+                names.append(N.prime(net.layers[m - 1].activation, N.z(m, u)))
+                values.append(slopes[m - 1][e, u - 1])
+            if kind == "W":
+                names.append(N.a(l - 1, j))
+                values.append((tr.x if l == 1 else tr.layers[l - 2].a)[e, j - 1])
+            route = join([N.W(l, i, j) if kind == "W" else N.b(l, i)]
+                         + [N.z(m, u) for m, u in zip(range(l, top + 1), p)] + ["L"], Math(r" \to ", " → "))
+            lhs = Math(r"\text{path } ", "path ") + route if len(paths) > 1 or n > 1 else target
+            res = B.result(tr.layers[l - 1].dW[i - 1, j - 1] if kind == "W" else tr.layers[l - 1].db[i - 1], target) \
+                if len(paths) == 1 and n == 1 else None
+            B.eq(lhs, join(names, CDOT), join([B.opnd(v) for v in values], CDOT), res)
+    if len(paths) > 1 or n > 1:
+        total = tr.layers[l - 1].dW[i - 1, j - 1] if kind == "W" else tr.layers[l - 1].db[i - 1]
+        B.eq(target, Math(r"\sum_{\text{paths}} \prod \text{factors}", "Σ over the paths of the products"),
+             None, B.result(total, target))
+
+
+# -- the whole document ---------------------------------------------------------------------------------
+def build(problem, steps, decimals: int, style: str = "neuron", chain: str | None = None) -> Document:
+    """The worked solution of ``steps`` (Step records of ``problem``) as a Document."""
+    if style not in STYLES:
+        raise InputError(f"unknown style {style!r}; expected one of {', '.join(STYLES)}", "--style")
+    if chain is not None:
+        parse_chain(chain, problem.network)  # refuse a bad --chain before any work
+    B = Builder(decimals, style)
+    _givens(B, problem, steps)
+    for k, step in enumerate(steps, start=1):
+        _update(B, problem, step, k, len(steps), chain)
+    if len(steps) > 1:
+        B.add(Heading("Summary", 2))
+        rows = tuple((str(k), ", ".join(str(i + 1) for i in s.examples), B.num(s.loss), B.num(s.loss_after))
+                     for k, s in enumerate(steps, start=1))
+        B.add(Table(("update", "examples", "loss before", "loss after"), rows))
+        final = steps[-1].after
+        for l, lay in enumerate(final.layers, start=1):
+            B.eq(_dash(N.vec("W", l)), result=B.matrix(lay.W))
+            B.eq(_dash(N.vec("b", l)), result=B.vector(lay.b))
+    return Document(problem.name or "worked solution", tuple(B.blocks))
