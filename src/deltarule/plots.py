@@ -34,6 +34,18 @@ def file_format(path: str) -> str:
     return ext
 
 
+def check_output(path: str) -> str:
+    """Refuse, before any training, a picture file that could not be written; its format."""
+    import os
+
+    from .errors import InputError
+
+    fmt = file_format(path)
+    if not os.path.isdir(os.path.dirname(os.path.abspath(str(path)))):
+        raise InputError("cannot write (no such directory)", "", str(path))
+    return fmt
+
+
 def new_figure(size: Sequence[float] = SIZE, ncols: int = 1, nrows: int = 1):
     """A bare Figure (Agg, headless-safe) with its Axes, laid out without overlaps."""
     from matplotlib.figure import Figure
@@ -301,6 +313,7 @@ def plot_boundary(network, x, y, ax=None, *, resolution: int = 200, title: str |
         P = out[:, 0].reshape(U.shape)
         filled = ax.contourf(U, V, P, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.5)
         ax.contour(U, V, P, levels=[0.5], colors="black", linewidths=1.5)
+        ax.plot([], [], color="black", lw=1.5, label="boundary (p = 1/2)")
         if colorbar:
             ax.figure.colorbar(filled, ax=ax, label="predicted probability of class 1")
     else:

@@ -129,9 +129,9 @@ def run(args) -> int:
 
         problem = replace(problem, learning_rate=args.learning_rate)
     if args.plot:
-        from ..plots import file_format
+        from ..plots import check_output
 
-        file_format(args.plot)  # refuse a bad file name before training
+        check_output(args.plot)  # refuse a bad file name before training
     runs = train_runs(problem, {m: schedule_for(problem, m, args) for m in args.methods})
     print_table(problem, runs, problem.learning_rate)
     for r in runs:
@@ -148,16 +148,15 @@ def compare_figure(problem, runs: list[Run], logy: bool = False):
     """Loss per epoch of every run; beside it, for two parameters, the surface and paths."""
     from .. import plots
 
-    two = len(problem.network.parameter_names()) == 2
-    fig, axes = plots.new_figure((12.0, 4.8) if two else plots.SIZE, ncols=2 if two else 1)
-    plots.plot_runs({r.label: r.journal for r in runs}, axes[0], logy=logy,
-                    title=f"loss per epoch ({problem.network.loss.name}, {problem.network.reduction})")
-    if two:
-        names = problem.network.parameter_names()
+    names, paths = problem.network.parameter_names(), {}
+    if len(names) == 2:
         paths = {r.label: plots.descent_path(problem.network, problem.x, problem.y, problem.learning_rate,
                                              r.schedule, names) for r in runs if not r.diverged}
-        if paths:
-            plots.plot_surface(problem.network, problem.x, problem.y, paths, names, axes[1],
-                               title="descent paths on the loss surface")
+    fig, axes = plots.new_figure((12.0, 4.8) if paths else plots.SIZE, ncols=2 if paths else 1)
+    plots.plot_runs({r.label: r.journal for r in runs}, axes[0], logy=logy,
+                    title=f"loss per epoch ({problem.network.loss.name}, {problem.network.reduction})")
+    if paths:
+        plots.plot_surface(problem.network, problem.x, problem.y, paths, names, axes[1],
+                           title="descent paths on the loss surface")
     fig.suptitle(plots.wrap(f"{problem.name}: {', '.join(r.label for r in runs)} from the same start", 120))
     return fig

@@ -53,10 +53,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from ..plots import file_format, save_figure
+    from ..plots import check_output, save_figure
     from ..problem import load_problem
 
-    file_format(args.output)  # refuse a bad file name before any work
+    check_output(args.output)  # refuse a bad file name before any work
     problem = load_problem(args.problem)
     if args.kind != "diagram" or args.learning_rate:
         problem = problem.require("data", *(() if args.learning_rate else ("learning_rate",)))
@@ -162,18 +162,20 @@ def _boundary(problem, args):
 
 
 def _diagram(problem, args) -> int:
+    """The network as SVG (diagram.network_svg, shared with the HTML worked solution)."""
+    from ..diagram import network_svg
     from ..errors import InputError
     from ..io import write_text
 
-    try:
-        from ..diagram import network_svg
-    except ImportError:
-        raise InputError("the network diagram is not available in this version", "--kind") from None
     if not args.output.lower().endswith(".svg"):
         raise InputError("the network diagram is drawn as SVG only: name a .svg file", "", args.output)
-    step = None
+    obj, what = problem.network, "weights and biases"
     if problem.x is not None and problem.learning_rate is not None:
         method = _methods(problem, args)[0]
-        step = problem.steps(args.step, schedule_for(problem, method, args))[-1]
-    write_text(args.output, network_svg(problem.network if step is None else step.before, step))
+        obj = problem.steps(args.step, schedule_for(problem, method, args))[-1]
+        what = f"update {args.step} ({method}), example {obj.examples[0] + 1}"
+    try:
+        write_text(args.output, network_svg(obj, problem.decimals, title=f"{problem.name}: {what}") + "\n")
+    except OSError as e:
+        raise InputError(f"cannot write ({e.strerror})", "", args.output) from None
     return 0
