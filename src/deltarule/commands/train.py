@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import replace
@@ -13,6 +14,8 @@ EXAMPLE = ("  deltarule train seed-000-neuron --epochs 100 --journal run.csv --s
            "  deltarule train mine.yaml --method minibatch --batch-size 2 --shuffle --seed 1\n"
            "  deltarule train mine.yaml --epochs 5000 --checkpoint run.json --journal run.csv\n"
            "  deltarule train mine.yaml --epochs 5000 --resume run.json --journal run.csv   # after Ctrl-C\n"
+           "  deltarule train digits --validation 0.25 --backend torch --save digits.json\n"
+           "  torchrun --nproc_per_node 2 -m deltarule train digits --backend torch   # data-parallel (DDP)\n"
            "\nexit status: 0 trained; 2 bad input; 3 diverged (NaN or inf: stops at once, names the epoch,\n"
            "the update and the learning rate, keeps the last finite parameters for --save and the journal);\n"
            "130 interrupted by Ctrl-C (the last completed epoch's checkpoint and journal are written)")
@@ -35,6 +38,12 @@ def add_arguments(p) -> None:
     p.add_argument("--plot", metavar="FILE.png", help="plot the journal (png or svg)")
     p.add_argument("--save", metavar="MODEL.json", help="save the trained model (itself a problem file)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--validation", type=_fraction, metavar="FRACTION",
+                   help="hold out this share of the examples (0 < FRACTION < 1; seeded by the file's "
+                        "validation.seed or seed) and journal val_loss on them")
+    p.add_argument("--backend", choices=("numpy", "torch"), default="numpy",
+                   help="numpy (default), or PyTorch: a GPU when present; under torchrun, "
+                        "data-parallel over the processes (DistributedDataParallel)")
     p.add_argument("--checkpoint", metavar="FILE.json",
                    help="write a checkpoint (parameters, journal, random state) atomically every --every epochs")
     p.add_argument("--every", type=positive_int, metavar="N",
@@ -42,6 +51,19 @@ def add_arguments(p) -> None:
     p.add_argument("--resume", metavar="FILE.json",
                    help="continue exactly from a checkpoint (and keep checkpointing to it); "
                         "--epochs counts the epochs in all")
+
+
+def _fraction(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(v) and 0 < v < 1):
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return v
 
 
 def schedule_from_args(problem, args):
@@ -85,13 +107,18 @@ def run(args) -> int:
         args.journal_loss = start.journal.loss_mode
     lr = args.learning_rate or problem.require("learning_rate").learning_rate
     schedule = schedule_from_args(problem, args)
+    problem, options = _backend(problem, args)
     saver = _saver(args, schedule)
-    show = not args.quiet and sys.stderr.isatty()
+    rank = int(os.environ.get("RANK", "0"))  # under torchrun only rank 0 shows and writes
+    show = not args.quiet and sys.stderr.isatty() and rank == 0
     t0 = time.perf_counter()
     try:
         with _progress(schedule.epochs, show) as callback:
-            result = problem.train(schedule, lr, journal_loss=args.journal_loss, callback=callback,
-                                   start=start, on_epoch=saver)
+            if args.backend == "torch":
+                result = problem.train(schedule, lr, journal_loss=args.journal_loss, callback=callback, **options)
+            else:
+                result = problem.train(schedule, lr, journal_loss=args.journal_loss, callback=callback,
+                                       start=start, on_epoch=saver)
     except ResumeError as e:
         raise InputError(str(e), "", args.resume) from None
     except Interrupted as e:
@@ -104,6 +131,8 @@ def run(args) -> int:
             e.journal.to_csv(args.journal)
         return EXIT_DIVERGED
     elapsed = time.perf_counter() - t0
+    if rank != 0:
+        return 0
     if args.journal:
         result.journal.to_csv(args.journal)
     if args.save:
@@ -117,7 +146,49 @@ def run(args) -> int:
         print(f"{problem.name}: {schedule.method}, {schedule.epochs} epochs, {result.updates} updates, "
               f"learning rate {lr:g}, {elapsed:.3g} s")
         print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}")
+        for line in _metric_lines(result.journal, problem):
+            print(line)
     return 0
+
+
+def _backend(problem, args):
+    """The problem with --validation applied, and the torch backend's options (checked here)."""
+    from ..errors import InputError
+
+    if args.validation is not None:
+        if len(problem.x) < 2:
+            raise InputError(f"a held-out split needs at least 2 examples, the data has {len(problem.x)}",
+                             "--validation")
+        seed = problem.validation[1] if problem.validation else problem.seed
+        problem = replace(problem, validation=(args.validation, seed))
+    if args.backend != "torch":
+        return problem, {}
+    for flag in ("checkpoint", "resume", "every"):
+        if getattr(args, flag):
+            raise InputError(f"--{flag} works with the numpy backend only", "--backend")
+    try:
+        import torch  # noqa: F401
+    except ModuleNotFoundError:
+        raise InputError("needs PyTorch: pip install torch==2.13.0", "--backend torch") from None
+    return problem, {"backend": "torch"}
+
+
+def _metric_lines(journal, problem) -> list[str]:
+    """accuracy (classifiers) and the held-out loss/accuracy, first -> last epoch."""
+    cols, lines = journal.columns, []
+    first, last = journal.rows[0], journal.rows[-1]
+
+    def change(name: str, fmt: str) -> str:
+        i = cols.index(name)
+        return f"{first[i]:{fmt}} -> {last[i]:{fmt}}"
+
+    if "accuracy" in cols:
+        lines.append(f"accuracy: {change('accuracy', '.2%')}")
+    if "val_loss" in cols:
+        n_val = len(problem.split()[2])
+        held = f"held out ({n_val} examples): loss {change('val_loss', '.6g')}"
+        lines.append(held + (f", accuracy {change('val_accuracy', '.2%')}" if "val_accuracy" in cols else ""))
+    return lines
 
 
 def _saver(args, schedule):
