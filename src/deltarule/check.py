@@ -222,8 +222,8 @@ class Graph:
             "b": ((k - 1, f"b{l}_new"),) if k > 1 else (),
             "z": ((k, f"a{l - 1}"), (k, f"W{l}"), (k, f"b{l}")),
             "a": ((k, f"z{l}"),) if l else (),
-            "loss": ((k, f"z{L}"), (k, f"a{L}")),
-            "dL_da": ((k, f"z{L}"), (k, f"a{L}")) if l == L else ((k, f"delta{l + 1}"), (k, f"W{l + 1}")),
+            "loss": ((k, f"a{L}"),),  # from yhat, as a student computes it
+            "dL_da": ((k, f"a{L}"),) if l == L else ((k, f"delta{l + 1}"), (k, f"W{l + 1}")),
             "delta": ((k, f"dL_da{l}"), (k, f"z{l}"), (k, f"a{l}")),
             "dW": ((k, f"delta{l}"), (k, f"a{l - 1}")),
             "db": ((k, f"delta{l}"),),
@@ -249,9 +249,11 @@ class Graph:
         if kind == "a":
             return lay.activation.value(get((k, f"z{l}")))
         if kind == "loss" or (kind == "dL_da" and l == self.L):
-            z, a = get((k, f"z{self.L}")), get((k, f"a{self.L}"))
+            a = get((k, f"a{self.L}"))
             if kind == "loss":  # from yhat, as a student computes it
                 return np.asarray(_loss.reduce(loss.value(a, np.asarray(tr.y)), reduction))
+            # dL/da depends on a alone; z enters only the delta that output_layer also returns
+            z = get((k, f"z{self.L}"))
             return _loss.output_layer(loss, net.layers[-1].activation, z, a, np.asarray(tr.y), reduction)[1]
         if kind == "dL_da":
             return get((k, f"delta{l + 1}")) @ get((k, f"W{l + 1}"))
@@ -387,11 +389,14 @@ class Evaluator:
             queue.extend(self.g.parents(n))
         return out
 
-    def with_band(self, target: Node, variant: Variant | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Follow-through value and the half-width its claimed inputs' rounding allows."""
+    def with_band(self, target: Node, variant: Variant | None = None, influence: dict | None = None):
+        """Follow-through value and the half-width its claimed inputs' rounding allows
+        (each claimed entry moved by half a unit both ways; ``influence`` collects, per input
+        node, how much it moved the target)."""
         v0 = self.value(target, variant)
         band = np.zeros(v0.shape)
         for n in self.frontier(target):
+            before = band.copy()
             value, mask, half = self.claimed[n]
             for idx in zip(*np.nonzero(mask)) if mask.ndim else [()]:
                 worst = np.zeros(v0.shape)
@@ -399,6 +404,8 @@ class Evaluator:
                     v = self.value(target, variant, perturb=(n, idx, s * half[idx]))
                     worst = np.maximum(worst, np.abs(v - v0))
                 band += worst
+            if influence is not None:
+                influence[n] = float(np.max(band - before, initial=0.0))
         return v0, band
 
 
@@ -545,7 +552,10 @@ def _implied_rate(ev: Evaluator, node: Node, old: Node, grad: Node) -> float | N
     rate = float(np.median(rates))
     if not math.isfinite(rate) or rate <= 0:
         return None
-    return float(f"{rate:.2g}")
+    # only a plausible slip: a round number (one significant digit) well away from eta
+    rate = float(f"{rate:.1g}")
+    lr = ev.g.problem.learning_rate
+    return rate if abs(rate - lr) > 0.2 * lr else None
 
 
 def _generic(t: np.ndarray, v: np.ndarray | None, d: int) -> list[tuple[str, np.ndarray]]:
@@ -630,12 +640,13 @@ class Checker:
             return Verdict(claim.key, "right", given, expected_json, "", "true value", d)
         frontier = self.ev.frontier(node)
         v = band = None
+        influence: dict = {}
         ok = ok_true
         if frontier:
-            v, band = self.ev.with_band(node)
+            v, band = self.ev.with_band(node, influence=influence)
             ok = ok_true | close(c[mask], v[mask], tol + band[mask])
         if ok.all():
-            names = self._culprits(frontier)
+            names = self._culprits(influence)
             note = f"follows from your {names} (the true value is {_fmt(expected, d)})"
             return Verdict(claim.key, "right", given, expected_json, note, f"follow-through from {names}", d)
         wrong = np.zeros(mask.shape, bool)
@@ -643,13 +654,14 @@ class Checker:
         note = f"should be {_fmt(expected, d)}"
         if v is not None and not close(v[mask], t[mask], tol).all():
             shown = self.display(node, v).reshape(claim.display_shape) if claim.index is None else v[mask][0]
-            note += f" ({_fmt(shown, d)} from your {self._culprits(frontier)})"
+            note += f" ({_fmt(shown, d)} from your {self._culprits(influence)})"
         why = self.diagnose(claim, wrong, v, band)
         note += f": {why}" if why else f" = {self.g.formula(node)}, with {self._inputs(node, d)}"
         return Verdict(claim.key, "wrong", given, expected_json, note, "", d)
 
-    def _culprits(self, frontier: list[Node]) -> str:
-        """The claimed inputs that differ from the truth (else all of them)."""
+    def _culprits(self, influence: dict) -> str:
+        """The claimed inputs that move the result and differ from the truth (else all that move it)."""
+        frontier = [n for n, size in influence.items() if size > 0] or list(influence)
         off = []
         for n in frontier:
             value, mask, half = self.ev.claimed[n]
@@ -662,7 +674,8 @@ class Checker:
         for p in self.g.parents(node):
             mine = p in self.ev.claimed
             val = self.display(p, self.ev.basis_value(p))
-            parts.append(f"{self.label(p)} = {_fmt(val, d)}" + (" (yours)" if mine else ""))
+            dp = max([d] + [c.decimals for c in self.claims if c.node == p])
+            parts.append(f"{self.label(p)} = {_fmt(val, dp)}" + (" (yours)" if mine else ""))
         return ", ".join(parts) or "the problem's data"
 
     def diagnose(self, claim: Claim, wrong: np.ndarray, v, band) -> str:

@@ -1,0 +1,50 @@
+"""deltarule check [PROBLEM] ANSWERS: a hand-worked solution judged as a fair marker judges it."""
+from __future__ import annotations
+
+import json
+import sys
+
+HELP = "judge hand-worked numbers (an answers file) against the true values, with follow-through"
+EXAMPLE = ("  deltarule check seed-003 my-answers.yaml\n"
+           "  deltarule check my-answers.yaml                  # problem: given inside the file\n"
+           "  deltarule check mine.yaml my-answers.yaml --format json\n"
+           "\nanswers file (YAML or JSON):\n"
+           "  problem: mine.yaml        # relative to this file, or a built-in example name\n"
+           "  decimals: 3               # how you rounded: right within half a unit (+-0.0005)\n"
+           "  answers:\n"
+           "    z1: [0.378, 0.393]\n"
+           "    dW1[1,2]: 0.001         # one entry, 1-based\n"
+           "    step2.W1_new: [[0.15, 0.2], [0.25, 0.3]]\n"
+           "    loss: {value: 0.0316, decimals: 4}\n"
+           "names: z{l} a{l} dL_da{l} delta{l} dW{l} db{l} W{l}_new b{l}_new loss loss_after\n"
+           "A number is right when it matches the true value, or follows from your own earlier\n"
+           "numbers (the band widened by their rounding).\n"
+           "exit status: 0 all right; 1 something wrong; 2 bad input")
+FORMATS = ("text", "json")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("files", nargs="+", metavar="[PROBLEM] ANSWERS",
+                   help="a problem file or built-in example name (optional when the answers file "
+                        "names one; this one wins), then the answers file")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+
+
+def run(args) -> int:
+    from ..check import check
+    from ..cli import UsageError
+
+    if len(args.files) > 2:
+        raise UsageError("deltarule check: expected [PROBLEM] ANSWERS, got "
+                         f"{len(args.files)} files (see 'deltarule check --help')")
+    problem, answers = (None, args.files[0]) if len(args.files) == 1 else args.files
+    report = check(problem, answers)
+    if args.format == "json":
+        print(json.dumps(report.to_json(), indent=1))
+    elif sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(report)
+    else:
+        print(report.to_text())
+    return 0 if report.ok else 1
