@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 Array = np.ndarray
 METHODS = ("batch", "minibatch", "stochastic")
-JOURNAL_LOSSES = ("epoch", "running")
+JOURNAL_LOSSES = ("epoch", "running", "batch")
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,13 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     """
     if journal_loss not in JOURNAL_LOSSES:
         raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
+    if start is None and on_epoch is None:  # a compiled or buffered engine, same numbers (fast.py)
+        from . import fast
+
+        result = fast.train(network, x, y, learning_rate, schedule, journal_loss=journal_loss,
+                            initial_row=initial_row, callback=callback, validation=validation)
+        if result is not None:
+            return result
     dt = network.dtype
     x = np.ascontiguousarray(x, dtype=dt)
     y = np.ascontiguousarray(y, dtype=dt)
@@ -266,8 +273,10 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
                 updates += 1
                 if journal_loss == "running":
                     running += float(np.sum(batch_loss(xb, yb)))
+                elif journal_loss == "batch":  # each batch's loss before its update, as PyTorch loops log it
+                    running += float(np.sum(per_ex))
             a_full = None
-            if journal_loss == "running":
+            if journal_loss in ("running", "batch"):
                 epoch_loss = running / n if reduction == "mean" else running
             else:
                 per_full, a_full = outputs(x, y)

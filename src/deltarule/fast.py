@@ -1,0 +1,386 @@
+"""Fast training engines behind :func:`deltarule.train` — same numbers, less overhead.
+
+:func:`train` picks one of two engines, or returns None and the generic loop in
+``training.py`` runs (it stays the reference and the fallback):
+
+* **scalar** (tiny networks, float64, numba installed): the whole run — every update,
+  the per-epoch loss and the journal rows — in one compiled loop over plain floats, so a
+  per-example update costs tens of nanoseconds instead of tens of numpy calls.
+  Compiled once, cached on disk (``cache=True``).
+* **buffered** (everything else it supports): the numpy loop with every array of a step
+  preallocated, written with ``out=`` and updated in place; the parameters are views into
+  one flat vector (so a journal row is one copy); the learning rate and the 1/n of the
+  mean are folded into the output delta once, so each layer's step is one matrix product
+  and one subtraction; float32 stays float32.
+
+Both follow the generic loop's conventions exactly: the same batches in the same order
+(``Schedule.epoch_batches``), the same journal, the same :class:`~deltarule.training.Diverged`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from . import losses as _loss
+from .network import Network, backward_arrays, forward_arrays
+
+Array = np.ndarray
+ACT_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
+LOSS_CODES = {"sse": 0, "half_sse": 1, "mse": 2, "half_mse": 3, "bce": 4, "cross_entropy": 5}
+MODES = {"epoch": 0, "running": 1, "batch": 2}
+# the compiled path pays ~0.3 s to import numba and load its cache: use it for runs that
+# would take longer than that in numpy, on networks small enough for scalar loops to win
+SCALAR_MIN_UPDATES = 2000
+SCALAR_MAX_WORK = 4096  # parameters x batch size
+
+
+# -- eligibility -------------------------------------------------------------------------
+def _supported(network: Network, journal_loss: str) -> bool:
+    acts = [lay.activation.name for lay in network.layers]
+    if journal_loss not in MODES or any(a not in ACT_CODES for a in acts) or "softmax" in acts[:-1]:
+        return False
+    loss = network.loss.name
+    # cross-entropy without a softmax output is not a valid problem; leave it to the generic loop
+    return loss in LOSS_CODES and not (loss == "cross_entropy" and acts[-1] != "softmax")
+
+
+def _numba():
+    try:
+        import numba  # noqa: F401  (optional: pip install deltarule[fast])
+    except ImportError:
+        return None
+    from . import _scalar
+
+    return _scalar
+
+
+def engine_for(network: Network, n: int, schedule, journal_loss: str = "epoch") -> str | None:
+    """Which engine :func:`train` would use: ``"scalar"``, ``"buffered"`` or None (generic)."""
+    if not _supported(network, journal_loss) or n == 0:
+        return None
+    size = schedule.size(n)
+    updates = schedule.epochs * -(-n // size)
+    small = network.parameters().size * size <= SCALAR_MAX_WORK
+    if network.dtype == np.float64 and small and updates >= SCALAR_MIN_UPDATES and _numba() is not None:
+        return "scalar"
+    return "buffered"
+
+
+# -- the shared driver: epochs in chunks, journal, callback, divergence ------------------
+@np.errstate(over="ignore", invalid="ignore")  # NaN and inf are detected, as in the generic loop
+def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, journal_loss: str = "epoch",
+          initial_row: bool = True, callback: Callable[[int, float], None] | None = None,
+          validation: tuple[Any, Any] | None = None, engine: str | None = None):
+    """Train like :func:`deltarule.training.train` on a fast engine; None when none applies.
+
+    ``engine`` forces ``"scalar"`` or ``"buffered"`` (tests compare both with the generic loop).
+    """
+    from .training import Diverged, Journal, TrainResult
+
+    dt = network.dtype
+    x = np.ascontiguousarray(x, dtype=dt)
+    y = np.ascontiguousarray(y, dtype=dt)
+    kind = engine or engine_for(network, len(x), schedule, journal_loss)
+    if kind is None or not _supported(network, journal_loss):
+        return None
+    run = (_ScalarRun if kind == "scalar" else _BufferedRun)(network, x, y, dt.type(learning_rate),
+                                                             schedule, journal_loss)
+    extras, names = _extras(network, x, y, validation)
+    columns = ("epoch", "loss", *network.parameter_names(), *names)
+    rows = []
+    if initial_row:
+        p0 = network.parameters()
+        rows.append(np.concatenate([[0, network.evaluate(x, y)], p0, extras(p0, network.predict(x))]))
+    rng, n, epochs = schedule.rng(), len(x), schedule.epochs
+    chunk = run.chunk_epochs(callback is not None)
+    for e0 in range(1, epochs + 1, chunk):
+        e1 = min(e0 + chunk, epochs + 1)
+        orders = (np.stack([rng.permutation(n) for _ in range(e0, e1)]) if rng is not None else None)
+        table, failure = run.epochs(e0, e1, orders)
+        rows.extend(np.concatenate([row, extras(row[2:], a)]) for row, a in table)
+        if failure is not None:
+            epoch, k, reason = failure
+            journal = Journal(columns, np.array(rows).reshape(-1, len(columns)), journal_loss)
+            raise Diverged(epoch, k, float(learning_rate), network.with_parameters(run.params()), journal, reason)
+        if callback is not None:
+            for row, _ in table:
+                callback(int(row[0]), float(row[1]))
+    table = np.array(rows, dtype=np.float64).reshape(-1, len(columns))
+    table.flags.writeable = False
+    final = network.with_parameters(run.params())
+    return TrainResult(network, final, Journal(columns, table, journal_loss), run.updates)
+
+
+def _extras(network: Network, x: Array, y: Array, validation):
+    """The journal's columns after the parameters (accuracy, val_loss, val_accuracy) as the
+    generic loop computes them: ``extras(params, outputs_on_x or None) -> list``, names."""
+    from . import metrics as _metrics
+
+    kind = _metrics.classifier(network)
+    val = None if validation is None else tuple(np.ascontiguousarray(v, dtype=network.dtype) for v in validation)
+    names = _metrics.extra_columns(network, val is not None)
+
+    def extras(params: Array, a: Array | None) -> list[float]:
+        if not names:
+            return []
+        net = network.with_parameters(params)
+        if kind and a is None:
+            a = net.predict(x)
+        v = None if val is None else (net.evaluate(*val), net.predict(val[0]), val[1])
+        return _metrics.extra_values(kind, a, y, v)
+
+    return extras, names
+
+
+def _layout(network: Network):
+    """Offsets of W_l and b_l in the flat parameter vector (the journal's order)."""
+    woff, boff, k = [], [], 0
+    for lay in network.layers:
+        woff.append(k)
+        boff.append(k + lay.W.size)
+        k += lay.W.size + lay.units
+    return np.array(woff, np.int64), np.array(boff, np.int64)
+
+
+# -- the scalar engine (numba) ---------------------------------------------------------
+class _ScalarRun:
+    """Hands whole chunks of epochs to the compiled loop in ``_scalar.py``."""
+
+    def __init__(self, network: Network, x: Array, y: Array, lr, schedule, journal_loss: str):
+        self.k = _numba()
+        self.p = network.parameters().astype(np.float64)
+        self.mask = np.concatenate([np.concatenate([np.full(lay.W.size, lay.train_weights),
+                                                    np.full(lay.units, lay.train_biases)])
+                                    for lay in network.layers])
+        self.sizes = np.array(network.sizes, np.int64)
+        self.woff, self.boff = _layout(network)
+        self.acts = np.array([ACT_CODES[lay.activation.name] for lay in network.layers], np.int64)
+        self.loss = LOSS_CODES[network.loss.name]
+        self.mean = network.reduction == "mean"
+        self.x, self.y, self.lr = x, y, float(lr)
+        self.size, self.mode = schedule.size(len(x)), MODES[journal_loss]
+        self.updates = 0
+
+    def chunk_epochs(self, reporting: bool) -> int:
+        # ~0.1 s of work per chunk when someone watches the progress, else one chunk
+        per_epoch = len(self.x) * self.p.size + 1
+        return max(1, 20_000_000 // per_epoch) if reporting else 1 << 62
+
+    def params(self) -> Array:
+        return self.p.copy()
+
+    def epochs(self, e0: int, e1: int, orders):
+        rows = np.empty((e1 - e0, 2 + self.p.size))
+        status = np.zeros(4)
+        if orders is None:
+            orders = np.empty((0, 0), np.int64)
+        done = self.k.run(self.p, self.mask, self.sizes, self.woff, self.boff, self.acts, self.loss, self.mean,
+                          self.lr, self.x, self.y, orders.astype(np.int64), self.size, e0, e1, self.mode,
+                          rows, status)
+        self.updates += int(status[3])
+        failure = None
+        if status[0]:
+            reason = {1: f"the loss is {status[2]:g}", 2: "the update makes a parameter NaN or inf",
+                      3: f"the loss after the epoch is {status[2]:g}"}[int(status[0])]
+            failure = (e0 + done, int(status[1]), reason)
+        return [(row, None) for row in rows[:done]], failure
+
+
+# -- the buffered numpy engine ----------------------------------------------------------
+class _BufferedRun:
+    """The numpy loop with preallocated buffers and in-place, contiguous updates."""
+
+    def __init__(self, network: Network, x: Array, y: Array, lr, schedule, journal_loss: str):
+        self.net, self.x, self.y, self.lr, self.mode = network, x, y, lr, journal_loss
+        self.dt = network.dtype.type
+        self.p = network.parameters().astype(network.dtype)
+        woff, boff = _layout(network)
+        self.W = [self.p[w:w + lay.W.size].reshape(lay.W.shape) for w, lay in zip(woff, network.layers)]
+        self.b = [self.p[b:b + lay.units] for b, lay in zip(boff, network.layers)]
+        self.acts = [lay.activation for lay in network.layers]
+        self.train_w = [lay.train_weights for lay in network.layers]
+        self.train_b = [lay.train_biases for lay in network.layers]
+        self.size = B = schedule.size(len(x))
+        new = lambda *shape: np.empty(shape, network.dtype)
+        self.Z = [new(B, lay.units) for lay in network.layers]
+        self.A = [z if f.name == "identity" else new(B, lay.units) for z, f, lay in
+                  zip(self.Z, self.acts, network.layers)]
+        self.D = [new(B, lay.units) for lay in network.layers]
+        self.T = [new(B, lay.units) for lay in network.layers]
+        self.M = [np.empty((B, lay.units), bool) for lay in network.layers]
+        self.R, self.S = new(B, 1), new(B, 1)  # row max and row sum (softmax)
+        self.GW = [new(*lay.W.shape) for lay in network.layers]
+        self.Gb = [new(lay.units) for lay in network.layers]
+        self.Xb, self.Yb = new(B, x.shape[1]), new(B, y.shape[1])
+        self.ysum = y.sum(axis=1)  # sum_k y_ik, for the cross-entropy of a batch
+        self.fused = network.loss.fused.get(self.acts[-1].name) is not None
+        self.updates, self._cache = 0, {}
+
+    def chunk_epochs(self, reporting: bool) -> int:
+        return 1
+
+    def params(self) -> Array:
+        return self.p.copy()
+
+    def epochs(self, e0: int, e1: int, orders):
+        rows = []
+        for e in range(e0, e1):
+            order = None if orders is None else orders[e - e0]
+            start, updates = self.p.copy(), self.updates
+            loss, a = self._epoch(order)
+            # divergence is looked for once per epoch; when found, the epoch is replayed
+            # from its start with the generic loop's checks after every update
+            if not (np.isfinite(loss) and np.isfinite(self.p).all()):
+                self.p[:] = start
+                return rows, self._replay(e, order, updates)
+            rows.append((np.concatenate([[e, loss], self.p]), a))
+        return rows, None
+
+    def _batches(self, order):
+        n, B = len(self.x), self.size
+        for s in range(0, n, B):
+            m = min(B, n - s)
+            if order is None:
+                yield self.x[s:s + m], self.y[s:s + m], slice(s, s + m)
+            else:
+                idx = order[s:s + m]
+                yield (np.take(self.x, idx, axis=0, out=self.Xb[:m]),
+                       np.take(self.y, idx, axis=0, out=self.Yb[:m]), idx)
+
+    def _epoch(self, order) -> float:
+        total = 0.0
+        for xb, yb, idx in self._batches(order):
+            batch_loss = self._step(xb, yb, idx)
+            if self.mode == "batch":
+                total += batch_loss
+            elif self.mode == "running":
+                total += float(np.sum(self._per_example(xb, yb)))
+            self.updates += 1
+        if self.mode == "epoch":
+            per_ex, a = self._outputs(self.x, self.y)
+            return _loss.reduce(per_ex, self.net.reduction), a
+        return (total / len(self.x) if self.net.reduction == "mean" else total), None
+
+    def _outputs(self, x: Array, y: Array) -> tuple[Array, Array]:
+        """Per-example losses and outputs a_L, by the generic forward pass."""
+        zs, as_ = forward_arrays(self.W, self.b, self.acts, x)
+        return _loss.output_layer(self.net.loss, self.acts[-1], zs[-1], as_[-1], y, self.net.reduction)[0], as_[-1]
+
+    def _per_example(self, x: Array, y: Array) -> Array:
+        return self._outputs(x, y)[0]
+
+    def _views(self, m: int):
+        """Per layer (z, a, delta, temp, mask) views of the first m rows of the buffers, cached."""
+        if m not in self._cache:
+            self._cache[m] = [tuple(buf[l][:m] for buf in (self.Z, self.A, self.D, self.T, self.M))
+                              for l in range(len(self.W))]
+        return self._cache[m]
+
+    def _step(self, xb: Array, yb: Array, idx) -> float:
+        """One update in place; returns the batch's summed loss in ``batch`` mode (else 0)."""
+        m, L, views = len(xb), len(self.W), self._views(len(xb))
+        a = xb
+        for l in range(L):
+            z = np.matmul(a, self.W[l].T, out=views[l][0])
+            z += self.b[l]
+            a = self._activate(l, z, views[l][1], m)
+        batch_loss = self._batch_loss(z, a, yb, idx) if self.mode == "batch" else 0.0
+        c = self.lr / self.dt(m) if self.net.reduction == "mean" else self.lr
+        d = self._output_delta(z, a, yb, c, views[-1][2])
+        add = np.add.reduce
+        for l in range(L - 1, -1, -1):
+            a_prev = views[l - 1][1] if l > 0 else xb
+            if l > 0:  # dL/da_{l-1} = delta_l W_l with the W of before the update
+                dprev = np.matmul(d, self.W[l], out=views[l - 1][2])
+            if self.train_w[l]:  # d already holds eta (1/n) delta: this product is the step
+                self.W[l] -= np.matmul(d.T, a_prev, out=self.GW[l])
+            if self.train_b[l]:
+                self.b[l] -= add(d, axis=0, out=self.Gb[l])
+            if l > 0:
+                d = self._hidden_delta(l - 1, dprev, views[l - 1])
+        return batch_loss
+
+    def _activate(self, l: int, z: Array, a: Array, m: int) -> Array:
+        name = self.acts[l].name
+        if name == "sigmoid":  # sigma(z) = (1 + tanh(z/2)) / 2: stable, no exp overflow
+            np.multiply(z, 0.5, out=a)
+            np.tanh(a, out=a)
+            a *= 0.5
+            a += 0.5
+        elif name == "tanh":
+            np.tanh(z, out=a)
+        elif name == "relu":
+            np.maximum(z, 0, out=a)
+        elif name == "leaky_relu":  # max(z, 0.01 z) is z for z >= 0 and 0.01 z below
+            np.multiply(z, self.dt(0.01), out=a)
+            np.maximum(z, a, out=a)
+        elif name == "softmax":
+            r, s = self.R[:m], self.S[:m]
+            np.maximum.reduce(z, axis=1, keepdims=True, out=r)
+            np.subtract(z, r, out=a)
+            np.exp(a, out=a)
+            np.add.reduce(a, axis=1, keepdims=True, out=s)
+            a /= s
+        return a
+
+    def _hidden_delta(self, l: int, d: Array, views) -> Array:
+        """delta_l = dL/da_l * f'(z_l), in place in d."""
+        name, (z, a, _, t, mask) = self.acts[l].name, views
+        if name == "sigmoid":  # a (1 - a)
+            np.subtract(1, a, out=t)
+            t *= a
+            d *= t
+        elif name == "tanh":  # 1 - a^2
+            np.multiply(a, a, out=t)
+            np.subtract(1, t, out=t)
+            d *= t
+        elif name == "relu":  # 1 for z > 0, else 0
+            d *= np.greater(z, 0, out=mask)
+        elif name == "leaky_relu":
+            t.fill(0.01)
+            np.copyto(t, 1, where=np.greater(z, 0, out=mask))
+            d *= t
+        return d
+
+    def _output_delta(self, z: Array, a: Array, yb: Array, c, d: Array) -> Array:
+        """eta * delta_L of the batch loss (c = eta/n for mean, eta for sum), into d."""
+        if self.fused:  # sigmoid + bce, softmax + cross-entropy: delta = (yhat - y) / n
+            np.subtract(a, yb, out=d)
+            d *= c
+        else:
+            delta = _loss.output_layer(self.net.loss, self.acts[-1], z, a, yb, self.net.reduction)[2]
+            np.multiply(delta, self.lr, out=d)
+        return d
+
+    def _batch_loss(self, z: Array, a: Array, yb: Array, idx) -> float:
+        """The summed loss of the batch before its update (``batch`` journal mode)."""
+        m = len(yb)
+        if self.fused and self.acts[-1].name == "softmax":
+            # -sum y (z - lse(z)) = sum_i lse_i sum_k y_ik - sum y z, from the softmax's own max and sum
+            lse = np.log(self.S[:m, 0]) + self.R[:m, 0]
+            return float(lse @ self.ysum[idx]) - float(np.vdot(yb, z))
+        return float(np.sum(_loss.output_layer(self.net.loss, self.acts[-1], z, a, yb, self.net.reduction)[0]))
+
+    def _replay(self, epoch: int, order, updates: int):
+        """The generic loop's checks, update by update: (epoch, k, reason) of the first failure."""
+        net, lr, k = self.net, self.lr, 0
+        self.updates = updates
+        for k, (xb, yb, _) in enumerate(self._batches(order), start=1):
+            zs, as_ = forward_arrays(self.W, self.b, self.acts, xb)
+            per_ex, _, _, dWs, dbs = backward_arrays(self.W, self.acts, net.loss, net.reduction, xb, yb, zs, as_)
+            if not np.isfinite(per_ex).all():
+                return epoch, k, f"the loss is {_loss.reduce(per_ex, net.reduction):g}"
+            new_W = [W - lr * g if t else W for W, g, t in zip(self.W, dWs, self.train_w)]
+            new_b = [b - lr * g if t else b for b, g, t in zip(self.b, dbs, self.train_b)]
+            if not all(np.isfinite(v).all() for v in (*new_W, *new_b)):
+                return epoch, k, "the update makes a parameter NaN or inf"
+            for old, new in zip((*self.W, *self.b), (*new_W, *new_b)):
+                old[...] = new
+            self.updates += 1
+        loss = self._epoch_loss_after_replay()
+        return epoch, k, f"the loss after the epoch is {loss:g}"
+
+    def _epoch_loss_after_replay(self) -> float:
+        return _loss.reduce(self._per_example(self.x, self.y), self.net.reduction)

@@ -1,0 +1,157 @@
+"""The fast engines (fast.py) give the generic loop's numbers: journal, parameters, updates,
+divergence — to 1e-12 in float64, for every activation, loss, reduction, method and journal mode."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import fast, training
+from deltarule.network import Layer, Network
+
+
+def generic(net, x, y, lr, schedule, **kw):
+    # on_epoch makes train skip the fast engines: this is the reference loop
+    return training.train(net, x, y, lr, schedule, on_epoch=lambda end: None, **kw)
+
+
+def net_of(sizes, acts, loss, reduction="mean", seed=0, dtype=np.float64, frozen=()):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for l, (fan, units, act) in enumerate(zip(sizes, sizes[1:], acts)):
+        layers.append(Layer(rng.normal(0, 0.8, (units, fan)).astype(dtype), rng.normal(0, 0.3, units).astype(dtype),
+                            act, train_weights=(l, "W") not in frozen, train_biases=(l, "b") not in frozen))
+    return Network(tuple(layers), loss, reduction)
+
+
+def data(n, d, k, loss, seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, (n, d))
+    if loss == "cross_entropy":
+        y = np.eye(k)[rng.integers(0, k, n)]
+    else:
+        y = rng.uniform(0, 1, (n, k))
+    return x, y
+
+
+def assert_same(a, b, tol=1e-12):
+    assert a.journal.columns == b.journal.columns
+    assert a.updates == b.updates
+    np.testing.assert_allclose(a.journal.rows, b.journal.rows, rtol=tol, atol=tol)
+    np.testing.assert_allclose(a.network.parameters(), b.network.parameters(), rtol=tol, atol=tol)
+    assert a.network.dtype == b.network.dtype
+
+
+CASES = [  # hidden and output activations, loss
+    (("sigmoid", "sigmoid"), "sse"),
+    (("tanh", "identity"), "half_sse"),
+    (("relu", "sigmoid"), "mse"),
+    (("leaky_relu", "tanh"), "half_mse"),
+    (("sigmoid", "sigmoid"), "bce"),
+    (("tanh", "softmax"), "cross_entropy"),
+    (("relu", "softmax"), "sse"),  # softmax without its fused loss: the Jacobian product
+    (("identity", "relu"), "sse"),
+]
+SCHEDULES = [dr.Schedule("stochastic", epochs=7), dr.Schedule("minibatch", 3, epochs=5, shuffle=True, seed=4),
+             dr.Schedule("batch", epochs=6)]
+
+
+@pytest.mark.parametrize("engine", ["scalar", "buffered"])
+@pytest.mark.parametrize("acts,loss", CASES)
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=["stochastic", "minibatch-shuffled", "batch"])
+def test_engines_match_the_generic_loop(engine, acts, loss, schedule):
+    if engine == "scalar":
+        pytest.importorskip("numba")
+    net = net_of((3, 4, 2), acts, loss)
+    x, y = data(8, 3, 2, loss)
+    ref = generic(net, x, y, 0.3, schedule)
+    got = fast.train(net, x, y, 0.3, schedule, engine=engine)
+    assert_same(got, ref)
+
+
+@pytest.mark.parametrize("engine", ["scalar", "buffered"])
+@pytest.mark.parametrize("mode", ["epoch", "running", "batch"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_journal_modes_reductions_and_frozen_parameters(engine, mode, reduction):
+    if engine == "scalar":
+        pytest.importorskip("numba")
+    net = net_of((2, 3, 1), ("sigmoid", "sigmoid"), "sse", reduction, frozen={(0, "b"), (1, "W")})
+    x, y = data(5, 2, 1, "sse")
+    schedule = dr.Schedule("minibatch", 2, epochs=4)
+    ref = generic(net, x, y, 0.5, schedule, journal_loss=mode, initial_row=False)
+    got = fast.train(net, x, y, 0.5, schedule, engine=engine, journal_loss=mode, initial_row=False)
+    assert_same(got, ref)
+    # frozen: b1 and W2 never move
+    assert np.array_equal(got.network.layers[0].b, net.layers[0].b)
+    assert np.array_equal(got.network.layers[1].W, net.layers[1].W)
+
+
+@pytest.mark.parametrize("engine", ["scalar", "buffered"])
+def test_seed_000_ten_epochs_through_the_fast_engines(engine):
+    # seed 000, per-example updates from w = -2, b = 1, eta = 0.9: ten epochs end at b = -0.3844
+    if engine == "scalar":
+        pytest.importorskip("numba")
+    p = dr.load_problem("seed-000-update")
+    got = fast.train(p.network, p.x, p.y, p.learning_rate, p.schedule, engine=engine)
+    assert round(float(got.network.layers[0].b[0]), 4) == -0.3844
+    assert_same(got, generic(p.network, p.x, p.y, p.learning_rate, p.schedule))
+
+
+@pytest.mark.parametrize("engine", ["scalar", "buffered"])
+def test_classifier_extras_and_validation(engine):
+    if engine == "scalar":
+        pytest.importorskip("numba")
+    net = net_of((4, 5, 3), ("tanh", "softmax"), "cross_entropy")
+    x, y = data(20, 4, 3, "cross_entropy")
+    schedule = dr.Schedule("minibatch", 6, epochs=3)
+    ref = generic(net, x[:15], y[:15], 0.2, schedule, validation=(x[15:], y[15:]))
+    got = fast.train(net, x[:15], y[:15], 0.2, schedule, engine=engine, validation=(x[15:], y[15:]))
+    assert got.journal.columns[-3:] == ("accuracy", "val_loss", "val_accuracy")
+    assert_same(got, ref)
+
+
+@pytest.mark.parametrize("engine", ["scalar", "buffered"])
+def test_divergence_is_reported_where_the_generic_loop_reports_it(engine):
+    if engine == "scalar":
+        pytest.importorskip("numba")
+    net = net_of((2, 3, 1), ("identity", "identity"), "sse")
+    x, y = data(6, 2, 1, "sse")
+    x = x * 1e3
+    schedule = dr.Schedule("stochastic", epochs=50)
+    with pytest.raises(dr.Diverged) as ref:
+        generic(net, x, y, 10.0, schedule)
+    with pytest.raises(dr.Diverged) as got:
+        fast.train(net, x, y, 10.0, schedule, engine=engine)
+    assert (got.value.epoch, got.value.update, got.value.reason) == (ref.value.epoch, ref.value.update,
+                                                                      ref.value.reason)
+    assert np.isfinite(got.value.network.parameters()).all()
+    np.testing.assert_allclose(got.value.network.parameters(), ref.value.network.parameters(), rtol=1e-12)
+    np.testing.assert_allclose(got.value.journal.rows, ref.value.journal.rows, rtol=1e-12)
+
+
+def test_float32_stays_float32_in_the_buffered_engine():
+    net = net_of((6, 5, 3), ("sigmoid", "softmax"), "cross_entropy", dtype=np.float32)
+    x, y = data(40, 6, 3, "cross_entropy")
+    schedule = dr.Schedule("minibatch", 8, epochs=3, shuffle=True)
+    run = fast._BufferedRun(net, x.astype(np.float32), y.astype(np.float32), np.float32(0.1), schedule, "batch")
+    assert all(b.dtype == np.float32 for b in (*run.Z, *run.A, *run.D, *run.GW, *run.Gb, run.p))
+    got = fast.train(net, x, y, 0.1, schedule, engine="buffered")
+    ref = generic(net, x, y, 0.1, schedule)
+    assert got.network.dtype == np.float32
+    assert_same(got, ref, tol=2e-5)
+
+
+def test_train_picks_an_engine_by_size():
+    p = dr.load_problem("seed-000-update")
+    long_run = dr.Schedule("stochastic", epochs=20_000)
+    try:
+        import numba  # noqa: F401
+        expected = "scalar"
+    except ImportError:
+        expected = "buffered"
+    assert fast.engine_for(p.network, 6, long_run) == expected
+    assert fast.engine_for(p.network, 6, dr.Schedule("stochastic", epochs=3)) == "buffered"
+    big = net_of((64, 32, 10), ("sigmoid", "softmax"), "cross_entropy")
+    assert fast.engine_for(big, 1797, dr.Schedule("minibatch", 32, epochs=50)) == "buffered"
+    hidden_softmax = net_of((2, 3, 1), ("softmax", "sigmoid"), "sse")
+    assert fast.engine_for(hidden_softmax, 4, long_run) is None  # the generic loop handles it
