@@ -13,8 +13,10 @@ immutable trace::
 from __future__ import annotations
 
 from . import activations, losses
+from .check import check
 from .errors import InputError
 from .explain import Solution, solve
+from .gradcheck import gradcheck
 from .network import Layer, Network
 from .problem import Problem, load_network, load_problem, parse_problem
 from .trace import LayerTrace, Step, Trace
@@ -26,4 +28,5 @@ __all__ = [
     "activations", "losses", "InputError", "Layer", "Network", "Problem", "load_problem",
     "load_network", "parse_problem", "LayerTrace", "Step", "Trace", "Diverged", "Journal",
     "Schedule", "TrainResult", "steps", "train", "__version__", "Solution", "solve",
+    "check", "gradcheck",
 ]

@@ -793,7 +793,7 @@ class Report:
 
     def summary(self) -> str:
         head = f"{self.right} right, {self.wrong} wrong"
-        return f"{head} ({self.answers} against {self.problem})" if self.problem else head
+        return f"{head} ({self.answers or 'answers'} against {self.problem})" if self.problem else head
 
     def to_text(self) -> str:
         """A plain table (for pipes and files)."""
@@ -820,8 +820,7 @@ class Report:
         esc = lambda s: s.replace("|", "\\|")  # noqa: E731
         lines = [f"**{self.summary()}**", "", "| name | claimed | expected | verdict | note |",
                  "|---|---|---|---|---|"]
-        lines += ["| " + " | ".join(f"`{esc(r[0])}`" if i == 0 else esc(r[i]) if i else "" for i in range(5))
-                  + " |" for r in self.rows()]
+        lines += [f"| `{esc(r[0])}` | " + " | ".join(esc(c) for c in r[1:]) + " |" for r in self.rows()]
         return "\n".join([*lines, "", f"*{self.tolerance}*"])
 
     def _repr_html_(self) -> str:

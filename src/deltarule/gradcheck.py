@@ -1,0 +1,147 @@
+"""Analytic gradients (the delta rule) against central finite differences.
+
+For every parameter theta of the network, on the problem's whole data set (the batch loss,
+reduced as the problem says), in float64:
+
+    analytic  = dW, db from ``Network.trace`` (the backward pass)
+    numeric   = (L(theta + h) - L(theta - h)) / (2 h),   h = 1e-6 (by default)
+    relative  = |analytic - numeric| / max(|analytic|, |numeric|, 1e-8)
+
+A parameter AGREES when ``|analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|)``
+with rtol = 1e-5 and atol = 1e-8 (central differences are accurate to about h^2 ~ 1e-12
+relative, plus rounding of about eps/h ~ 1e-10 in the loss, so a correct backward pass
+passes with a wide margin and a wrong derivative fails by orders of magnitude). relu and
+leaky_relu have a kink at z = 0: a pre-activation within h of 0 can make the difference
+quotient straddle it, which gradcheck reports as a disagreement.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import Network
+
+STEP = 1e-6
+RTOL = 1e-5
+ATOL = 1e-8
+TOLERANCE = (f"agree when |analytic - numeric| <= {ATOL:g} + {RTOL:g} * max(|analytic|, |numeric|); "
+             f"central differences with h = {STEP:g}, float64, on the whole data set")
+
+
+@dataclass(frozen=True)
+class GradRow:
+    name: str
+    analytic: float
+    numeric: float
+    relative_error: float
+    agree: bool
+
+
+@dataclass(frozen=True)
+class GradCheck:
+    """Per-parameter analytic vs numeric gradients; ``ok`` when every one agrees."""
+
+    rows: tuple[GradRow, ...]
+    tolerance: str = TOLERANCE
+
+    @property
+    def ok(self) -> bool:
+        return all(r.agree for r in self.rows)
+
+    @property
+    def max_relative_error(self) -> float:
+        return max((r.relative_error for r in self.rows), default=0.0)
+
+    def summary(self) -> str:
+        bad = sum(not r.agree for r in self.rows)
+        verdict = "all agree" if not bad else f"{bad} disagree"
+        return (f"{len(self.rows)} parameters: {verdict} "
+                f"(largest relative error {self.max_relative_error:.2e})")
+
+    def to_json(self) -> dict:
+        return {"parameters": [r.__dict__ for r in self.rows], "agree": self.ok,
+                "tolerance": self.tolerance}
+
+    def table_rows(self) -> list[tuple[str, str, str, str, str]]:
+        return [(r.name, f"{r.analytic:.10g}", f"{r.numeric:.10g}", f"{r.relative_error:.2e}",
+                 "ok" if r.agree else "DISAGREE") for r in self.rows]
+
+    def to_text(self) -> str:
+        rows = [("parameter", "analytic", "numeric", "rel. error", "verdict"), *self.table_rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        return "\n".join([*lines, "", self.summary(), self.tolerance])
+
+    def __rich__(self):
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=self.summary(), caption=self.tolerance, caption_justify="left")
+        for col in ("parameter", "analytic", "numeric", "rel. error", "verdict"):
+            table.add_column(col, justify="left" if col in ("parameter", "verdict") else "right")
+        for r in self.table_rows():
+            table.add_row(*r[:4], Text(r[4], style="green" if r[4] == "ok" else "red"))
+        return table
+
+    def _repr_html_(self) -> str:
+        import html
+
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                       for r in self.table_rows())
+        return (f"<p><b>{html.escape(self.summary())}</b></p><table><tr><th>parameter</th><th>analytic</th>"
+                f"<th>numeric</th><th>rel. error</th><th>verdict</th></tr>{body}</table>"
+                f"<p><i>{html.escape(self.tolerance)}</i></p>")
+
+
+def relative_error(a: np.ndarray, n: np.ndarray) -> np.ndarray:
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-8)
+
+
+def gradcheck(network, x=None, y=None, step: float = STEP, rtol: float = RTOL, atol: float = ATOL) -> GradCheck:
+    """Analytic vs central-difference gradient of the batch loss for every parameter (float64).
+
+    ``network``: a :class:`Network` (then give ``x`` (n, d) and ``y`` (n, K)), or a Problem,
+    a problem file or a built-in example name (its data is used).
+    """
+    if not isinstance(network, Network):
+        from .problem import Problem, load_problem
+
+        problem = network if isinstance(network, Problem) else load_problem(network)
+        problem.require("data")
+        network, x, y = problem.network, problem.x, problem.y
+    net = network.astype("float64")
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    trace = net.trace(x, y)
+    analytic = np.concatenate([np.concatenate([lt.dW.ravel(), lt.db]) for lt in trace.layers])
+    theta = net.parameters()
+    numeric = np.empty_like(theta)
+    for i in range(theta.size):
+        up, down = theta.copy(), theta.copy()
+        up[i] += step
+        down[i] -= step
+        numeric[i] = (net.with_parameters(up).evaluate(x, y)
+                      - net.with_parameters(down).evaluate(x, y)) / (2 * step)
+    rel = relative_error(analytic, numeric)
+    agree = np.abs(analytic - numeric) <= atol + rtol * np.maximum(np.abs(analytic), np.abs(numeric))
+    names = _names(net)
+    rows = tuple(GradRow(n, float(a), float(m), float(r), bool(g))
+                 for n, a, m, r, g in zip(names, analytic, numeric, rel, agree))
+    tol = (f"agree when |analytic - numeric| <= {atol:g} + {rtol:g} * max(|analytic|, |numeric|); "
+           f"central differences with h = {step:g}, float64, on the whole data set")
+    return GradCheck(rows, tol)
+
+
+def _names(net: Network) -> list[str]:
+    """``W{l}[i,j]``, ``b{l}[i]`` (1-based), in the order of ``Network.parameters``."""
+    names = []
+    for l, lay in enumerate(net.layers, start=1):
+        names += [f"W{l}[{i + 1},{j + 1}]" for i in range(lay.units) for j in range(lay.fan_in)]
+        names += [f"b{l}[{i + 1}]" for i in range(lay.units)]
+    return names
+
+
+def check_problem(problem) -> GradCheck:
+    """gradcheck on a :class:`~deltarule.problem.Problem`'s network and data."""
+    return gradcheck(problem)
