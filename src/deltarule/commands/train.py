@@ -225,10 +225,13 @@ class _progress:
     def __enter__(self):
         if not self.show:
             return None
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+        # on stderr (the terminal we checked): stdout stays clean for the summary, even in a pipe
         self.bar = Progress(TextColumn("epoch {task.completed}/{task.total}"), BarColumn(),
-                            TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), transient=True)
+                            TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), transient=True,
+                            console=Console(stderr=True))
         self.bar.__enter__()
         task = self.bar.add_task("train", total=self.epochs, loss="…")
         last = [0.0]
