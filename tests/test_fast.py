@@ -155,3 +155,33 @@ def test_train_picks_an_engine_by_size():
     assert fast.engine_for(big, 1797, dr.Schedule("minibatch", 32, epochs=50)) == "buffered"
     hidden_softmax = net_of((2, 3, 1), ("softmax", "sigmoid"), "sse")
     assert fast.engine_for(hidden_softmax, 4, long_run) is None  # the generic loop handles it
+
+
+@pytest.mark.parametrize("engine", ["scalar", "buffered"])
+def test_ctrl_c_gives_the_checkpoint_of_a_completed_epoch(engine):
+    if engine == "scalar":
+        pytest.importorskip("numba")
+    net = net_of((2, 3, 1), ("tanh", "sigmoid"), "half_sse")
+    x, y = data(6, 2, 1, "sse")
+    schedule = dr.Schedule("stochastic", epochs=10, shuffle=True, seed=2)
+
+    def stop(epoch, loss):
+        if epoch == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(training.Interrupted) as ref:
+        generic(net, x, y, 0.5, schedule, callback=stop)
+    with pytest.raises(training.Interrupted) as got:
+        fast.train(net, x, y, 0.5, schedule, engine=engine, callback=stop)
+    g, r = got.value.checkpoint, ref.value.checkpoint
+    # the buffered engine stops where the generic loop does; the scalar one at the end of its chunk
+    assert g.epoch == 3 if engine == "buffered" else g.epoch >= 3
+    full = generic(net, x, y, 0.5, dr.Schedule("stochastic", epochs=g.epoch, shuffle=True, seed=2))
+    np.testing.assert_allclose(g.network.parameters(), full.network.parameters(), rtol=1e-12, atol=1e-12)
+    rng = schedule.rng()  # the shuffle generator after g.epoch epochs' permutations
+    for _ in range(g.epoch):
+        rng.permutation(6)
+    assert g.updates == full.updates and g.rng_state == rng.bit_generator.state
+    if engine == "buffered":
+        assert g.rng_state == r.rng_state
+    np.testing.assert_allclose(g.journal.rows, full.journal.rows, rtol=1e-12, atol=1e-12)

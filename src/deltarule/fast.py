@@ -94,19 +94,36 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, j
         p0 = network.parameters()
         rows.append(np.concatenate([[0, network.evaluate(x, y)], p0, extras(p0, network.predict(x))]))
     rng, n, epochs = schedule.rng(), len(x), schedule.epochs
-    chunk = run.chunk_epochs(callback is not None)
-    for e0 in range(1, epochs + 1, chunk):
-        e1 = min(e0 + chunk, epochs + 1)
-        orders = (np.stack([rng.permutation(n) for _ in range(e0, e1)]) if rng is not None else None)
-        table, failure = run.epochs(e0, e1, orders)
-        rows.extend(np.concatenate([row, extras(row[2:], a)]) for row, a in table)
-        if failure is not None:
-            epoch, k, reason = failure
-            journal = Journal(columns, np.array(rows).reshape(-1, len(columns)), journal_loss)
-            raise Diverged(epoch, k, float(learning_rate), network.with_parameters(run.params()), journal, reason)
-        if callback is not None:
-            for row, _ in table:
-                callback(int(row[0]), float(row[1]))
+    chunk = run.chunk_epochs()
+
+    def journal_of(count: int) -> Journal:
+        return Journal(columns, np.array(rows[:count]).reshape(-1, len(columns)), journal_loss)
+
+    # the last completed chunk, bound in one assignment so that Ctrl-C never sees half of it
+    done = (0, 0, network.parameters(), rng.bit_generator.state if rng else None, len(rows))
+    try:
+        for e0 in range(1, epochs + 1, chunk):
+            e1 = min(e0 + chunk, epochs + 1)
+            orders = (np.stack([rng.permutation(n) for _ in range(e0, e1)]) if rng is not None else None)
+            table, failure = run.epochs(e0, e1, orders)
+            rows.extend(np.concatenate([row, extras(row[2:], a)]) for row, a in table)
+            if failure is not None:
+                epoch, k, reason = failure
+                raise Diverged(epoch, k, float(learning_rate), network.with_parameters(run.params()),
+                               journal_of(len(rows)), reason)
+            done = (e1 - 1, run.updates, run.params(), rng.bit_generator.state if rng else None, len(rows))
+            if callback is not None:
+                for row, _ in table:
+                    callback(int(row[0]), float(row[1]))
+    except KeyboardInterrupt as e:  # as the generic loop: the checkpoint of the last completed epoch
+        from .checkpoint import Checkpoint, fingerprint
+        from .training import Interrupted
+
+        if isinstance(e, Interrupted):
+            raise
+        epoch, updates, params, state, count = done
+        raise Interrupted(Checkpoint(network.with_parameters(params), epoch, updates, journal_of(count),
+                                     schedule, learning_rate, state, fingerprint(x, y))) from None
     table = np.array(rows, dtype=np.float64).reshape(-1, len(columns))
     table.flags.writeable = False
     final = network.with_parameters(run.params())
@@ -163,10 +180,10 @@ class _ScalarRun:
         self.size, self.mode = schedule.size(len(x)), MODES[journal_loss]
         self.updates = 0
 
-    def chunk_epochs(self, reporting: bool) -> int:
-        # ~0.1 s of work per chunk when someone watches the progress, else one chunk
+    def chunk_epochs(self) -> int:
+        # about 0.05 s of work per chunk: the progress bar moves, Ctrl-C is answered
         per_epoch = len(self.x) * self.p.size + 1
-        return max(1, 20_000_000 // per_epoch) if reporting else 1 << 62
+        return max(1, 10_000_000 // per_epoch)
 
     def params(self) -> Array:
         return self.p.copy()
@@ -218,7 +235,7 @@ class _BufferedRun:
         self.fused = network.loss.fused.get(self.acts[-1].name) is not None
         self.updates, self._cache = 0, {}
 
-    def chunk_epochs(self, reporting: bool) -> int:
+    def chunk_epochs(self) -> int:
         return 1
 
     def params(self) -> Array:
