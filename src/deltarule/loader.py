@@ -124,7 +124,7 @@ def _check_plain(doc: Any) -> None:
                 raise InputError("anchors and aliases (&name, *name) are not allowed")
             seen.add(id(node))
             children = node.values() if isinstance(node, dict) else node
-            stack.extend((c, depth + 1) for c in children)
+            stack.extend([(c, depth + 1) for c in children if isinstance(c, (list, dict))])
 
 
 class _JSONDuplicate(ValueError):
@@ -144,13 +144,107 @@ def _json_constant(name: str) -> float:
     return float(name)  # NaN, Infinity: read, then refused by validation as not finite
 
 
+# -- a fast path for big tables of numbers ------------------------------------------------------
+# libyaml still builds a Python node for every scalar (tens of microseconds each), so a 1 MB table
+# takes seconds. In a big file, lists of plain numbers are read directly instead: a flow list on one
+# line (``[[0.1, 0.2], [0.3, 0.4]]``), or a run of block items that are each such a list or a number
+# (``- [0.1, 0.2]`` line after line). Each becomes a placeholder of the same length (lines and
+# columns of errors stay right), read with the same rules (YAML 1.2: ``012`` is twelve, ``.5`` and
+# ``1e-3`` are floats) and put back after parsing. If any placeholder does not come back as a whole
+# value, or anything goes wrong, the original text is parsed the ordinary way: the fast path can
+# only give the same document sooner.
+FAST_PATH_BYTES = 64 * 1024
+_NUM = r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+_FLAT = rf"\[[ \t]*(?:{_NUM}(?:[ \t]*,[ \t]*{_NUM})*)?[ \t]*\]"
+_FLOW = re.compile(rf"\[[ \t]*{_FLAT}(?:[ \t]*,[ \t]*{_FLAT})*[ \t]*\]|{_FLAT}")
+_ITEM = re.compile(rf"([ \t]*)- [ \t]*({_FLAT}|{_NUM})[ \t]*")
+_MARK = "__deltarule_table"
+
+
+def _numbers(flow: str) -> list:
+    """A one-line list (or list of lists) of plain numbers, as YAML 1.2 reads them."""
+    try:  # most tables are also JSON, whose numbers read the same: 1 and -0 whole, 0.5 and 1e3 not
+        return json.loads(flow)
+    except ValueError:  # .5, 1., +1, 012 are YAML 1.2 numbers but not JSON ones
+        pass
+    if flow.strip()[1:].lstrip(" \t").startswith("["):
+        return [_numbers(row) for row in re.findall(r"\[[^\[\]]*\]", flow[1:-1])]
+    return [float(t) if "." in t or "e" in t or "E" in t else int(t, 10)
+            for t in (t.strip() for t in flow.strip()[1:-1].split(",")) if t]
+
+
+def _item(text: str) -> Any:
+    return _numbers(text) if text.startswith("[") else _numbers(f"[{text}]")[0]
+
+
+def _tables(text: str) -> tuple[str, list]:
+    """The text with big numeric lists replaced by placeholders, and the lists."""
+    tables: list = []
+
+    def place(value: Any, width: int) -> str:
+        tables.append(value)
+        return f"{_MARK}{len(tables) - 1}__".ljust(width)
+
+    lines, out, i = text.split("\n"), [], 0
+    while i < len(lines):
+        m = _ITEM.fullmatch(lines[i])
+        j = i
+        while j < len(lines) and (m2 := _ITEM.fullmatch(lines[j])) and m2.group(1) == m.group(1):
+            j += 1
+        if m and j - i >= 8:  # a run of block items: one placeholder, then blank lines
+            out.append(m.group(1) + " " + place([_item(_ITEM.fullmatch(x).group(2)) for x in lines[i:j]], 0))
+            out += [""] * (j - i - 1)
+            i = j
+            continue
+        line = lines[i]
+        if len(line) > 64 and "[" in line:
+            line = _FLOW.sub(lambda f: place(_numbers(f.group()), len(f.group()))
+                             if len(f.group()) > 64 else f.group(), line)
+        out.append(line)
+        i += 1
+    return "\n".join(out), tables
+
+
+def _put_back(doc: Any, tables: list) -> bool:
+    """Replace the placeholders in ``doc`` by their lists; False if any is not a whole value."""
+    found, stack = 0, [doc]
+    while stack:
+        node = stack.pop()
+        keys = node.keys() if isinstance(node, dict) else range(len(node)) if isinstance(node, list) else ()
+        for k in keys:
+            if isinstance(k, str) and k.startswith(_MARK):
+                return False
+            v = node[k]
+            if isinstance(v, str) and v.startswith(_MARK):
+                index = v[len(_MARK):-2]
+                if not (v.endswith("__") and index.isdigit() and int(index) < len(tables)):
+                    return False
+                node[k], found = tables[int(index)], found + 1
+            elif isinstance(v, (dict, list)):
+                stack.append(v)
+    return found == len(tables)
+
+
+def _load_yaml(text: str) -> Any:
+    if len(text) > FAST_PATH_BYTES and _MARK not in text and not re.search(r"[0-9]{400}", text):
+        try:
+            fast, tables = _tables(text)
+            if tables:
+                doc = yaml.load(fast, Loader=StrictLoader)  # noqa: S506
+                if _put_back(doc, tables):
+                    return doc
+        except Exception:  # noqa: BLE001 - any trouble: the ordinary path decides
+            pass
+    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+
+
 def parse_text(text: str, file: str, *, json_only: bool = False) -> Any:
     """Parse a YAML (or JSON) document held in ``text``; errors name ``file``."""
     try:
         if json_only:
             doc = json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant)
         else:
-            doc = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+            doc = _load_yaml(text)
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON: {e.msg}", f"line {e.lineno}, column {e.colno}", file) from None
     except _JSONDuplicate as e:
