@@ -68,6 +68,16 @@ def test_journal_plot_loss_on_log_scale_and_named_columns(seed000, fresh_axes):
         journal.plot(fresh_axes, columns=["W1[1,1]"])
 
 
+def test_journal_plot_without_axes_draws_on_the_current_figure(seed000):
+    import matplotlib.pyplot as plt  # as in Jupyter: no Axes given
+
+    try:
+        ax = seed000.train().journal.plot(columns="all")
+        assert ax is plt.gca() and [ln.get_label() for ln in ax.get_lines()][:3] == ["loss", "w", "b"]
+    finally:
+        plt.close("all")
+
+
 def test_runs_overlaid_one_line_per_method(seed000, fresh_axes):
     runs = {m: seed000.train(Schedule(m, 2, 10)).journal for m in ("batch", "minibatch", "stochastic")}
     ax = plots.plot_runs(runs, fresh_axes)
@@ -207,6 +217,19 @@ def test_plot_boundary_api_and_command(tmp_path, fresh_axes, seed000):
     assert png_size(out) == (700, 560)
     with pytest.raises(ValueError, match="two inputs"):
         plots.plot_boundary(seed000.network, seed000.x, seed000.y, fresh_axes)
+
+
+def test_boundary_of_a_softmax_classifier_colours_each_class(fresh_axes):
+    from deltarule.network import Layer, Network
+
+    # three classes around the corners of a triangle; W z = x . w_k: class k wins near corner k
+    net = Network((Layer(np.array([[4.0, 0.0], [-2.0, 3.5], [-2.0, -3.5]]), np.zeros(3), "softmax"),),
+                  "cross_entropy")
+    x = np.array([[1.0, 0.0], [-0.5, 0.9], [-0.5, -0.9], [0.9, 0.1]])
+    y = np.eye(3)[[0, 1, 2, 0]]
+    np.testing.assert_array_equal(plots.class_labels(net.predict(x)), [0, 1, 2, 0])
+    ax = plots.plot_boundary(net, x, y, fresh_axes, resolution=25)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
 
 
 def test_diagram_command_writes_the_shared_svg(tmp_path, capsys):

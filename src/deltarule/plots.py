@@ -68,7 +68,7 @@ def save_figure(fig, path: str) -> None:
         raise InputError(f"cannot write ({e.strerror})", "", str(path)) from None
 
 
-def wrap(title: str, width: int = 64) -> str:
+def wrap(title: str, width: int = 70) -> str:
     """A title broken into lines of at most ``width`` characters (long problem names)."""
     import textwrap
 
@@ -269,7 +269,8 @@ def plot_surface(network, x, y, paths: Mapping[str, np.ndarray], names: Sequence
                            format="%.3g")
     for k, (label, path) in enumerate(paths.items()):  # colours C0, C1, ... as in plot_runs
         z = 3 + len(paths) - k  # the first (often the shortest) path on top
-        ax.plot(path[:, 0], path[:, 1], "-o", color=f"C{k}", ms=2.5, lw=1.6, zorder=z,
+        ax.plot(path[:, 0], path[:, 1], "-o" if len(path) <= 200 else "-", color=f"C{k}", ms=2.5,
+                lw=1.6 if len(path) <= 200 else 0.8, zorder=z,
                 label=f"{label} ({len(path) - 1} update{'' if len(path) == 2 else 's'})")
         ax.plot(*path[-1], marker="X", ms=10, color=f"C{k}", mec="black", mew=0.8, zorder=z)
     first = next(iter(paths.values()))[0]

@@ -139,7 +139,7 @@ def _surface(problem, args):
     fig, (ax,) = plots.new_figure((7.0, 5.6))
     plots.plot_surface(held, problem.x, problem.y, paths, names, ax, resolution=args.resolution or 81,
                        title=f"{problem.name}\nloss surface over {names[0]} and {names[1]}, "
-                             f"learning rate {problem.learning_rate:g}{note}")
+                             f"{runs[0].schedule.epochs} epochs, learning rate {problem.learning_rate:g}{note}")
     return fig, runs
 
 
