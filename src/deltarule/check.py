@@ -148,8 +148,8 @@ def parse_claims(answers: Any, steps: list, decimals: int, file: str = "") -> li
             value[...] = arr.reshape(internal)
         else:
             if len(index) != truth.ndim:
-                raise InputError(f"{base} is {_shape_text(truth.shape)}: give "
-                                 f"{'no index' if truth.ndim == 0 else f'{truth.ndim} index(es)'}", path)
+                how = ("no index", "one index [i]", "two indices [i,j]")[truth.ndim]
+                raise InputError(f"{base} is {_shape_text(truth.shape)}: give {how}", path)
             if any(i < 0 or i >= n for i, n in zip(index, truth.shape)):
                 raise InputError(f"index out of range: {base} is {_shape_text(truth.shape)} "
                                  f"(indices start at 1)", path)
@@ -561,14 +561,14 @@ def _implied_rate(ev: Evaluator, node: Node, old: Node, grad: Node) -> float | N
 def _generic(t: np.ndarray, v: np.ndarray | None, d: int) -> list[tuple[str, np.ndarray]]:
     """Sign, transposition and truncation, of the true value and of the follow-through one."""
     out = []
-    for what, x in (("", t), (" of the value that follows from your numbers", v)):
+    for what, x in (("the true value", t), ("what follows from your numbers", v)):
         if x is None:
             continue
-        out.append((f"a sign error: the negative{what}", -x))
+        out.append((f"a sign error (the negative of {what})", -x))
         if x.ndim == 2 and x.shape[0] == x.shape[1] > 1 and not np.allclose(x, x.T):
-            out.append((f"a transposed matrix: the transpose{what}", x.T))
+            out.append((f"a transposed matrix (the transpose of {what})", x.T))
         trunc = np.trunc(x * 10.0 ** d) / 10.0 ** d
-        out.append((f"truncated (cut off) instead of rounded to {d} decimals{what}", trunc))
+        out.append((f"truncated (cut off) instead of rounded to {d} decimals ({what})", trunc))
     return out
 
 

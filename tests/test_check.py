@@ -1,0 +1,275 @@
+"""deltarule check: tolerance, follow-through, diagnoses, answers-file validation, output."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule.activations import sigmoid
+from deltarule.check import Evaluator, Graph, half_unit
+from deltarule.cli import main
+
+S2 = dr.load_problem("seed-002")        # 2-2-1, half_sse, eta 0.5, one example
+S3 = dr.load_problem("seed-003-as-computed")  # 2-2-2 (square W2), half_sse, eta 0.6
+V2 = S2.steps(1)[0].values()
+V3 = S3.steps(1)[0].values()
+
+
+def claim(problem, answers, decimals=4):
+    """Check claims rounded to ``decimals`` (the student's rounding)."""
+    rounded = {k: np.round(np.asarray(v, float), decimals).tolist() for k, v in answers.items()}
+    return dr.check(problem, {"decimals": decimals, "answers": rounded})
+
+
+def only(report):
+    (v,) = report.verdicts
+    return v
+
+
+# -- tolerance -------------------------------------------------------------------------------------------
+def test_half_a_unit_ties_right_and_no_more():
+    z = float(V2["z1"][0])  # 0.3775
+    at = lambda c: only(dr.check(S2, {"decimals": 3, "answers": {"z1[1]": c}}))  # noqa: E731
+    assert at(z + 0.0005).right and at(z - 0.0005).right          # ties count as right
+    assert not at(z + 0.0005 * (1 + 1e-6)).right and not at(z - 0.00051).right
+    assert half_unit(2) == 0.005
+
+
+def test_decimals_from_answers_else_problem_else_3(tmp_path):
+    a = float(V2["a1"][0])  # 0.593269
+    # 0.5933 is right at 4 decimals (|diff| 3.1e-5 <= 5e-5), and so is 0.59 at 2 decimals
+    assert only(dr.check(S2, {"decimals": 4, "answers": {"a1[1]": 0.5933}})).right
+    assert only(dr.check(S2, {"decimals": 2, "answers": {"a1[1]": 0.59}})).right
+    assert not only(dr.check(S2, {"decimals": 4, "answers": {"a1[1]": 0.59}})).right
+    # no decimals in the answers: the problem's (seed-003: 2)
+    assert only(dr.check("seed-003", {"z2[1]": 1.02})).decimals == 2
+    # neither: 3
+    p = tmp_path / "p.yaml"
+    p.write_text(dr.examples_text("seed-002") if hasattr(dr, "examples_text") else
+                 __import__("deltarule.examples", fromlist=["text"]).text("seed-002").replace("decimals: 3\n", ""))
+    v = only(dr.check(str(p), {"a1[1]": 0.593}))
+    assert v.decimals == 3 and v.right
+    assert "±0.0005 at 3 decimals" in dr.check(str(p), {"a1[1]": 0.593}).tolerance
+
+
+def test_per_entry_decimals():
+    # loss 0.03159 at 5 decimals is right; 0.0316 stated to 5 decimals is not (true 0.031593)
+    assert only(dr.check(S2, {"answers": {"loss": {"value": 0.03159, "decimals": 5}}})).right
+    assert not only(dr.check(S2, {"answers": {"loss": {"value": 0.0317, "decimals": 5}}})).right
+
+
+# -- follow-through ----------------------------------------------------------------------------------------
+def test_graph_without_claims_reproduces_the_core():
+    """Follow-through with nothing claimed is the engine's own numbers, for every name."""
+    for name in ("seed-002", "seed-003", "seed-004-example-3", "seed-004-example-3-stochastic"):
+        p = dr.load_problem(name)
+        steps = p.steps(3)
+        ev = Evaluator(Graph(p, steps), [])
+        for k, step in enumerate(steps, start=1):
+            for key in step.values():
+                if key[0] in "Wb" and not key.endswith("_new") or key == "a0":
+                    continue
+                np.testing.assert_allclose(ev.value((k, key)), ev.g.truth((k, key)), rtol=1e-12, atol=1e-15)
+
+
+def test_graph_reproduces_fused_and_softmax_outputs():
+    for loss, act in (("bce", "sigmoid"), ("cross_entropy", "softmax"), ("mse", "relu")):
+        net = dr.Network([dr.Layer([[0.3, -0.2], [0.1, 0.4]], [0.1, -0.1], "tanh"),
+                          dr.Layer([[0.5, -0.6], [0.2, 0.7]], [0.0, 0.1], act)], loss)
+        p = dr.Problem(net, np.array([[0.5, 1.0], [1.0, -1.0]]), np.array([[1.0, 0.0], [0.0, 1.0]]), 0.5)
+        steps = p.steps(2)
+        ev = Evaluator(Graph(p, steps), [])
+        for k, step in enumerate(steps, start=1):
+            for key in ("z1", "a2", "loss", "dL_da2", "delta2", "delta1", "dW1", "db2", "W1_new", "loss_after"):
+                np.testing.assert_allclose(ev.value((k, key)), ev.g.truth((k, key)), rtol=1e-9, atol=1e-12)
+
+
+def test_one_early_slip_does_not_mark_the_rest_wrong():
+    # Amira: delta1 with sigma(z) for sigma'(z), then dW1 = delta1 x^T and W1_new = W1 - 0.5 dW1
+    # correctly from it
+    d1 = V2["dL_da1"] * V2["a1"]
+    dW1 = np.outer(d1, V2["a0"])
+    r = claim(S2, {"dL_da1": V2["dL_da1"], "delta1": d1, "dW1": dW1, "W1_new": V2["W1"] - 0.5 * dW1})
+    assert r["dL_da1"].basis == "true value"
+    assert not r["delta1"].right and "σ(z1) used for σ'(z1)" in r["delta1"].note
+    assert r["dW1"].basis == "follow-through from delta1"
+    assert r["W1_new"].basis == "follow-through from dW1"
+    assert "follows from your delta1" in r["dW1"].note
+    assert (r.right, r.wrong) == (3, 1)
+
+
+def test_follow_through_band_from_rounded_inputs():
+    # seed 003 (2 decimals): delta2 = [0.13, -0.03] gives dL_da1 = W2^T delta2 = [0.044, 0.054];
+    # a claimed 0.05 is 0.006 away, more than half a unit, but delta2's own rounding (+-0.005)
+    # moves dL_da1[1] by up to 0.5 x 0.005 + 0.7 x 0.005 = 0.006: right by follow-through.
+    assert abs(0.05 - (0.5 * 0.13 - 0.7 * 0.03)) > 0.005
+    # (with half_mse, the loss seed 003 states, the true dL_da1[1] is 0.023: no help there)
+    r = dr.check("seed-003", {"decimals": 2, "answers": {"delta2": [0.13, -0.03], "dL_da1[1]": 0.05}})
+    assert r["dL_da1[1]"].basis == "follow-through from delta2"
+    # 0.06 is beyond 0.006 + 0.005 = 0.011 from 0.044: wrong
+    r = dr.check("seed-003", {"decimals": 2, "answers": {"delta2": [0.13, -0.03], "dL_da1[1]": 0.06}})
+    assert not r["dL_da1[1]"].right
+
+
+def test_follow_through_across_updates():
+    # step 2's z1 follows from the claimed step-1 W1_new and b1_new (seed-002 section 7)
+    r = dr.check(S2, {"decimals": 3, "answers": {"W1_new": [[0.15, 0.2], [0.25, 0.3]],
+                                                 "b1_new": [0.348, 0.348], "step2.z1": [0.376, 0.390]}})
+    assert r["step2.z1"].basis == "follow-through from b1_new"
+
+
+# -- diagnoses (each mistake made on the side with the core's numbers, rounded to 4 decimals) ---------------
+def test_loss_convention_factor_2_outputs():
+    # seed 003 with half_mse (1/2 * 1/K sum): dL/da2 = (a2 - y)/2; the student used a2 - y
+    p = dr.load_problem("seed-003")
+    v = p.steps(1)[0].values()
+    note = only(claim(p, {"dL_da2": v["a2"] - np.array([0.05, 0.95])})).note
+    assert "half_sse" in note and "a factor 2" in note
+    note = only(claim(S2, {"loss": 2 * V2["loss"]})).note  # sse for half_sse
+    assert "another loss convention: sse" in note and "a factor 2" in note
+
+
+def test_loss_convention_sum_over_examples():
+    p = dr.load_problem("seed-004-example-3")  # mean over 3 examples
+    v = p.steps(1)[0].values()
+    note = only(claim(p, {"dW1": 3 * v["dW1"]})).note
+    assert "summed over the 3 examples instead of averaged" in note and "a factor 3" in note
+
+
+def test_sigma_of_z_for_sigma_prime():
+    note = only(claim(S2, {"delta1": V2["dL_da1"] * V2["a1"]})).note
+    assert "σ(z1) used for σ'(z1)" in note
+
+
+def test_sigma_prime_of_the_wrong_quantity():
+    a, z = V2["a1"], V2["z1"]
+    note = only(claim(S2, {"delta1": V2["dL_da1"] * sigmoid(a) * (1 - sigmoid(a))})).note
+    assert "σ' taken of a1 instead of z1" in note
+    note = only(claim(S2, {"delta1": V2["dL_da1"] * z * (1 - z)})).note
+    assert "with z1 in place of a1" in note
+
+
+def test_sign_error():
+    assert "a sign error" in only(claim(S2, {"delta2": -V2["delta2"]})).note
+    assert "a sign error in the update" in only(claim(S2, {"W2_new": V2["W2"] + 0.5 * V2["dW2"]})).note
+
+
+def test_learning_rate_left_out_or_wrong():
+    assert "η = 0.5 left out" in only(claim(S2, {"W2_new": V2["W2"] - V2["dW2"]})).note
+    assert "η = 0.3 used instead of 0.6" in only(claim(S3, {"W2_new": V3["W2"] - 0.3 * V3["dW2"]})).note
+
+
+def test_wrong_layers_activations():
+    note = only(claim(S3, {"dW2": np.outer(V3["delta2"], V3["a0"])})).note
+    assert "the wrong layer's activations: the input x (a0) used where a1 belongs" in note
+
+
+def test_transposed_matrix():
+    assert "a transposed matrix" in only(claim(S3, {"dW2": V3["dW2"].T})).note
+    note = only(claim(S3, {"dL_da1": V3["W2"] @ V3["delta2"]})).note
+    assert "W2 used without transposing" in note
+
+
+def test_bias_not_updated():
+    assert "the bias not updated" in only(claim(S3, {"b2_new": V3["b2"]})).note
+
+
+def test_hidden_deltas_from_updated_weights():
+    note = only(claim(S3, {"dL_da1": V3["W2_new"].T @ V3["delta2"]})).note
+    assert "already-updated weights W2_new" in note
+    # and further down: delta1 from those, unclaimed dL_da1 in between
+    d1 = (V3["W2_new"].T @ V3["delta2"]) * V3["a1"] * (1 - V3["a1"])
+    assert "already-updated weights W2_new instead of W2, in dL_da1" in only(claim(S3, {"delta1": d1})).note
+
+
+def test_unrecognised_gets_the_expected_value_and_its_inputs():
+    note = only(dr.check(S2, {"decimals": 3, "answers": {"z1": [0.9, 0.9]}})).note
+    assert note.startswith("should be [0.378, 0.392] = W1 a0 + b1")
+    assert "a0 = [0.050, 0.100]" in note and "W1 = [[0.150, 0.200], [0.250, 0.300]]" in note
+
+
+# -- answers files: validation -------------------------------------------------------------------------------
+BAD = [
+    ("answers: {dW9: 1}", "answers.dW9: unknown name 'dW9': there is no layer 9"),
+    ("answers: {W1: [[1, 2], [3, 4]]}", "answers.W1: unknown name 'W1'"),
+    ("answers: {z1: [0.1]}", "answers.z1: expected 2 numbers, got 1"),
+    ("answers: {z1: [a, 0.1]}", "answers.z1[0]: expected a number, got the text 'a'"),
+    ("answers: {W1_new: [0.1, 0.2, 0.3, 0.4]}", "answers.W1_new: expected 2 rows of 2 numbers"),
+    ("answers: {z1: [.nan, 0.1]}", "answers.z1[0]: expected a finite number"),
+    ("answers: [1, 2]", "answers: expected a mapping of names to numbers, got a list"),
+    ("answers: {}", "answers: expected a mapping of names to numbers, got an empty mapping"),
+    ("decimals: -1\nanswers: {z1: [0.1, 0.2]}", "decimals: must be at least 0"),
+    ("answers:\n  dW1[3,1]: 0.1", "answers.dW1[3,1]: index out of range"),
+    ("answers:\n  loss[1]: 0.1", "answers.loss[1]: loss is a number: give no index"),
+    ("answers: {z1: {value: [0.1, 0.2], decimal: 3}}", "answers.z1.decimal: unknown field"),
+    ("answers: {step0.z1: [0.1, 0.2]}", "answers.step0.z1: updates are numbered"),
+    ("answer: {z1: [0.1, 0.2]}", "answer: unknown field (did you mean 'answers'?)"),
+]
+
+
+@pytest.mark.parametrize("body, message", BAD)
+def test_bad_answers_one_line_exit_2(tmp_path, capsys, body, message):
+    (tmp_path / "p.yaml").write_text(__import__("deltarule.examples", fromlist=["text"]).text("seed-002"))
+    a = tmp_path / "a.yaml"
+    a.write_text("problem: p.yaml\n" + body + "\n")
+    assert main(["check", str(a)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"{a}: {message}"), err
+
+
+def test_missing_or_unknown_problem(tmp_path, capsys):
+    a = tmp_path / "a.yaml"
+    a.write_text("answers: {z1: [0.1, 0.2]}\n")
+    assert main(["check", str(a)]) == 2
+    assert capsys.readouterr().err == f"{a}: problem: missing field 'problem' (or give PROBLEM on the command line)\n"
+    a.write_text("problem: nope.yaml\nanswers: {z1: [0.1, 0.2]}\n")
+    assert main(["check", str(a)]) == 2
+    assert "problem: no such file" in capsys.readouterr().err
+    assert main(["check", "seed-002", str(tmp_path / "none.yaml")]) == 2
+    assert capsys.readouterr().err.endswith("none.yaml: no such file\n")
+
+
+def test_problem_relative_to_answers_file_and_command_line_wins(tmp_path, capsys, monkeypatch):
+    sub = tmp_path / "week6"
+    sub.mkdir()
+    (sub / "net.yaml").write_text(__import__("deltarule.examples", fromlist=["text"]).text("seed-003"))
+    (sub / "mine.yaml").write_text("problem: net.yaml\ndecimals: 2\nanswers:\n  dL_da2: [0.68, -0.17]\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "week6/mine.yaml"]) == 1               # half_mse: factor 2
+    assert main(["check", "seed-003-as-computed", "week6/mine.yaml"]) == 0  # half_sse: right
+    # a problem: that names a built-in example, with or without .yaml
+    (sub / "ex.yaml").write_text("problem: seed-003-as-computed.yaml\nanswers:\n  dL_da2: [0.68, -0.17]\n")
+    assert main(["check", "week6/ex.yaml"]) == 0
+    capsys.readouterr()
+
+
+def test_lenient_shapes():
+    # a 1x1 matrix as a number, a vector as one row, a one-row matrix as a list, a number as a list
+    r = dr.check(S2, {"decimals": 3, "answers": {"z2": 1.106, "z1": [[0.378, 0.393]],
+                                                 "dW2": [0.028, 0.028], "loss": [0.032]}})
+    assert r.ok
+
+
+# -- output ---------------------------------------------------------------------------------------------------
+def test_report_renders_in_jupyter_and_terminal():
+    r = claim(S2, {"z1": V2["z1"], "delta1": V2["dL_da1"] * V2["a1"]})
+    html = r._repr_html_()
+    assert "<table>" in html and "σ(z1) used for σ&#x27;(z1)" in html and "WRONG" in html
+    md = r._repr_markdown_()
+    assert "| `delta1` |" in md and "±0.00005 at 4 decimals" in md
+    from rich.console import Console
+
+    console = Console(record=True, width=200, force_terminal=True)
+    console.print(r)
+    text = console.export_text()
+    assert "delta1" in text and "WRONG" in text and "1 right, 1 wrong" in text
+    assert r.to_json()["wrong"] == 1 and not r.ok
+
+
+def test_cli_is_a_real_command():
+    out = subprocess.run([sys.executable, "-m", "deltarule", "check", "seed-003",
+                          "tests/answers/seed-003.answers.yaml", "--format", "json"],
+                         capture_output=True, text=True, cwd=__import__("pathlib").Path(__file__).parents[1])
+    assert out.returncode == 1 and json.loads(out.stdout)["wrong"] == 2 and out.stderr == ""
