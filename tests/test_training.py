@@ -254,3 +254,15 @@ def test_long_run_is_the_same_on_every_engine(journal_loss):
                  on_epoch=lambda e: None)
     assert a.updates == b.updates == 2400 and a.journal.columns == b.journal.columns
     np.testing.assert_allclose(a.journal.rows, b.journal.rows, rtol=1e-12, atol=1e-15)
+
+
+def test_traces_and_networks_are_immutable():
+    net = make_net()
+    step = net.step(X, Y, 0.5)
+    for arr in (step.trace.x, step.trace.layers[0].z, step.trace.layers[1].delta, step.trace.layers[0].dW,
+                step.after.layers[0].W, net.layers[1].b):
+        with pytest.raises(ValueError):
+            arr[..., 0] = 0.0
+    before = net.parameters().copy()
+    dr.train(net, X, Y, 0.5, dr.Schedule("stochastic", epochs=2))
+    np.testing.assert_array_equal(net.parameters(), before)  # training returns a new network
