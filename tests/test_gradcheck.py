@@ -1,0 +1,113 @@
+"""deltarule gradcheck: the delta rule against central finite differences."""
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import activations
+from deltarule.cli import main
+from deltarule.gradcheck import ATOL, RTOL, STEP, relative_error
+
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]
+OUTPUTS = [(loss, act) for loss in ("sse", "half_sse", "mse", "half_mse")
+           for act in ("sigmoid", "tanh", "relu", "identity", "leaky_relu", "softmax")]
+OUTPUTS += [("bce", "sigmoid"), ("cross_entropy", "softmax")]
+# every activation as the hidden layer, and every output activation with every loss it suits
+CASES = [(h, "half_sse", "sigmoid") for h in HIDDEN] + [("tanh", loss, out) for loss, out in OUTPUTS]
+
+
+def small_network(hidden, out, loss, seed=0):
+    rng = np.random.default_rng(seed)
+    net = dr.Network([dr.Layer(rng.normal(0, 0.8, (4, 3)), rng.normal(0, 0.3, 4), hidden),
+                      dr.Layer(rng.normal(0, 0.8, (2, 4)), rng.normal(0, 0.3, 2), out)], loss)
+    x = rng.normal(0, 1, (5, 3))
+    y = rng.dirichlet([1, 1], 5) if loss == "cross_entropy" else rng.uniform(0, 1, (5, 2))
+    return net, x, y
+
+
+@pytest.mark.parametrize("hidden, loss, out", CASES)
+def test_every_activation_and_loss_agrees(hidden, loss, out):
+    net, x, y = small_network(hidden, out, loss)
+    for reduction in ("mean", "sum"):
+        g = dr.gradcheck(replace(net, reduction=reduction), x, y)
+        # keep the relu kinks away from the difference quotient: no z within 1e-3 of 0
+        zs = [lt.z for lt in net.trace(x, y).layers]
+        assert min(np.min(np.abs(z)) for z in zs) > 1e-3
+        assert g.ok, g.to_text()
+        assert len(g.rows) == 4 * 3 + 4 + 2 * 4 + 2
+        # where the gradient is not tiny, the two agree to far better than the tolerance
+        big = [r.relative_error for r in g.rows if abs(r.analytic) > 1e-3]
+        assert big and max(big) < 1e-6
+
+
+def test_rows_are_the_trace_gradients_and_named_1_based():
+    p = dr.load_problem("seed-002")
+    g = dr.gradcheck(p)
+    lt = p.network.trace(p.x, p.y).layers
+    assert [r.name for r in g.rows][:3] == ["W1[1,1]", "W1[1,2]", "W1[2,1]"]
+    assert g.rows[-1].name == "b2[1]" and g.rows[-1].analytic == lt[1].db[0]
+    # dE/dw5 = delta_o h1 = 0.047 x 0.593 = 0.028 (seed 002, section 4.1)
+    assert abs(g.rows[6].numeric - 0.028) < 0.0005 and g.rows[6].name == "W2[1,1]"
+    r = relative_error(np.array([1.0, 0.0]), np.array([1.0 + 1e-7, 1e-12]))
+    np.testing.assert_allclose(r, [1e-7 / (1 + 1e-7), 1e-4])
+
+
+def test_a_broken_derivative_is_caught(monkeypatch, capsys):
+    # tanh' = 1 - a^2; break it to 1 - a and make the problem files pick up the broken one
+    broken = replace(activations.tanh, derivative=lambda z, a: 1.0 - a)
+    monkeypatch.setitem(activations.ACTIVATIONS, "tanh", broken)
+    net, x, y = small_network("tanh", "sigmoid", "half_sse")
+    g = dr.gradcheck(net.__class__([replace(net.layers[0], activation=broken), net.layers[1]], net.loss), x, y)
+    bad = [r.name for r in g.rows if not r.agree]
+    assert not g.ok and bad and all(n.startswith(("W1", "b1")) for n in bad)
+    # W2 and b2 do not go through tanh': they still agree
+    assert all(r.agree for r in g.rows if r.name.startswith(("W2", "b2")))
+    # and from the command line, through the problem file's activation name
+    text = __import__("deltarule.examples", fromlist=["text"]).text("seed-002").replace(
+        "activation: sigmoid", "activation: tanh", 1)
+    import tempfile, pathlib  # noqa: E401
+
+    with tempfile.TemporaryDirectory() as d:
+        f = pathlib.Path(d) / "p.yaml"
+        f.write_text(text)
+        assert main(["gradcheck", str(f)]) == 1
+        out = capsys.readouterr().out
+        assert "DISAGREE" in out and "6 disagree" in out  # W1 (4) and b1 (2), not W2, b2
+        monkeypatch.undo()
+        assert main(["gradcheck", str(f)]) == 0
+
+
+def test_a_broken_sigmoid_derivative_is_caught(monkeypatch):
+    broken = replace(activations.sigmoid, derivative=lambda z, a: a * (1.0 + a))
+    monkeypatch.setitem(activations.ACTIVATIONS, "sigmoid", broken)
+    p = dr.load_problem("seed-001")
+    assert p.network.layers[0].activation is broken
+    assert not dr.gradcheck(p).ok
+
+
+def test_cli_json_and_tolerance_documented(capsys):
+    assert main(["gradcheck", "seed-003", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["agree"] is True and len(out["parameters"]) == 12
+    assert set(out["parameters"][0]) == {"name", "analytic", "numeric", "relative_error", "agree"}
+    assert f"h = {STEP:g}" in out["tolerance"] and f"{RTOL:g}" in out["tolerance"]
+    assert main(["gradcheck", "--help"]) == 0
+    helptext = capsys.readouterr().out
+    assert f"{ATOL:g} + {RTOL:g}" in helptext and "exit status" in helptext
+
+
+def test_plain_table_in_a_pipe(capsys):
+    assert main(["gradcheck", "seed-000-neuron"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("parameter") and "W1[1,1]" in out and "2 parameters: all agree" in out
+    assert "\x1b[" not in out
+
+
+def test_no_data_is_bad_input(tmp_path, capsys):
+    f = tmp_path / "model.json"
+    f.write_text(json.dumps(dr.load_problem("seed-002").network.to_dict()))
+    assert main(["gradcheck", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "data" in err
