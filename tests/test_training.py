@@ -243,18 +243,6 @@ def test_seed_000_running_journal_matches_the_chain_of_steps(train):
         np.testing.assert_allclose(r.journal.loss[epoch], running, rtol=1e-12)
 
 
-@pytest.mark.parametrize("journal_loss", ["epoch", "running"])
-def test_long_run_is_the_same_on_every_engine(journal_loss):
-    # 2400 per-example updates of a single neuron: long enough for the compiled engine
-    # where numba is installed; the generic loop (forced by on_epoch) is the reference.
-    p = dr.load_problem("seed-000-neuron")
-    sched = dr.Schedule("stochastic", epochs=400)
-    a = dr.train(p.network, p.x, p.y, p.learning_rate, sched, journal_loss=journal_loss)
-    b = dr.train(p.network, p.x, p.y, p.learning_rate, sched, journal_loss=journal_loss,
-                 on_epoch=lambda e: None)
-    assert a.updates == b.updates == 2400 and a.journal.columns == b.journal.columns
-    np.testing.assert_allclose(a.journal.rows, b.journal.rows, rtol=1e-12, atol=1e-15)
-
 
 def test_traces_and_networks_are_immutable():
     net = make_net()
