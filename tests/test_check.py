@@ -2,11 +2,13 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import deltarule as dr
+from deltarule import examples
 from deltarule.activations import sigmoid
 from deltarule.check import Evaluator, Graph, half_unit
 from deltarule.cli import main
@@ -38,7 +40,7 @@ def test_half_a_unit_ties_right_and_no_more():
 
 
 def test_decimals_from_answers_else_problem_else_3(tmp_path):
-    a = float(V2["a1"][0])  # 0.593269
+    assert abs(float(V2["a1"][0]) - 0.593269) < 1e-6
     # 0.5933 is right at 4 decimals (|diff| 3.1e-5 <= 5e-5), and so is 0.59 at 2 decimals
     assert only(dr.check(S2, {"decimals": 4, "answers": {"a1[1]": 0.5933}})).right
     assert only(dr.check(S2, {"decimals": 2, "answers": {"a1[1]": 0.59}})).right
@@ -47,8 +49,7 @@ def test_decimals_from_answers_else_problem_else_3(tmp_path):
     assert only(dr.check("seed-003", {"z2[1]": 1.02})).decimals == 2
     # neither: 3
     p = tmp_path / "p.yaml"
-    p.write_text(dr.examples_text("seed-002") if hasattr(dr, "examples_text") else
-                 __import__("deltarule.examples", fromlist=["text"]).text("seed-002").replace("decimals: 3\n", ""))
+    p.write_text(examples.text("seed-002").replace("decimals: 3\n", ""))
     v = only(dr.check(str(p), {"a1[1]": 0.593}))
     assert v.decimals == 3 and v.right
     assert "±0.0005 at 3 decimals" in dr.check(str(p), {"a1[1]": 0.593}).tolerance
@@ -211,7 +212,7 @@ BAD = [
 
 @pytest.mark.parametrize("body, message", BAD)
 def test_bad_answers_one_line_exit_2(tmp_path, capsys, body, message):
-    (tmp_path / "p.yaml").write_text(__import__("deltarule.examples", fromlist=["text"]).text("seed-002"))
+    (tmp_path / "p.yaml").write_text(examples.text("seed-002"))
     a = tmp_path / "a.yaml"
     a.write_text("problem: p.yaml\n" + body + "\n")
     assert main(["check", str(a)]) == 2
@@ -234,7 +235,7 @@ def test_missing_or_unknown_problem(tmp_path, capsys):
 def test_problem_relative_to_answers_file_and_command_line_wins(tmp_path, capsys, monkeypatch):
     sub = tmp_path / "week6"
     sub.mkdir()
-    (sub / "net.yaml").write_text(__import__("deltarule.examples", fromlist=["text"]).text("seed-003"))
+    (sub / "net.yaml").write_text(examples.text("seed-003"))
     (sub / "mine.yaml").write_text("problem: net.yaml\ndecimals: 2\nanswers:\n  dL_da2: [0.68, -0.17]\n")
     monkeypatch.chdir(tmp_path)
     assert main(["check", "week6/mine.yaml"]) == 1               # half_mse: factor 2
@@ -271,5 +272,5 @@ def test_report_renders_in_jupyter_and_terminal():
 def test_cli_is_a_real_command():
     out = subprocess.run([sys.executable, "-m", "deltarule", "check", "seed-003",
                           "tests/answers/seed-003.answers.yaml", "--format", "json"],
-                         capture_output=True, text=True, cwd=__import__("pathlib").Path(__file__).parents[1])
+                         capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert out.returncode == 1 and json.loads(out.stdout)["wrong"] == 2 and out.stderr == ""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import deltarule as dr
-from deltarule import activations
+from deltarule import activations, examples
 from deltarule.cli import main
 from deltarule.gradcheck import ATOL, RTOL, STEP, relative_error
 
@@ -54,7 +54,7 @@ def test_rows_are_the_trace_gradients_and_named_1_based():
     np.testing.assert_allclose(r, [1e-7 / (1 + 1e-7), 1e-4])
 
 
-def test_a_broken_derivative_is_caught(monkeypatch, capsys):
+def test_a_broken_derivative_is_caught(monkeypatch, capsys, tmp_path):
     # tanh' = 1 - a^2; break it to 1 - a and make the problem files pick up the broken one
     broken = replace(activations.tanh, derivative=lambda z, a: 1.0 - a)
     monkeypatch.setitem(activations.ACTIVATIONS, "tanh", broken)
@@ -65,18 +65,13 @@ def test_a_broken_derivative_is_caught(monkeypatch, capsys):
     # W2 and b2 do not go through tanh': they still agree
     assert all(r.agree for r in g.rows if r.name.startswith(("W2", "b2")))
     # and from the command line, through the problem file's activation name
-    text = __import__("deltarule.examples", fromlist=["text"]).text("seed-002").replace(
-        "activation: sigmoid", "activation: tanh", 1)
-    import tempfile, pathlib  # noqa: E401
-
-    with tempfile.TemporaryDirectory() as d:
-        f = pathlib.Path(d) / "p.yaml"
-        f.write_text(text)
-        assert main(["gradcheck", str(f)]) == 1
-        out = capsys.readouterr().out
-        assert "DISAGREE" in out and "6 disagree" in out  # W1 (4) and b1 (2), not W2, b2
-        monkeypatch.undo()
-        assert main(["gradcheck", str(f)]) == 0
+    f = tmp_path / "p.yaml"
+    f.write_text(examples.text("seed-002").replace("activation: sigmoid", "activation: tanh", 1))
+    assert main(["gradcheck", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "DISAGREE" in out and "6 disagree" in out  # W1 (4) and b1 (2), not W2, b2
+    monkeypatch.undo()
+    assert main(["gradcheck", str(f)]) == 0
 
 
 def test_a_broken_sigmoid_derivative_is_caught(monkeypatch):

@@ -33,7 +33,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -296,7 +296,7 @@ class Graph:
             "db": f"delta{l}" + (" summed over the batch" if len(self.steps[k - 1].examples) > 1 else ""),
             "W_new": f"W{l} - {lr:g} dW{l}",
             "b_new": f"b{l} - {lr:g} db{l}",
-            "loss_after": f"the loss with the updated W and b",
+            "loss_after": "the loss with the updated W and b",
         }[kind]
 
 
@@ -314,6 +314,7 @@ class Evaluator:
 
     def __init__(self, graph: Graph, claims: list[Claim]):
         self.g = graph
+        self._cache: dict = {}
         self.claimed: dict[Node, tuple] = {}
         for c in claims:  # merge: later claims of the same entries win
             value, mask, half = self.claimed.get(
@@ -348,7 +349,28 @@ class Evaluator:
                 return np.asarray(variant.fn(basis), float)
             return np.asarray(self.g.compute(n, basis), float)
 
+        # fill the memo update by update (no recursion through many updates), reusing the
+        # parameters of updates that a perturbation cannot reach
+        cache = self._cache.setdefault(use_claims, {})
+        limit = target[0] if perturb is None else min(target[0], perturb[0][0])
+        for n in self._earlier_parameters(target[0], claimed):
+            if n[0] < limit and n in cache:
+                memo[n] = cache[n]
+            else:
+                basis(n)
+                if perturb is None:
+                    cache[n] = memo[n]
         return ft(target)
+
+    def _earlier_parameters(self, k: int, claimed: dict) -> list:
+        """W_new, b_new of the updates before k, from the last fully claimed one on."""
+        params = lambda j: [(j, f"{p}{l}_new") for l in range(1, self.g.L + 1) for p in "Wb"]  # noqa: E731
+        start = 1
+        for j in range(k - 1, 0, -1):
+            if all(n in claimed and claimed[n][1].all() for n in params(j)):
+                start = j + 1
+                break
+        return [n for j in range(start, k) for n in params(j)]
 
     def basis_value(self, node: Node) -> np.ndarray:
         """What the student used for ``node``: their claim where they gave one, else follow-through."""
