@@ -156,3 +156,18 @@ def test_train_torch_diverges_cleanly():
     with pytest.raises(Diverged) as e:
         train_torch(net, x, y, 50.0, Schedule(epochs=2000), device="cpu")
     assert np.isfinite(e.value.network.parameters()).all()
+
+
+@pytest.mark.parametrize("argv,env,message", [
+    (["--backend", "torch", "--checkpoint", "c.json"], {}, "--backend: --checkpoint works with the numpy backend only"),
+    ([], {"WORLD_SIZE": "2"}, "--backend: under torchrun, data-parallel training needs --backend torch"),
+])
+def test_train_refuses_what_the_torch_backend_cannot_do(argv, env, message, monkeypatch, tmp_path, capsys):
+    from deltarule.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert main(["train", "seed-002", *argv]) == 2
+    assert capsys.readouterr().err == message + "\n"
+    assert not list(tmp_path.iterdir())

@@ -162,6 +162,8 @@ def _backend(problem, args):
         seed = problem.validation[1] if problem.validation else problem.seed
         problem = replace(problem, validation=(args.validation, seed))
     if args.backend != "torch":
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # every process would train alone and write
+            raise InputError("under torchrun, data-parallel training needs --backend torch", "--backend")
         return problem, {}
     for flag in ("checkpoint", "resume", "every"):
         if getattr(args, flag):
