@@ -89,31 +89,33 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, j
                                                              schedule, journal_loss)
     extras, names = _extras(network, x, y, validation)
     columns = ("epoch", "loss", *network.parameter_names(), *names)
-    rows = []
+    blocks = []  # journal rows, one 2-D block per chunk of epochs
     if initial_row:
         p0 = network.parameters()
-        rows.append(np.concatenate([[0, network.evaluate(x, y)], p0, extras(p0, network.predict(x))]))
+        blocks.append(np.concatenate([[0, network.evaluate(x, y)], p0, extras(p0, network.predict(x))])[None])
     rng, n, epochs = schedule.rng(), len(x), schedule.epochs
     chunk = run.chunk_epochs()
 
     def journal_of(count: int) -> Journal:
-        return Journal(columns, np.array(rows[:count]).reshape(-1, len(columns)), journal_loss)
+        return Journal(columns, np.concatenate([np.empty((0, len(columns))), *blocks[:count]]), journal_loss)
 
     # the last completed chunk, bound in one assignment so that Ctrl-C never sees half of it
-    done = (0, 0, network.parameters(), rng.bit_generator.state if rng else None, len(rows))
+    done = (0, 0, network.parameters(), rng.bit_generator.state if rng else None, len(blocks))
     try:
         for e0 in range(1, epochs + 1, chunk):
             e1 = min(e0 + chunk, epochs + 1)
             orders = (np.stack([rng.permutation(n) for _ in range(e0, e1)]) if rng is not None else None)
-            table, failure = run.epochs(e0, e1, orders)
-            rows.extend(np.concatenate([row, extras(row[2:], a)]) for row, a in table)
+            table, outputs, failure = run.epochs(e0, e1, orders)
+            if names:
+                table = np.array([np.concatenate([row, extras(row[2:], a)]) for row, a in zip(table, outputs)])
+            blocks.append(table.reshape(-1, len(columns)))
             if failure is not None:
                 epoch, k, reason = failure
                 raise Diverged(epoch, k, float(learning_rate), network.with_parameters(run.params()),
-                               journal_of(len(rows)), reason)
-            done = (e1 - 1, run.updates, run.params(), rng.bit_generator.state if rng else None, len(rows))
+                               journal_of(len(blocks)), reason)
+            done = (e1 - 1, run.updates, run.params(), rng.bit_generator.state if rng else None, len(blocks))
             if callback is not None:
-                for row, _ in table:
+                for row in table:
                     callback(int(row[0]), float(row[1]))
     except KeyboardInterrupt as e:  # as the generic loop: the checkpoint of the last completed epoch
         from .checkpoint import Checkpoint, fingerprint
@@ -124,7 +126,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, j
         epoch, updates, params, state, count = done
         raise Interrupted(Checkpoint(network.with_parameters(params), epoch, updates, journal_of(count),
                                      schedule, learning_rate, state, fingerprint(x, y))) from None
-    table = np.array(rows, dtype=np.float64).reshape(-1, len(columns))
+    table = journal_of(len(blocks)).rows
     table.flags.writeable = False
     final = network.with_parameters(run.params())
     return TrainResult(network, final, Journal(columns, table, journal_loss), run.updates)
@@ -202,7 +204,7 @@ class _ScalarRun:
             reason = {1: f"the loss is {status[2]:g}", 2: "the update makes a parameter NaN or inf",
                       3: f"the loss after the epoch is {status[2]:g}"}[int(status[0])]
             failure = (e0 + done, int(status[1]), reason)
-        return [(row, None) for row in rows[:done]], failure
+        return rows[:done], [None] * done, failure
 
 
 # -- the buffered numpy engine ----------------------------------------------------------
@@ -242,7 +244,7 @@ class _BufferedRun:
         return self.p.copy()
 
     def epochs(self, e0: int, e1: int, orders):
-        rows = []
+        rows, outputs = [], []
         for e in range(e0, e1):
             order = None if orders is None else orders[e - e0]
             start, updates = self.p.copy(), self.updates
@@ -251,9 +253,10 @@ class _BufferedRun:
             # from its start with the generic loop's checks after every update
             if not (np.isfinite(loss) and np.isfinite(self.p).all()):
                 self.p[:] = start
-                return rows, self._replay(e, order, updates)
-            rows.append((np.concatenate([[e, loss], self.p]), a))
-        return rows, None
+                return np.array(rows), outputs, self._replay(e, order, updates)
+            rows.append(np.concatenate([[e, loss], self.p]))
+            outputs.append(a)
+        return np.array(rows), outputs, None
 
     def _batches(self, order):
         n, B = len(self.x), self.size
