@@ -201,11 +201,12 @@ def _forward(B: Builder, step, e: int) -> None:
             continue
         for i in range(lay.units):
             sym = join([N.W(l, i + 1, j + 1) + " " + N.a(l - 1, j + 1) for j in range(lay.fan_in)], " + ") + " + " + N.b(l, i + 1)
-            sub = join([B.opnd(lt.W[i, j]) + "(" + B.s(prev[j]) + ")" for j in range(lay.fan_in)], " + ") + " + " + B.s(lt.b[i])
+            sub = join([B.opnd(lt.W[i, j]) + "(" + B.s(prev[j]) + ")" for j in range(lay.fan_in)], " + ") + " + " + B.opnd(lt.b[i])
             B.eq(N.z(l, i + 1), sym, sub, B.result(lt.z[e, i], N.z(l, i + 1)))
             if f.name == "softmax":
-                sym = N.act_symbol(f) + "(" + N.vec("z", l) + ")_" + Math(f"{{{i + 1}}}", f"[{i + 1}]")
-                sub = N.act_symbol(f) + "(" + B.vector(lt.z[e], column=False) + ")_" + Math(f"{{{i + 1}}}", f"[{i + 1}]")
+                k = Math(f")_{{{i + 1}}}", f")[{i + 1}]")
+                sym = N.act_symbol(f) + "(" + N.vec("z", l) + k
+                sub = N.act_symbol(f) + "(" + B.vector(lt.z[e], column=False) + k
             else:
                 sym = N.act_symbol(f) + "(" + N.z(l, i + 1) + ")"
                 sub = N.act_symbol(f) + "(" + B.s(lt.z[e, i]) + ")"
@@ -268,9 +269,9 @@ def _backward(B: Builder, step, e: int, n: int, slopes) -> None:
                 B.eq(N.delta(l, i + 1), sym, sub, B.result(lt.delta[e, i], N.delta(l, i + 1)))
             elif f.elementwise:
                 fp = N.prime(f, N.z(l, i + 1))
-                B.eq(fp, Math(N.rhs(f.latex_derivative).replace("a", N.a(l, i + 1).tex) if f.name in ("sigmoid", "tanh") else N.rhs(f.latex_derivative),
+                B.eq(fp, Math(N.rhs(f.latex_derivative).replace("a", "{" + N.a(l, i + 1).tex + "}") if f.name in ("sigmoid", "tanh") else N.rhs(f.latex_derivative),
                               N.rhs(f.text_derivative).replace("a", N.a(l, i + 1).text) if f.name in ("sigmoid", "tanh") else N.rhs(f.text_derivative)),
-                     N.derivative_substituted(f.name, B.opnd(lt.a[e, i])), B.result(slopes[l - 1][e, i], fp))
+                     N.derivative_substituted(f.name, B.s(lt.a[e, i])), B.result(slopes[l - 1][e, i], fp))
                 B.eq(N.delta(l, i + 1), N.dL_da(l, i + 1) + CDOT + fp,
                      B.opnd(lt.dL_da[e, i]) + CDOT + B.opnd(slopes[l - 1][e, i]), B.result(lt.delta[e, i], N.delta(l, i + 1)))
             else:

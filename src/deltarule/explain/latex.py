@@ -1,5 +1,8 @@
 """A LaTeX document (article) that compiles with pdflatex and the base packages only.
 
+Only texlive-latex-base is needed (amsmath, amssymb, geometry; Computer Modern Type 1
+fonts, no font generation at compile time).
+
 Text from a problem file is escaped (LaTeX specials, and characters pdflatex cannot set
 are replaced), so no file can inject commands.
 """
@@ -7,16 +10,16 @@ from __future__ import annotations
 
 from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table
 
-_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-             "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
-             "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
-_UNICODE = {"†": r"\dag{}", "×": r"$\times$", "−": "-", "–": "--", "—": "---", "·": r"$\cdot$",
+# (math-mode forms where a text symbol would need the TS1 fonts, which pdflatex would generate)
+_SPECIALS = {"\\": r"$\backslash$", "{": r"\{", "}": r"\}", "$": r"$\$$", "&": r"\&", "#": r"\#",
+             "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}",
+             "<": r"$<$", ">": r"$>$", "|": r"$|$"}
+_UNICODE = {"†": r"$\dagger$", "×": r"$\times$", "−": "-", "–": "--", "—": "---", "·": r"$\cdot$",
             "→": r"$\to$", "≈": r"$\approx$", "ŷ": r"$\hat{y}$", "Σ": r"$\Sigma$", "∂": r"$\partial$",
             "⊙": r"$\odot$", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\ldots{}",
             "σ": r"$\sigma$", "δ": r"$\delta$", "η": r"$\eta$", "α": r"$\alpha$", "θ": r"$\theta$"}
 
 PREAMBLE = r"""\documentclass[11pt]{article}
-\usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2cm]{geometry}
@@ -36,7 +39,7 @@ def escape(s: str) -> str:
         elif ord(ch) < 32:
             out.append(" ")
         elif ord(ch) > 255:
-            out.append("?")  # pdflatex with T1/utf8 cannot set it
+            out.append("?")  # pdflatex with utf8 input cannot set it
         else:
             out.append(ch)
     return "".join(out)

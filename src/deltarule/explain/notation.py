@@ -95,7 +95,7 @@ def rhs(formula: str) -> str:
 # -- numbers arranged into the object's formulas ----------------------------------------------
 def derivative_substituted(act_name: str, a_s: str) -> Math | None:
     """f'(z) with the numbers in, for the activations whose derivative is written via a."""
-    if act_name == "sigmoid":
+    if act_name == "sigmoid":  # 0 < a < 1: no parentheses needed around a
         return Math(f"{a_s}(1 - {a_s})", f"{a_s}(1 - {a_s})")
     if act_name == "tanh":
         return Math(f"1 - ({a_s})^2", f"1 - ({a_s})^2")
