@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,33 +145,37 @@ def _rng_state(state: Any, schedule: Schedule) -> dict | None:
     return state
 
 
+class ResumeError(ValueError):
+    """A checkpoint that does not belong to this network, data or schedule."""
+
+
 def check_start(start: Checkpoint, network: Network, x: np.ndarray, y: np.ndarray, learning_rate: float,
                 schedule: Schedule, journal_loss: str, columns: tuple[str, ...]) -> None:
-    """Refuse (ValueError) to resume from a checkpoint of another network, data or schedule."""
+    """Refuse (ResumeError) to resume from a checkpoint of another network, data or schedule."""
     theirs, ours = start.network, network
     if (theirs.sizes, theirs.loss.name, theirs.reduction, theirs.dtype) != \
             (ours.sizes, ours.loss.name, ours.reduction, ours.dtype) or \
             [lay.activation.name for lay in theirs.layers] != [lay.activation.name for lay in ours.layers]:
-        raise ValueError(f"the checkpoint is of another network: {theirs!r} ({theirs.dtype}), "
+        raise ResumeError(f"the checkpoint is of another network: {theirs!r} ({theirs.dtype}), "
                          f"not {ours!r} ({ours.dtype})")
     if start.data_sha256 != fingerprint(x, y):
-        raise ValueError("the checkpoint was trained on other data")
+        raise ResumeError("the checkpoint was trained on other data")
     a, b, n = start.schedule, schedule, len(x)
     if (a.method, a.size(n), a.shuffle, a.seed if a.shuffle else 0) != \
             (b.method, b.size(n), b.shuffle, b.seed if b.shuffle else 0):
-        raise ValueError(f"the checkpoint was trained with {describe(a)}, not {describe(b)}")
+        raise ResumeError(f"the checkpoint was trained with {describe(a)}, not {describe(b)}")
     if start.learning_rate != learning_rate:
-        raise ValueError(f"the checkpoint was trained with learning rate {start.learning_rate!r}, "
+        raise ResumeError(f"the checkpoint was trained with learning rate {start.learning_rate!r}, "
                          f"not {learning_rate!r}")
     if start.journal.loss_mode != journal_loss or tuple(start.journal.columns) != tuple(columns):
-        raise ValueError(f"the checkpoint's journal ({start.journal.loss_mode} loss, "
+        raise ResumeError(f"the checkpoint's journal ({start.journal.loss_mode} loss, "
                          f"{len(start.journal.columns)} columns) is not this run's "
                          f"({journal_loss} loss, {len(columns)} columns)")
     if start.epoch > schedule.epochs:
-        raise ValueError(f"the checkpoint is already at epoch {start.epoch}, past the {schedule.epochs} "
+        raise ResumeError(f"the checkpoint is already at epoch {start.epoch}, past the {schedule.epochs} "
                          f"epochs asked for")
     if schedule.shuffle and start.rng_state is None:
-        raise ValueError("the checkpoint has no shuffle state")
+        raise ResumeError("the checkpoint has no shuffle state")
 
 
 def describe(s: Schedule) -> str:
@@ -177,3 +183,53 @@ def describe(s: Schedule) -> str:
     size = f" of {s.batch_size}" if s.method == "minibatch" else ""
     order = f", shuffled (seed {s.seed})" if s.shuffle else ", in file order"
     return f"{s.method}{size}{order}"
+
+
+# -- the command line's side: when to write, and what to say on Ctrl-C ---------------------------
+class Saver:
+    """``on_epoch`` for ``deltarule train``: after every ``every`` epochs, and after the last,
+    the checkpoint (when ``path``) and then the journal CSV (when ``journal``), each atomically.
+    So the journal on disk always holds exactly one row per completed epoch.
+
+    Each write holds the whole journal, so writing after every epoch of a long run would cost
+    time quadratic in the epochs; ``interval`` (seconds) spaces the writes out in time as well.
+    """
+
+    def __init__(self, path: str | None, journal: str | None, every: int, total: int, interval: float = 0.0):
+        self.path, self.journal, self.every, self.total, self.interval = path, journal, every, total, interval
+        self.last = -math.inf
+
+    def __call__(self, end) -> None:
+        if end.epoch != self.total and (end.epoch % self.every or time.monotonic() - self.last < self.interval):
+            return
+        self.write(end.checkpoint())
+        self.last = time.monotonic()
+
+    def write(self, checkpoint: Checkpoint) -> None:
+        if self.path:
+            checkpoint.save(self.path)
+        if self.journal:
+            write_journal(checkpoint.journal, self.journal)
+
+
+def write_journal(journal: Journal, path: str) -> None:
+    """``journal.to_csv(path)`` (atomic), an unwritable path reported as an InputError."""
+    try:
+        journal.to_csv(path)
+    except OSError as e:
+        raise InputError(f"cannot write ({e.strerror})", "", path) from None
+
+
+def save_on_interrupt(saver: Saver, checkpoint: Checkpoint) -> None:
+    """Write what a Ctrl-C leaves, with further Ctrl-C ignored until it is written."""
+    import signal
+
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals cannot be changed here
+        previous = None
+    try:
+        saver.write(checkpoint)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

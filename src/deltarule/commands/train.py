@@ -47,7 +47,8 @@ def add_arguments(p) -> None:
     p.add_argument("--checkpoint", metavar="FILE.json",
                    help="write a checkpoint (parameters, journal, random state) atomically every --every epochs")
     p.add_argument("--every", type=positive_int, metavar="N",
-                   help="epochs between checkpoints and journal rewrites (default 1)")
+                   help="epochs between checkpoints and journal rewrites "
+                        "(default: after every epoch, but at most once a second)")
     p.add_argument("--resume", metavar="FILE.json",
                    help="continue exactly from a checkpoint (and keep checkpointing to it); "
                         "--epochs counts the epochs in all")
@@ -200,7 +201,7 @@ def _saver(args, schedule):
     path = args.checkpoint or args.resume
     if not (path or args.every):
         return None
-    return Saver(path, args.journal, args.every or 1, schedule.epochs)
+    return Saver(path, args.journal, args.every or 1, schedule.epochs, 0.0 if args.every else 1.0)
 
 
 def _interrupted(checkpoint, saver, schedule) -> int:
