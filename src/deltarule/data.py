@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import InputError
 from .network import Network
-from .problem import DATA_FIELDS, _kind, boolean, mapping, matrix, number
+from .problem import DATA_FIELDS, _kind, boolean, gib, mapping, matrix, number
 
 MAX_EXAMPLES_BYTES = 4 * 2**30  # refuse data that would need more than 4 GiB as float64
 MAX_CSV_BYTES = 1 * 2**30  # a value takes at least 2 bytes of text, so at most 4 GiB as float64
@@ -135,7 +135,7 @@ def _check_npz_size(z, name: str, file: str) -> None:
                            else np.lib.format.read_array_header_2_0)(fh)
     count = int(np.prod(shape, dtype=object)) if shape else 1
     if count * 8 > MAX_EXAMPLES_BYTES:
-        raise InputError(f"{' x '.join(map(str, shape))} numbers would need {count * 8 / 2**30:.3g} GiB as float64; "
+        raise InputError(f"{' x '.join(map(str, shape))} numbers would need {gib(count * 8)} as float64; "
                          f"the limit is {MAX_EXAMPLES_BYTES / 2**30:.0f} GiB", name, file)
 
 

@@ -72,6 +72,11 @@ def _show(v: Any) -> str:
     return repr(v) if isinstance(v, float) else str(v)
 
 
+def gib(nbytes: int) -> str:
+    """A size in GiB for a message, however absurd the size."""
+    return f"{nbytes / 2**30:.3g} GiB" if nbytes < 2**1000 else "over 1e+292 GiB"
+
+
 def _hint(text: str) -> str:
     """Why a text is not a number, for the YAML 1.1 habits that make it look like one."""
     t = text.strip().lower()
@@ -222,7 +227,7 @@ class Problem:
         per_step = 8 * (3 * len(self.network.parameters()) + 4 * size * sum(self.network.sizes)) + 4096
         if count * per_step > MAX_STEPS_BYTES:
             raise InputError(f"{_show(count)} steps of about {per_step:,} bytes each would need "
-                             f"{count * per_step / 2**30:.3g} GiB; the limit is "
+                             f"{gib(count * per_step)}; the limit is "
                              f"{MAX_STEPS_BYTES / 2**30:.0f} GiB (ask for fewer steps)", "--steps", self.source)
         x, y = self.split()[:2]
         return steps(self.network, x, y, self.learning_rate, schedule, count)
@@ -282,7 +287,7 @@ def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list, room
             fan_in = integer(spec["inputs"], f"{path}.inputs", 1)
         if units * fan_in > MAX_PARAMETERS:
             raise InputError(f"{_show(units)} x {_show(fan_in)} weights would need "
-                             f"{units * fan_in * 8 / 1e9:.3g} GB; the limit is {MAX_PARAMETERS:,} "
+                             f"{gib(units * fan_in * 8)}; the limit is {MAX_PARAMETERS:,} "
                              f"parameters per layer", f"{path}.units")
         if units * (fan_in + 1) > room:
             raise InputError(f"{_show(units)} x {_show(fan_in)} more weights make the network larger "
@@ -379,15 +384,15 @@ def check_size(network: Network, n: int, schedule: Schedule, field: str = "train
     updates, weights = schedule.epochs * per_epoch, sum(lay.W.size for lay in network.layers)
     work = schedule.epochs * 4 * n * max(weights, 1)
     if updates > MAX_UPDATES:
-        raise InputError(f"{_show(schedule.epochs)} epochs of {_plural(per_epoch, 'update')} = {updates:.3g} "
+        raise InputError(f"{_show(schedule.epochs)} epochs of {_plural(per_epoch, 'update')} = {_show(updates)} "
                          f"updates; the limit is {MAX_UPDATES:.0e} updates", field)
     if work > MAX_WORK:
         raise InputError(f"{_show(schedule.epochs)} epochs x {n:,} examples x {weights:,} weights is about "
-                         f"{work:.3g} multiply-adds; the limit is {MAX_WORK:.0e}", field)
+                         f"{_show(work)} multiply-adds; the limit is {MAX_WORK:.0e}", field)
     batch_bytes = 4 * size * sum(network.sizes) * 8
     if batch_bytes > MAX_BATCH_BYTES:
         raise InputError(f"a batch of {size:,} examples through {sum(network.sizes):,} units needs about "
-                         f"{batch_bytes / 2**30:.3g} GiB; the limit is {MAX_BATCH_BYTES / 2**30:.0f} GiB "
+                         f"{gib(batch_bytes)}; the limit is {MAX_BATCH_BYTES / 2**30:.0f} GiB "
                          f"(use minibatch with a smaller batch_size)", "training.batch_size")
 
 
