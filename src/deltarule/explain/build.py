@@ -61,7 +61,14 @@ class Builder:
                     self.tiny[f"{name.text}[{i}]"] = (f"{name.tex}_{{{i}}}", sci(float(e)))
         items = [self.s(e) for e in v]
         sep_tex, sep_text = (r" \\ ", "; ") if column else (" & ", ", ")
-        return Math(r"\begin{bmatrix} " + sep_tex.join(items) + r" \end{bmatrix}", "[" + sep_text.join(items) + "]")
+        mark = self._mark(v, name)
+        return Math(r"\begin{bmatrix} " + sep_tex.join(items) + r" \end{bmatrix}" + mark.tex,
+                    "[" + sep_text.join(items) + "]" + mark.text)
+
+    def _mark(self, values, name: Math | None) -> Math:
+        """† after a named result that holds a tiny value (listed in the update's note)."""
+        tiny = name is not None and any(is_tiny(e, self.decimals) for e in np.ravel(values))
+        return Math(r"^{\dagger}", "†") if tiny else Math("", "")
 
     def matrix(self, m, name: Math | None = None) -> Math:
         m = np.asarray(m)
@@ -71,7 +78,8 @@ class Builder:
                     self.tiny[f"{name.text}[{i + 1},{j + 1}]"] = (f"{name.tex}_{{{i + 1},{j + 1}}}", sci(float(e)))
         rows = [[self.s(e) for e in r] for r in m]
         tex = r"\begin{bmatrix} " + r" \\ ".join(" & ".join(r) for r in rows) + r" \end{bmatrix}"
-        return Math(tex, "[" + "; ".join(", ".join(r) for r in rows) + "]")
+        mark = self._mark(m, name)
+        return Math(tex + mark.tex, "[" + "; ".join(", ".join(r) for r in rows) + "]" + mark.text)
 
     # -- blocks --------------------------------------------------------------------------------
     def add(self, *blocks) -> None:

@@ -17,7 +17,7 @@ CSS = """
 .deltarule h1{font-size:1.6rem;border-bottom:2px solid #1f4e79;padding-bottom:.2rem}
 .deltarule h2{font-size:1.3rem;margin-top:2rem;color:#1f4e79;border-bottom:1px solid #c9d6e3}
 .deltarule h3{font-size:1.05rem;margin-top:1.2rem}
-.deltarule .eq{overflow-x:auto;margin:.35rem 0 .35rem 1rem}
+.deltarule .eq{overflow-x:auto;overflow-y:hidden;margin:.35rem 0 .35rem 1rem;padding:.1rem 0}
 .deltarule .eq table{border-collapse:collapse}
 .deltarule .eq td{padding:.12rem .3rem;vertical-align:middle}
 .deltarule .eq td.l{text-align:right}
