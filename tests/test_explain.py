@@ -183,6 +183,12 @@ def test_hostile_text_is_escaped_in_every_format():
     assert "\\input{" not in tex and "\\end{document}" in tex and tex.count("\\end{document}") == 1
 
 
+def test_no_terminal_escapes_from_a_file(capsys):
+    p = dataclasses.replace(dr.load_problem("seed-004-example-1"), name="\x1b[2J\x1b[31mred", description="a\x07b")
+    text = dr.solve(p).to_text()
+    assert "\x1b" not in text and "\x07" not in text and "?[2J?[31mred" in text
+
+
 def test_html_is_self_contained():
     page = dr.solve("seed-002").to_html()
     assert "Content-Security-Policy" in page and "default-src 'none'" in page

@@ -1,6 +1,7 @@
 """Plain text (and rich, on a terminal) rendering of a worked solution, 80 columns."""
 from __future__ import annotations
 
+import re
 import textwrap
 
 from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table
@@ -61,8 +62,16 @@ def lines(doc: Document) -> list[tuple[str, str]]:
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _safe(line: str) -> str:
+    """No terminal control sequences from a file's text (an ESC in a problem's name)."""
+    return _CONTROL.sub("?", line)
+
+
 def render(doc: Document) -> str:
-    return "\n".join(line for _, line in lines(doc)).rstrip() + "\n"
+    return "\n".join(_safe(line) for _, line in lines(doc)).rstrip() + "\n"
 
 
 STYLES = {"title": "bold", "h2": "bold cyan", "h3": "bold", "eq": "", "note": "italic", "table": "", "p": ""}
@@ -75,4 +84,4 @@ def print_rich(doc: Document, file=None) -> None:
 
     console = Console(file=file, highlight=False, soft_wrap=True, emoji=False, markup=False)
     for kind, line in lines(doc):
-        console.print(Text(line, style=STYLES.get(kind, "")))
+        console.print(Text(_safe(line), style=STYLES.get(kind, "")))
