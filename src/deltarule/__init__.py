@@ -8,7 +8,7 @@ immutable trace::
     >>> p = dr.load_problem("seed-002")          # a file, or a built-in example
     >>> step = p.steps(1)[0]
     >>> round(step.loss, 5), round(step.loss_after, 5)
-    (0.03159, 0.02972)
+    (0.03159, 0.0297)
 """
 from __future__ import annotations
 

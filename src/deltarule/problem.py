@@ -335,6 +335,10 @@ def parse_network(doc: dict, seed: int = 0) -> Network:
     if loss.name == "cross_entropy" and layers[-1].activation.name != "softmax":
         raise InputError(f"cross_entropy needs a softmax output layer, but layers[{len(layers) - 1}] "
                          f"is {layers[-1].activation.name}", "loss")
+    if loss.name == "bce" and layers[-1].activation.name not in ("sigmoid", "softmax"):
+        # ln(yhat) and ln(1 - yhat) need outputs in (0, 1): anything else gives a meaningless loss
+        raise InputError(f"bce needs outputs between 0 and 1 (a sigmoid or softmax output layer), "
+                         f"but layers[{len(layers) - 1}] is {layers[-1].activation.name}", "loss")
     return Network(tuple(layers), loss, reduction).astype(dtype)
 
 
