@@ -25,6 +25,13 @@ class Activation:
     ``latex`` is f(z) and ``latex_derivative`` is f'(z) written with ``a`` for the
     forward output where the implementation reuses it, so a worked solution shows
     the formula that actually runs.
+
+    >>> import numpy as np
+    >>> from deltarule.activations import get
+    >>> z = np.array([[0.0, 2.0]])
+    >>> a = get("sigmoid")(z)
+    >>> a.round(4).tolist(), get("sigmoid").derivative(z, a).round(4).tolist()
+    ([[0.5, 0.8808]], [[0.25, 0.105]])
     """
 
     name: str

@@ -62,6 +62,7 @@ def split(name: str) -> tuple[str, int]:
 
 
 def half_unit(decimals: int) -> float:
+    """1/2 * 10^-d: how far a number stated to d decimals may be from the value and be right."""
     return 0.5 * 10.0 ** -decimals
 
 
@@ -211,9 +212,11 @@ class Graph:
         self.L = len(self.net.layers)
 
     def truth(self, node: Node) -> np.ndarray:
+        """The true value of ``node`` (internal shape), read from the traces."""
         return _internal(self.steps[node[0] - 1], node[1])
 
     def parents(self, node: Node) -> tuple:
+        """The nodes that ``node``'s formula reads (``dW1`` <- ``delta1``, ``a0``)."""
         k, name = node
         kind, l = split(name)
         L = self.L
@@ -609,9 +612,11 @@ class Verdict:
 
     @property
     def right(self) -> bool:
+        """True when the claim is right (the true value, or by follow-through)."""
         return self.status == "right"
 
     def to_json(self) -> dict:
+        """The contract's verdict object: name, status, claimed, expected, note."""
         return {"name": self.name, "status": self.status, "claimed": self.claimed,
                 "expected": self.expected, "note": self.note}
 
@@ -642,14 +647,17 @@ class Checker:
         self.prefix = any(c.node[0] > 1 for c in claims)
 
     def label(self, node: Node) -> str:
+        """The name a student writes for ``node``: ``dW1``, or ``step2.dW1`` for later updates."""
         return f"step{node[0]}.{node[1]}" if node[0] > 1 else node[1]
 
     def display(self, node: Node, arr: np.ndarray) -> np.ndarray:
+        """``arr`` as the answers file writes it (a per-example row as a vector for one example)."""
         kind, _ = split(node[1])
         single = len(self.g.steps[node[0] - 1].examples) == 1
         return arr[0] if single and (kind in PER_EXAMPLE or node[1] == "a0") else arr
 
     def judge(self, claim: Claim) -> Verdict:
+        """The verdict on one claim: the true value, else follow-through, else a diagnosis."""
         node, mask, d = claim.node, claim.mask, claim.decimals
         tol = half_unit(d)
         t = self.g.truth(node)
@@ -778,14 +786,17 @@ class Report:
 
     @property
     def right(self) -> int:
+        """How many claimed names are right."""
         return sum(v.right for v in self.verdicts)
 
     @property
     def wrong(self) -> int:
+        """How many claimed names are wrong."""
         return len(self.verdicts) - self.right
 
     @property
     def ok(self) -> bool:
+        """True when nothing is wrong (``deltarule check`` exits 0)."""
         return self.wrong == 0
 
     @property
@@ -807,6 +818,7 @@ class Report:
         return {"verdicts": [v.to_json() for v in self.verdicts], "right": self.right, "wrong": self.wrong}
 
     def rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(name, claimed, expected, verdict, note) per claim, as the tables show them."""
         out = []
         for v in self.verdicts:
             verdict = "right" if v.basis == "true value" else ("right (follow-through)" if v.right else "WRONG")
@@ -814,6 +826,7 @@ class Report:
         return out
 
     def summary(self) -> str:
+        """``N right, M wrong (ANSWERS against PROBLEM)``."""
         head = f"{self.right} right, {self.wrong} wrong"
         return f"{head} ({self.answers or 'answers'} against {self.problem})" if self.problem else head
 
@@ -889,6 +902,14 @@ def check(problem: Any = None, answers: Any = None, *, decimals: int | None = No
     ``problem``: a file, a built-in example name or a :class:`Problem`; None takes the answers
     file's ``problem:`` (resolved relative to it). ``answers``: a file, or a mapping (either a
     whole answers document or just ``{name: value}``). ``decimals`` overrides the file's.
+    Values are numbers, lists and lists of lists (as YAML gives them; ``.tolist()`` a numpy array).
+
+    >>> import deltarule as dr
+    >>> report = dr.check("seed-003", {"decimals": 2, "answers": {"z1": [0.41, 0.47], "dL_da2": [0.68, -0.17]}})
+    >>> report.summary(), report["z1"].status, report["dL_da2"].status
+    ('1 right, 1 wrong (answers against seed-003)', 'right', 'wrong')
+    >>> report["dL_da2"].note  # doctest: +ELLIPSIS
+    'should be [0.34, -0.09]: another loss convention: half_sse ...'
     """
     from .problem import load_problem
 

@@ -51,6 +51,7 @@ class Checkpoint:
     data_sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The checkpoint as plain JSON data: format, version, epoch, updates, training, model, journal."""
         s = self.schedule
         return {"format": FORMAT, "version": VERSION, "epoch": self.epoch, "updates": self.updates,
                 "learning_rate": float(self.learning_rate),
@@ -206,6 +207,7 @@ class Saver:
         self.last = time.monotonic()
 
     def write(self, checkpoint: Checkpoint) -> None:
+        """Write the checkpoint (when ``path``), then the journal CSV (when ``journal``)."""
         if self.path:
             checkpoint.save(self.path)
         if self.journal:

@@ -25,7 +25,10 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line on stderr and exit 2 (no usage dump)."""
+
     def error(self, message: str) -> None:  # one line, no usage dump
+        """Raise :class:`UsageError` with ``message`` and where to find help."""
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
@@ -39,6 +42,7 @@ def _modules():
 
 
 def build_parser() -> Parser:
+    """The ``deltarule`` parser: one subcommand per module in ``COMMANDS``, its EXAMPLE in --help."""
     from . import __version__
 
     parser = Parser(prog="deltarule", description="Backpropagation you can see, check and trust.",

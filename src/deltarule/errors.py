@@ -3,13 +3,19 @@ from __future__ import annotations
 
 
 class InputError(ValueError):
-    """Bad input: a file, a field in it, and the problem, as one line."""
+    """Bad input: a file, a field in it, and the problem, as one line.
+
+    >>> from deltarule import InputError
+    >>> InputError("expected a number, got the text 'x'", "learning_rate", "p.yaml").line()
+    "p.yaml: learning_rate: expected a number, got the text 'x'"
+    """
 
     def __init__(self, message: str, field: str = "", file: str = ""):
         self.file, self.field, self.message = file, field, message
         super().__init__(self.line())
 
     def line(self) -> str:
+        """``FILE: field.path: message`` on one line (what the command line prints, exit 2)."""
         parts = [p for p in (self.file, self.field) if p]
         return ": ".join([*parts, self.message]).replace("\n", " ")
 

@@ -31,6 +31,8 @@ TOLERANCE = (f"agree when |analytic - numeric| <= {ATOL:g} + {RTOL:g} * max(|ana
 
 @dataclass(frozen=True)
 class GradRow:
+    """One parameter: its journal name, both gradients, their relative error, and the verdict."""
+
     name: str
     analytic: float
     numeric: float
@@ -47,27 +49,33 @@ class GradCheck:
 
     @property
     def ok(self) -> bool:
+        """True when every parameter agrees (``deltarule gradcheck`` exits 0)."""
         return all(r.agree for r in self.rows)
 
     @property
     def max_relative_error(self) -> float:
+        """The largest relative error over the parameters (0 for none)."""
         return max((r.relative_error for r in self.rows), default=0.0)
 
     def summary(self) -> str:
+        """One line: how many parameters, whether they agree, the largest relative error."""
         bad = sum(not r.agree for r in self.rows)
         verdict = "all agree" if not bad else f"{bad} disagree"
         return (f"{len(self.rows)} parameters: {verdict} "
                 f"(largest relative error {self.max_relative_error:.2e})")
 
     def to_json(self) -> dict:
+        """{"parameters": [row fields], "agree": bool, "tolerance": text}."""
         return {"parameters": [r.__dict__ for r in self.rows], "agree": self.ok,
                 "tolerance": self.tolerance}
 
     def table_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(parameter, analytic, numeric, relative error, verdict) as text, one per parameter."""
         return [(r.name, f"{r.analytic:.10g}", f"{r.numeric:.10g}", f"{r.relative_error:.2e}",
                  "ok" if r.agree else "DISAGREE") for r in self.rows]
 
     def to_text(self) -> str:
+        """The table as plain text, then the summary and the tolerance."""
         rows = [("parameter", "analytic", "numeric", "rel. error", "verdict"), *self.table_rows()]
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -95,6 +103,7 @@ class GradCheck:
 
 
 def relative_error(a: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """|a - n| / max(|a|, |n|, 1e-8), elementwise."""
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-8)
 
 
@@ -103,6 +112,11 @@ def gradcheck(network, x=None, y=None, step: float = STEP, rtol: float = RTOL, a
 
     ``network``: a :class:`Network` (then give ``x`` (n, d) and ``y`` (n, K)), or a Problem,
     a problem file or a built-in example name (its data is used).
+
+    >>> import deltarule as dr
+    >>> result = dr.gradcheck("seed-002")
+    >>> result.ok, len(result.rows), result.rows[0].name
+    (True, 9, 'W1[1,1]')
     """
     if not isinstance(network, Network):
         from .problem import Problem, load_problem

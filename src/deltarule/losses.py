@@ -37,7 +37,14 @@ class Fused:
 
 @dataclass(frozen=True)
 class Loss:
-    """One loss convention. ``value(yhat, y) -> (n,)``; ``grad(yhat, y) -> (n, K)``."""
+    """One loss convention. ``value(yhat, y) -> (n,)``; ``grad(yhat, y) -> (n, K)``.
+
+    >>> import numpy as np
+    >>> from deltarule.losses import get
+    >>> yhat, y = np.array([[0.75]]), np.array([[0.5]])
+    >>> get("half_sse").value(yhat, y).tolist(), get("half_sse").grad(yhat, y).tolist()
+    ([0.03125], [[0.25]])
+    """
 
     name: str
     value: Callable[[Array, Array], Array]

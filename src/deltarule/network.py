@@ -38,6 +38,12 @@ class Layer:
 
     ``train_weights`` / ``train_biases`` False freeze those parameters: their gradients
     are still computed and reported, but an update leaves them as they are.
+    ``activation`` is an :class:`~deltarule.activations.Activation` or its name.
+
+    >>> from deltarule import Layer
+    >>> hidden = Layer([[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35], "sigmoid")
+    >>> hidden, hidden.units, hidden.fan_in
+    (Layer(2->2, sigmoid), 2, 2)
     """
 
     W: Array
@@ -60,10 +66,12 @@ class Layer:
 
     @property
     def units(self) -> int:
+        """Neurons in this layer: the rows of W."""
         return self.W.shape[0]
 
     @property
     def fan_in(self) -> int:
+        """Inputs to this layer: the columns of W (the units of the layer before)."""
         return self.W.shape[1]
 
     def __repr__(self) -> str:
@@ -103,7 +111,22 @@ def backward_arrays(Ws: Sequence[Array], acts: Sequence[Activation], loss: Loss,
 
 @dataclass(frozen=True)
 class Network:
-    """A feedforward network: layers, a loss convention and a batch reduction."""
+    """A feedforward network: layers, a loss convention and a batch reduction.
+
+    ``loss`` is a :class:`~deltarule.losses.Loss` or its name (``half_sse``, ``sse``, ...);
+    ``reduction`` (``mean`` or ``sum``) makes the batch loss from the per-example losses.
+    Examples are rows: inputs x (n, d) give outputs (n, K). Immutable: an update returns a
+    new network.
+
+    >>> from deltarule import Layer, Network
+    >>> net = Network((Layer([[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35], "sigmoid"),
+    ...                Layer([[0.40, 0.45]], [0.60], "sigmoid")), loss="half_sse")
+    >>> net.sizes, net.predict([[0.05, 0.10]]).round(4)
+    ((2, 2, 1), array([[0.7514]]))
+    >>> step = net.step([[0.05, 0.10]], [[0.5]], learning_rate=0.5)      # seed 002
+    >>> round(step.loss, 5), round(step.loss_after, 5), step.after.layers[1].W.round(4).tolist()
+    (0.03159, 0.0297, [[0.3861, 0.436]])
+    """
 
     layers: tuple[Layer, ...]
     loss: Loss = _loss.half_sse
@@ -122,6 +145,7 @@ class Network:
     # -- shapes ----------------------------------------------------------------
     @property
     def dtype(self) -> np.dtype:
+        """The floating-point type of every parameter (float64, or float32 on request)."""
         return self.layers[0].W.dtype
 
     @property
@@ -130,6 +154,7 @@ class Network:
         return (self.layers[0].fan_in, *(lay.units for lay in self.layers))
 
     def astype(self, dtype: Any) -> "Network":
+        """The same network with parameters of ``dtype`` (``"float64"``, ``"float32"`` or a numpy type)."""
         dt = np.dtype(DTYPES.get(dtype, dtype))
         return replace(self, layers=tuple(replace(lay, W=lay.W.astype(dt), b=lay.b.astype(dt))
                                           for lay in self.layers))

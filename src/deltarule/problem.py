@@ -102,6 +102,7 @@ def number(v: Any, path: str) -> float:
 
 
 def integer(v: Any, path: str, minimum: int | None = None) -> int:
+    """A whole number (a float such as 3.0 is accepted), at least ``minimum`` when given."""
     if isinstance(v, bool) or not isinstance(v, int):
         if isinstance(v, float) and v.is_integer() and math.isfinite(v):
             v = int(v)
@@ -113,12 +114,14 @@ def integer(v: Any, path: str, minimum: int | None = None) -> int:
 
 
 def boolean(v: Any, path: str) -> bool:
+    """``true`` or ``false`` (never yes/no, never 0/1)."""
     if not isinstance(v, bool):
         raise InputError(f"expected true or false, got {_kind(v)}", path)
     return v
 
 
 def choice(v: Any, path: str, options: tuple[str, ...] | list[str]) -> str:
+    """One of ``options``; a near miss is named in the error (``did you mean 'sse'?``)."""
     if not isinstance(v, str) or v not in options:
         hint = difflib.get_close_matches(str(v), options, n=1)
         did = f" (did you mean {hint[0]!r}?)" if hint else ""
@@ -128,6 +131,7 @@ def choice(v: Any, path: str, options: tuple[str, ...] | list[str]) -> str:
 
 
 def mapping(v: Any, path: str, allowed: tuple[str, ...]) -> dict:
+    """A mapping whose keys are all in ``allowed`` (an unknown key is an error at its path)."""
     if not isinstance(v, dict):
         raise InputError(f"expected a mapping of fields, got {_kind(v)}", path)
     for key in v:
@@ -343,7 +347,22 @@ def parse_network(doc: dict, seed: int = 0) -> Network:
 
 
 def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".") -> Problem:
-    """Validate a problem document (already parsed YAML/JSON) and build the Problem."""
+    """Validate a problem document (already parsed YAML/JSON) and build the Problem.
+
+    ``file`` names the document in error messages; ``base_dir`` resolves ``data: {file: ...}``.
+    Anything malformed raises :class:`InputError` with one line, ``FILE: field: problem``.
+
+    >>> import deltarule as dr
+    >>> doc = {"layers": [{"weights": [[2.0]], "biases": [1.0], "activation": "sigmoid"}],
+    ...        "loss": "sse", "data": {"inputs": [3.5, 0.35], "targets": [0.5, 0.5]},
+    ...        "learning_rate": 0.9}
+    >>> p = dr.parse_problem(doc, "mine.yaml")
+    >>> p.network, p.x.shape, p.y.shape
+    (Network(1-1, sigmoid, loss=sse, reduction=mean), (2, 1), (2, 1))
+    >>> dr.parse_problem(dict(doc, loss="sse2"), "mine.yaml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    deltarule.errors.InputError: mine.yaml: loss: unknown 'sse2' (did you mean 'sse'?); expected one of ...
+    """
     try:
         doc = mapping(doc, "", TOP_FIELDS)
         seed = integer(doc.get("seed", 0), "seed", 0)
@@ -418,6 +437,7 @@ def parse_validation(spec: Any, seed: int = 0, x: np.ndarray | None = None) -> t
 
 
 def parse_training(spec: Any, seed: int = 0) -> Schedule:
+    """The ``training:`` mapping -> :class:`Schedule` (batch, 1 epoch, file order by default)."""
     spec = mapping(spec, "training", TRAINING_FIELDS)
     method = choice(spec.get("method", "batch"), "training.method", METHODS)
     batch_size = None
@@ -432,7 +452,13 @@ def parse_training(spec: Any, seed: int = 0) -> Schedule:
 
 
 def load_problem(path: str | Path) -> Problem:
-    """Read and validate a problem file, or a built-in example by name."""
+    """Read and validate a problem file, or a built-in example by name.
+
+    >>> import deltarule as dr
+    >>> p = dr.load_problem("seed-003")      # a path, or a name that 'deltarule examples' lists
+    >>> p.network, p.x.shape, p.y.shape, p.learning_rate, p.decimals
+    (Network(2-2-2, sigmoid,sigmoid, loss=half_mse, reduction=mean), (1, 2), (1, 2), 0.6, 2)
+    """
     from . import examples
 
     p = Path(path)

@@ -48,7 +48,18 @@ class LayerTrace:
 
 @dataclass(frozen=True)
 class Trace:
-    """A forward and backward pass of ``network`` over inputs x (n, d) and targets y (n, K)."""
+    """A forward and backward pass of ``network`` over inputs x (n, d) and targets y (n, K).
+
+    ``layers`` holds one :class:`LayerTrace` per weight layer (0-based here, ``z1`` is
+    ``layers[0].z``); ``per_example_loss`` is (n,); ``loss`` is the batch loss, reduced
+    as the network says.
+
+    >>> import deltarule as dr
+    >>> p = dr.load_problem("seed-002")
+    >>> t = p.network.trace(p.x, p.y)
+    >>> t.yhat.round(4).tolist(), t.layers[1].delta.round(5).tolist(), t.layers[0].dW.shape
+    ([[0.7514]], [[0.04696]], (2, 2))
+    """
 
     network: "Network"
     x: Array
@@ -59,6 +70,7 @@ class Trace:
 
     @property
     def yhat(self) -> Array:
+        """The network's output a_L, (n, K)."""
         return self.layers[-1].a
 
 
@@ -68,6 +80,12 @@ class Step:
 
     ``examples`` are the 0-based indices of the batch in the data; ``loss_after`` is the
     batch loss on the same examples with the updated parameters.
+
+    >>> import deltarule as dr
+    >>> step = dr.load_problem("seed-002").steps(1)[0]
+    >>> v = step.values()
+    >>> step.examples, v["delta2"].round(5).tolist(), v["W2_new"].round(4).tolist()
+    ((0,), [0.04696], [[0.3861, 0.436]])
     """
 
     examples: tuple[int, ...]
@@ -78,10 +96,12 @@ class Step:
 
     @property
     def before(self) -> "Network":
+        """The network before the update (the one the trace was taken with)."""
         return self.trace.network
 
     @property
     def loss(self) -> float:
+        """The batch loss before the update."""
         return self.trace.loss
 
     def values(self) -> dict[str, Any]:

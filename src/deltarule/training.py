@@ -29,7 +29,17 @@ JOURNAL_LOSSES = ("epoch", "running", "batch")
 
 @dataclass(frozen=True)
 class Schedule:
-    """How examples are grouped into updates: method, batch size, epochs, order."""
+    """How examples are grouped into updates: method, batch size, epochs, order.
+
+    ``batch``: one update per epoch on all n examples; ``minibatch``: ``batch_size``
+    examples per update, the last batch of an epoch holding the remainder; ``stochastic``:
+    one example per update. ``shuffle`` draws each epoch's order from ``seed``.
+
+    >>> from deltarule import Schedule
+    >>> s = Schedule("minibatch", batch_size=4, epochs=3)
+    >>> s.size(10), [(b.start, b.stop) for b in s.epoch_batches(10, None)]
+    (4, [(0, 4), (4, 8), (8, 10)])
+    """
 
     method: str = "batch"
     batch_size: int | None = None
@@ -59,6 +69,7 @@ class Schedule:
                 yield slice(s, min(s + size, n))  # a view: no copy of the data
 
     def rng(self) -> np.random.Generator | None:
+        """The generator of the shuffled order (``default_rng(seed)``); None in file order."""
         return np.random.default_rng(self.seed) if self.shuffle else None
 
 
@@ -80,6 +91,13 @@ class Journal:
 
     ``rows`` is a read-only (epochs [+1], columns) array; row ``epoch = 0`` (when present)
     holds the initial state. ``to_frame()`` gives the pandas DataFrame.
+
+    >>> import deltarule as dr
+    >>> journal = dr.load_problem("seed-000-neuron").train(journal_loss="running").journal
+    >>> journal.columns, journal.rows.shape          # seed 000's table: 10 epochs and the start
+    (('epoch', 'loss', 'w', 'b'), (11, 4))
+    >>> journal.to_frame().round(4).loc[1, ["w", "b", "loss"]].tolist()
+    [1.89, 0.8304, 0.2673]
     """
 
     columns: tuple[str, ...]
@@ -91,13 +109,16 @@ class Journal:
 
     @property
     def loss(self) -> Array:
+        """The ``loss`` column, one value per row (epochs [+1],)."""
         return self.rows[:, 1]
 
     @property
     def epochs(self) -> Array:
+        """The ``epoch`` column as integers (epochs [+1],)."""
         return self.rows[:, 0].astype(int)
 
     def to_frame(self):
+        """The journal as a pandas DataFrame: one row per epoch, ``epoch`` as integers."""
         import pandas as pd  # imported where used: the core stays light
 
         df = pd.DataFrame(self.rows, columns=list(self.columns))
@@ -127,7 +148,11 @@ class Journal:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """What training returns: the start, the end, the journal and the update count."""
+    """What training returns: the start, the end, the journal and the update count.
+
+    ``initial`` and ``network`` are the networks before and after training, ``journal``
+    the :class:`Journal` (one row per epoch), ``updates`` the number of gradient steps.
+    """
 
     initial: Network
     network: Network
@@ -177,6 +202,15 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     parameter is NaN or inf, and :class:`Interrupted` (with the last epoch's checkpoint) on Ctrl-C.
     Classifiers get an ``accuracy`` column after the parameters; ``validation=(x_val, y_val)``
     adds ``val_loss`` (and ``val_accuracy``) on those held-out examples (:mod:`deltarule.metrics`).
+
+    Shapes: x (n, d) and y (n, K), one example per row. Each update is
+    ``W_l <- W_l - learning_rate * dW_l`` and ``b_l <- b_l - learning_rate * db_l``.
+
+    >>> import deltarule as dr
+    >>> p = dr.load_problem("seed-000-neuron")
+    >>> r = dr.train(p.network, p.x, p.y, 0.9, dr.Schedule("stochastic", epochs=10))
+    >>> r.updates, round(float(r.journal.loss[-1]), 4), r.network.parameters().round(4).tolist()
+    (60, 0.0348, [-0.1935, -0.4938])
     """
     if journal_loss not in JOURNAL_LOSSES:
         raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
@@ -305,6 +339,13 @@ def steps(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     """The first ``count`` updates of ``schedule`` as full :class:`Step` records (for solve).
 
     Epochs follow one another as in :func:`train`, so ``count`` may exceed one epoch.
+    Each step keeps the trace before its update and the network after it.
+
+    >>> import deltarule as dr
+    >>> p = dr.load_problem("seed-000-neuron")
+    >>> first, second = dr.steps(p.network, p.x, p.y, 0.9, dr.Schedule("stochastic"), count=2)
+    >>> first.examples, second.examples, second.before is first.after
+    ((0,), (1,), True)
     """
     dt = network.dtype
     x = np.asarray(x, dtype=dt)

@@ -20,6 +20,7 @@ def names() -> list[str]:
 
 
 def exists(name: str) -> bool:
+    """True when ``name`` is a built-in example."""
     return name in names()
 
 

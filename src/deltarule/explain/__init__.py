@@ -3,6 +3,8 @@
     >>> import deltarule as dr
     >>> sol = dr.solve("seed-002")                 # a Problem, a file or an example name
     >>> print(sol.to_text())                        # also to_markdown, to_latex, to_html
+    seed-002 two-two-one
+    ...
 
 In Jupyter a :class:`Solution` displays itself (``_repr_html_``, ``_repr_markdown_``).
 The document is built once from the traces (:mod:`.build`); each renderer lays it out.
@@ -16,13 +18,20 @@ FORMATS = ("text", "markdown", "latex", "html")
 
 
 class Solution:
-    """The worked solution of the first updates of a problem, ready to render."""
+    """The worked solution of the first updates of a problem, ready to render.
+
+    ``steps`` are the :class:`~deltarule.trace.Step` records it shows, ``decimals`` the
+    rounding of every number shown (computations keep full precision), ``style``
+    ``"neuron"`` (one equation per neuron) or ``"matrix"``, ``chain`` a parameter name
+    whose fully expanded chain rule is added. Build one with :func:`solve`.
+    """
 
     def __init__(self, problem, steps, decimals: int, style: str = "neuron", chain: str | None = None):
         self.problem, self.steps, self.decimals, self.style, self.chain = problem, list(steps), decimals, style, chain
         self.document: Document = build(problem, self.steps, decimals, style, chain)
 
     def render(self, fmt: str = "text") -> str:
+        """The solution as ``text``, ``markdown``, ``latex`` (a whole document) or ``html`` (a page)."""
         if fmt == "text":
             from . import text
             return text.render(self.document)
@@ -39,15 +48,19 @@ class Solution:
         raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "--format")
 
     def to_text(self) -> str:
+        """Plain text for a terminal or a file (Unicode symbols, aligned equations)."""
         return self.render("text")
 
     def to_markdown(self) -> str:
+        """Markdown with ``$...$`` mathematics (what Jupyter shows)."""
         return self.render("markdown")
 
     def to_latex(self) -> str:
+        """A LaTeX article that compiles with pdflatex and the base packages."""
         return self.render("latex")
 
     def to_html(self) -> str:
+        """A self-contained HTML page (MathML, the network diagram as inline SVG)."""
         return self.render("html")
 
     def __str__(self) -> str:
@@ -69,7 +82,15 @@ def solve(problem, steps: int = 1, *, style: str = "neuron", decimals: int | Non
     """The worked solution of the first ``steps`` updates of ``problem`` (a Problem, a
     problem file or a built-in example name), shown to ``decimals`` places (default the
     problem's), per neuron or in matrix form, with the fully expanded chain of one
-    parameter (``chain="W1[1,1]"``) if asked."""
+    parameter (``chain="W1[1,1]"``) if asked.
+
+    >>> import deltarule as dr
+    >>> sol = dr.solve("seed-002", chain="W1[1,1]")
+    >>> sol
+    Solution('seed-002 two-two-one', 1 update(s), style='neuron')
+    >>> "The fully expanded chain for dW1[1,1]" in sol.to_text()
+    True
+    """
     from ..problem import Problem, load_problem
 
     if not isinstance(problem, Problem):
