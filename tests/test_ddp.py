@@ -40,6 +40,7 @@ def _worker(rank, world, port, out_dir):
     seen = []  # how many examples this rank computes per update: its shards, not the batches
     shard = torch_bridge._shard
     torch_bridge._shard = lambda *a: (lambda r: seen.append(len(r[0])) or r)(shard(*a))
+    torch.set_num_threads(1)  # as torchrun does: two processes on a small machine, no oversubscription
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
     try:
