@@ -236,6 +236,8 @@ class _BufferedRun:
         self.ysum = y.sum(axis=1)  # sum_k y_ik, for the cross-entropy of a batch
         self.fused = network.loss.fused.get(self.acts[-1].name) is not None
         self.updates, self._cache = 0, {}
+        # sigma(-z) below 1e-300 (1e-35 in float32) is taken as that: exp(-z) stays finite
+        self.exp_max = self.dt(690.0 if network.dtype == np.float64 else 80.0)
 
     def chunk_epochs(self) -> int:
         return 1
@@ -324,11 +326,12 @@ class _BufferedRun:
 
     def _activate(self, l: int, z: Array, a: Array, m: int) -> Array:
         name = self.acts[l].name
-        if name == "sigmoid":  # sigma(z) = (1 + tanh(z/2)) / 2: stable, no exp overflow
-            np.multiply(z, 0.5, out=a)
-            np.tanh(a, out=a)
-            a *= 0.5
-            a += 0.5
+        if name == "sigmoid":  # 1 / (1 + e^-z) with -z clipped below exp's overflow (SIMD exp, no tanh)
+            np.negative(z, out=a)
+            np.minimum(a, self.exp_max, out=a)
+            np.exp(a, out=a)
+            a += 1
+            np.divide(1, a, out=a)
         elif name == "tanh":
             np.tanh(z, out=a)
         elif name == "relu":

@@ -1,0 +1,239 @@
+"""deltarule against PyTorch, scikit-learn, micrograd, plain numpy, pure Python and JAX.
+
+    python benchmarks/run.py            # the full suite (a few minutes on 2 cores)
+    python benchmarks/run.py --quick    # fewer epochs, a smoke test
+    python benchmarks/run.py --only W1,W2 --threads 2
+
+Every (library, workload) runs in its own child process (``--child``) from the same data
+and initial weights (``workloads.setup``); the parent prints the machine, thread and BLAS
+information, a table of throughput with ratios, the largest difference of the final
+parameters from deltarule's, for W4 the achieved GFLOP/s against the matrix-product bound
+measured at the same shapes in the same run, and the children's peak memory.
+Libraries that are not installed are skipped with a note (JAX is optional).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+MICROGRAD_EPOCHS = 1_000  # micrograd is scaled down: a few thousand updates, reported per update
+
+
+def child(lib: str, name: str, quick: bool, threads: int, journal: str) -> dict:
+    """Runs in the child process: one library on one workload; prints one JSON line."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import numpy as np
+
+    import workloads as wl
+
+    threadpool_limits(threads)
+    if lib == "matmul":
+        return matmul_bound(name, quick, threads)
+    x, y, labels, Ws, bs, spec = wl.setup(name, quick)
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if lib == "micrograd":
+        spec["epochs"] = min(spec["epochs"], MICROGRAD_EPOCHS)
+    fn = wl.LIBRARIES[lib]
+    kwargs = {"threads": threads} if lib == "torch" else {"journal": journal} if lib == "deltarule" else {}
+    params, seconds, info = fn(name, x, y, labels, Ws, bs, spec, **kwargs)
+    n = len(x)
+    updates = spec["epochs"] * -(-n // spec["batch"])
+    out = dict(lib=lib, workload=name, seconds=seconds, epochs=spec["epochs"], updates=updates,
+               samples=spec["epochs"] * n, params=[float(v) for v in params],
+               maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               base_rss_mb=base_rss / 1024,
+               data_mb=(x.nbytes + y.nbytes + sum(W.nbytes + b.nbytes for W, b in zip(Ws, bs))) / 2**20,
+               blas=[(i.get("internal_api"), i.get("num_threads"), i.get("architecture")) for i in threadpool_info()],
+               **info)
+    if lib == "micrograd":  # the same number of epochs in pure Python floats, for the parameter check
+        out["reference"] = [float(v) for v in wl.run_python(name, x, y, labels, Ws, bs, spec)[0]]
+    return out
+
+
+def matmul_bound(name: str, quick: bool, threads: int) -> dict:
+    """W4's five matrix products of one step, timed alone (numpy, float32): the bound."""
+    import numpy as np
+
+    import workloads as wl
+
+    rng = np.random.default_rng(0)
+    B, d, h, k = 128, 784, 256, 10
+    f = np.float32
+    x, W1, W2 = (rng.random(s, dtype=f) for s in ((B, d), (h, d), (k, h)))
+    a1, d2, d1 = (rng.random(s, dtype=f) for s in ((B, h), (B, k), (B, h)))
+    z1, z2, g2, da, g1 = (np.empty(s, f) for s in ((B, h), (B, k), (k, h), (B, h), (h, d)))
+
+    def five():
+        np.matmul(x, W1.T, out=z1)
+        np.matmul(a1, W2.T, out=z2)
+        np.matmul(d2.T, a1, out=g2)
+        np.matmul(d2, W2, out=da)
+        np.matmul(d1.T, x, out=g1)
+
+    for _ in range(20):
+        five()
+    best = float("inf")
+    for _ in range(7):
+        t0 = time.perf_counter()
+        for _ in range(50):
+            five()
+        best = min(best, (time.perf_counter() - t0) / 50)
+    flops = 2 * B * (d * h + h * k + k * h + k * h + h * d)
+    return dict(lib="matmul", workload=name, step_s=best, samples_per_s=B / best, gflops=flops / best / 1e9,
+                flops_per_sample=flops / B)
+
+
+def spawn(lib: str, name: str, args) -> dict | None:
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", lib, name, "--threads", str(args.threads),
+           "--journal", args.journal] + (["--quick"] if args.quick else [])
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return dict(lib=lib, workload=name, error=f"timed out after {args.timeout} s")
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return dict(lib=lib, workload=name, error=last[:120])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["process_s"] = time.perf_counter() - t0
+    return out
+
+
+def available(lib: str) -> bool:
+    import importlib.util
+
+    module = {"torch": "torch", "sklearn": "sklearn", "micrograd": "micrograd", "jax": "jax"}.get(lib)
+    return module is None or importlib.util.find_spec(module) is not None
+
+
+def machine(args) -> list[str]:
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    blas = ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, "
+                     f"{i.get('num_threads')} threads max)" for i in threadpool_info())
+    hints = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+    return [f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}",
+            f"threads per library: {args.threads}; BLAS: {blas}" + (f"; env {hints}" if hints else ""),
+            f"load average at start: {os.getloadavg()[0]:.2f}"]
+
+
+UNITS = {"W1": "updates/s", "W2": "updates/s", "W3-64": "samples/s", "W3-32": "samples/s", "W4": "samples/s"}
+
+
+def rate(r: dict) -> float:
+    return (r["updates"] if r["workload"] in ("W1", "W2") else r["samples"]) / r["seconds"]
+
+
+def table(name: str, results: list[dict], bound: dict | None) -> list[str]:
+    ok = [r for r in results if "error" not in r]
+    ref = next((r for r in ok if r["lib"] == "deltarule"), None)
+    lines = [f"\n{name} ({UNITS[name]})",
+             f"| library | {UNITS[name]} | deltarule is × faster | max abs param diff vs deltarule | "
+             f"peak RSS MB (data+params MB) | notes |",
+             "|---|---:|---:|---:|---:|---|"]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['lib']} | — | — | — | — | {r['error']} |")
+            continue
+        speed = rate(r)
+        ratio = f"{rate(ref) / speed:.2f}" if ref else "—"
+        if r["lib"] == "micrograd":
+            diff = max(abs(a - b) for a, b in zip(r["params"], r["reference"]))
+            diff_s = f"{diff:.1e} (vs Python floats, same epochs)"
+        elif ref is not None:
+            diff_s = f"{max(abs(a - b) for a, b in zip(r['params'], ref['params'])):.1e}"
+        else:
+            diff_s = "—"
+        notes = []
+        if r["lib"] == "micrograd":
+            notes.append(f"{r['epochs']} epochs")
+        if "engine" in r:
+            notes.append(f"engine {r['engine']}, compile/cache {r['warmup_s']} s")
+        if "compile_s" in r:
+            notes.append(f"compile {r['compile_s']} s")
+        if bound and name == "W4":
+            gflops = bound["flops_per_sample"] * speed / 1e9
+            notes.append(f"{gflops:.1f} GFLOP/s = {100 * speed / bound['samples_per_s']:.0f}% of the matmul bound")
+        notes.append(f"process {r['process_s']:.1f} s")
+        lines.append(f"| {r['lib']} | {speed:,.0f} | {ratio} | {diff_s} | {r['maxrss_mb']:.0f} "
+                     f"({r['data_mb']:.1f}) | {'; '.join(notes)} |")
+    if bound and name == "W4":
+        lines.append(f"matmul bound (the five products of a step alone, numpy float32, batch 128): "
+                     f"{bound['samples_per_s']:,.0f} samples/s, {bound['gflops']:.1f} GFLOP/s")
+    return lines
+
+
+def whole_command(args) -> str:
+    """`deltarule train` on W1 from the shell: start-up, numba cache load and all."""
+    cmd = [sys.executable, "-m", "deltarule", "train", "seed-000-update", "--epochs",
+           "2000" if args.quick else "20000", "--quiet"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import deltarule"], capture_output=True)
+    start = time.perf_counter() - t0
+    status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
+    return (f"\nwhole command: `deltarule train seed-000-update --epochs {cmd[-2]} --quiet` took {wall:.2f} s "
+            f"({status}); `python -c 'import deltarule'` alone {start:.2f} s")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer epochs and samples (a smoke test)")
+    ap.add_argument("--only", help="comma-separated workloads (W1,W2,W3-64,W3-32,W4)")
+    ap.add_argument("--libs", help="comma-separated libraries")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS/torch threads per child")
+    ap.add_argument("--journal", choices=("batch", "epoch"), default="batch",
+                    help="deltarule's journal on W3/W4: batch (each batch's loss from its forward pass, "
+                         "the work the other loops do) or epoch (the contract's extra pass over the data)")
+    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--json", metavar="FILE", help="also write every result as JSON")
+    ap.add_argument("--child", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(*args.child, args.quick, args.threads, args.journal)))
+        return 0
+    import workloads as wl
+
+    print("\n".join(machine(args)))
+    names = args.only.split(",") if args.only else list(wl.PLAN)
+    everything = []
+    for name in names:
+        libs = [lib for lib in wl.PLAN[name] if not args.libs or lib in args.libs.split(",")]
+        results = []
+        for lib in libs:
+            if not available(lib):
+                results.append(dict(lib=lib, workload=name, error="not installed (optional)"))
+                continue
+            results.append(spawn(lib, name, args))
+        bound = spawn("matmul", name, args) if name == "W4" else None
+        everything += results + ([bound] if bound else [])
+        print("\n".join(table(name, results, bound)), flush=True)
+    print(whole_command(args))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(everything, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
