@@ -264,3 +264,14 @@ def test_html_renders_in_headless_chromium(tmp_path):
     r = subprocess.run([_chromium(), *flags, f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri()],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and shot.stat().st_size > 20_000  # a page with content, not a blank one
+
+
+def test_a_large_problem_stays_readable():
+    # digits: 64-32-10, mini-batches of 32: the first examples, neurons and terms are written out
+    sol = dr.solve("digits", style="neuron", chain="W1[1,1]")
+    text = sol.to_text()
+    assert "A large problem: at most 8 examples per update, 8 neurons per layer" in text.replace("\n  ", " ")
+    assert "z1[1] = Σ_j W1[1,j] x[j] + b1[1] = " in text and "W1 = (a 32 x 64 matrix)" in text
+    assert "The other 24 examples of this batch are worked alike." in text
+    assert max(len(line) for line in text.splitlines()) <= 80 and len(text) < 100_000
+    assert "10 paths lead from W1[1,1] to the loss" in text  # through z2[1..10]; softmax's delta ends them

@@ -21,6 +21,9 @@ from .rounding import fmt, is_tiny, policy, sci
 
 STYLES = ("neuron", "matrix")
 MAX_CHAIN_PATHS = 8
+# Beyond these a worked solution stops being readable: the first ones are written out,
+# the rest are "alike" (and every number is in `solve --format json`).
+MAX_EXAMPLES, MAX_UNITS, MAX_TERMS, MAX_CELLS, MAX_ROWS = 8, 8, 8, 64, 12
 CDOT = Math(r" \cdot ", " · ")
 HADAMARD = Math(r" \odot ", " ⊙ ")
 
@@ -55,6 +58,8 @@ class Builder:
 
     def vector(self, v, name: Math | None = None, column: bool = True) -> Math:
         v = np.asarray(v)
+        if v.size > MAX_CELLS:
+            return Math(rf"\text{{(a vector of {v.size})}}", f"(a vector of {v.size})")
         if name is not None:
             for i, e in enumerate(v, start=1):
                 if is_tiny(e, self.decimals):
@@ -72,6 +77,8 @@ class Builder:
 
     def matrix(self, m, name: Math | None = None) -> Math:
         m = np.asarray(m)
+        if m.size > MAX_CELLS:
+            return Math(rf"\text{{(a {m.shape[0]} by {m.shape[1]} matrix)}}", f"(a {m.shape[0]} x {m.shape[1]} matrix)")
         if name is not None:
             for (i, j), e in np.ndenumerate(m):
                 if is_tiny(e, self.decimals):
@@ -144,12 +151,32 @@ def _givens(B: Builder, problem, steps) -> None:
         frozen = [w for w, t in (("weights", lay.train_weights), ("biases", lay.train_biases)) if not t]
         if frozen:
             B.add(Note((f"Layer {l}'s {' and '.join(frozen)} are frozen: they are not updated.",)))
-    header = tuple([f"example"] + [N.x(j + 1) for j in range(problem.x.shape[1])]
-                   + [N.y(k + 1) for k in range(problem.y.shape[1])])
-    rows = tuple(tuple([str(i + 1)] + [B.num(v) for v in problem.x[i]] + [B.num(v) for v in problem.y[i]])
-                 for i in range(len(problem.x)))
-    B.add(Table(header, rows))
-    B.add(Diagram(steps[0], 0, B.decimals))
+    big = (max(net.sizes) > MAX_UNITS or max(net.sizes[:-1]) > MAX_TERMS
+           or max(len(s.examples) for s in steps) > MAX_EXAMPLES or len(problem.x) > MAX_ROWS)
+    if big:
+        B.add(Note((f"A large problem: at most {MAX_EXAMPLES} examples per update, {MAX_UNITS} neurons per "
+                    f"layer, {MAX_TERMS} terms per sum and {MAX_ROWS} rows of data are written out; "
+                    "the rest are worked alike. Every number is in `deltarule solve --format json`.",)))
+    if problem.x.shape[1] + problem.y.shape[1] <= 2 * MAX_TERMS:
+        header = tuple([f"example"] + [N.x(j + 1) for j in range(problem.x.shape[1])]
+                       + [N.y(k + 1) for k in range(problem.y.shape[1])])
+        rows = tuple(tuple([str(i + 1)] + [B.num(v) for v in problem.x[i]] + [B.num(v) for v in problem.y[i]])
+                     for i in range(min(len(problem.x), MAX_ROWS)))
+        B.add(Table(header, rows))
+    B.add(Paragraph((f"{len(problem.x)} example{'s' if len(problem.x) != 1 else ''}, "
+                     f"{problem.x.shape[1]} input{'s' if problem.x.shape[1] != 1 else ''} and "
+                     f"{problem.y.shape[1]} target{'s' if problem.y.shape[1] != 1 else ''} each.",)))
+    if max(net.sizes) <= 2 * MAX_UNITS:
+        B.add(Diagram(steps[0], 0, B.decimals))
+
+
+def _which(examples) -> str:
+    """1-based example numbers, the first few of a long batch."""
+    every = ", ".join(str(i + 1) for i in examples)
+    if len(every) <= 40:
+        return every
+    shown = ", ".join(str(i + 1) for i in examples[:4])
+    return shown + (f", ... ({len(examples)} in all)" if len(examples) > 4 else "")
 
 
 def _dash(m: Math) -> Math:
@@ -164,17 +191,18 @@ def _lr(v: float) -> str:
 # -- one update ------------------------------------------------------------------------------------
 def _update(B: Builder, problem, step, k: int, count: int, chain) -> None:
     n = len(step.examples)
-    which = ", ".join(str(i + 1) for i in step.examples)
+    which = _which(step.examples)
     B.add(Heading(f"Update {k} of {count}: {problem.schedule.method}, example{'s' if n > 1 else ''} {which}", 2))
     if n > 1 and problem.network.reduction == "mean":
         B.add(Note((f"The batch loss is the mean over its {n} examples, so every per-example "
                     f"derivative below (dL/da, δ) carries the factor 1/{n}; the gradients add them up.",)))
     tr = step.trace
     slopes = [lay.activation.derivative(lt.z, lt.a) for lay, lt in zip(step.before.layers, tr.layers)]
-    for e in range(n):
+    for e in range(min(n, MAX_EXAMPLES)):
         if n > 1:
-            B.add(Heading(f"Example {step.examples[e] + 1}: x = {B.vector(tr.x[e], column=False).text}, "
-                          f"y = {B.vector(tr.y[e], column=False).text}", 3))
+            data = (f": x = {B.vector(tr.x[e], column=False).text}, y = {B.vector(tr.y[e], column=False).text}"
+                    if tr.x.shape[1] + tr.y.shape[1] <= 6 else "")
+            B.add(Heading(f"Example {step.examples[e] + 1}{data}", 3))
         else:
             B.add(Heading("Forward pass", 3))
         _forward(B, step, e)
@@ -182,11 +210,13 @@ def _update(B: Builder, problem, step, k: int, count: int, chain) -> None:
         if n == 1:
             B.add(Heading("Backward pass (the delta rule)", 3))
         _backward(B, step, e, n, slopes)
+    if n > MAX_EXAMPLES:
+        B.add(Paragraph((f"The other {n - MAX_EXAMPLES} examples of this batch are worked alike.",)))
     if n > 1:
         _batch_loss(B, step)
     B.add(Heading("Gradients", 3))
     _gradients(B, step)
-    if n > 1:
+    if 1 < n <= MAX_EXAMPLES and step.before.parameters().size <= 5 * MAX_UNITS:
         _per_example_gradients(B, step)
     if chain is not None and k == 1:
         _chain(B, step, chain, slopes)
@@ -207,9 +237,13 @@ def _forward(B: Builder, step, e: int) -> None:
             sym = N.act_symbol(f) + "(" + N.vec("z", l) + ")"
             B.eq(N.vec("a", l), sym, N.act_symbol(f) + "(" + B.vector(lt.z[e]) + ")", B.vector(lt.a[e], N.vec("a", l)))
             continue
-        for i in range(lay.units):
-            sym = join([N.W(l, i + 1, j + 1) + " " + N.a(l - 1, j + 1) for j in range(lay.fan_in)], " + ") + " + " + N.b(l, i + 1)
-            sub = join([B.opnd(lt.W[i, j]) + "(" + B.s(prev[j]) + ")" for j in range(lay.fan_in)], " + ") + " + " + B.opnd(lt.b[i])
+        for i in range(min(lay.units, MAX_UNITS)):
+            if lay.fan_in <= MAX_TERMS:
+                sym = join([N.W(l, i + 1, j + 1) + " " + N.a(l - 1, j + 1) for j in range(lay.fan_in)], " + ") + " + " + N.b(l, i + 1)
+                sub = join([B.opnd(lt.W[i, j]) + "(" + B.s(prev[j]) + ")" for j in range(lay.fan_in)], " + ") + " + " + B.opnd(lt.b[i])
+            else:
+                sym = Math(rf"\sum_j W^{{({l})}}_{{{i + 1},j}} {N.a(l - 1, 0).tex.split('_')[0]}_j + ", f"Σ_j W{l}[{i + 1},j] {'x' if l == 1 else f'a{l - 1}'}[j] + ") + N.b(l, i + 1)
+                sub = None
             B.eq(N.z(l, i + 1), sym, sub, B.result(lt.z[e, i], N.z(l, i + 1)))
             if f.name == "softmax":
                 k = Math(f")_{{{i + 1}}}", f")[{i + 1}]")
@@ -254,7 +288,7 @@ def _backward(B: Builder, step, e: int, n: int, slopes) -> None:
         if B.style == "matrix":
             _backward_matrix(B, step, e, n, l, slopes, fused)
             continue
-        for i in range(lay.units):
+        for i in range(min(lay.units, MAX_UNITS)):
             if l == L:
                 p, t = B.s(lt.a[e, i]), B.opnd(tr.y[e, i])
                 sym = Math(N.rhs(loss.latex_grad).replace("_k", f"_{{{i + 1}}}"),
@@ -265,10 +299,14 @@ def _backward(B: Builder, step, e: int, n: int, slopes) -> None:
                      B.result(lt.dL_da[e, i], N.dL_da(l, i + 1)))
             else:
                 nxt = tr.layers[l]
-                sym = join([N.W(l + 1, k + 1, i + 1) + " " + N.delta(l + 1, k + 1) for k in range(nxt.W.shape[0])], " + ")
-                sub = join([B.opnd(nxt.W[k, i]) + "(" + B.s(nxt.delta[e, k]) + ")" for k in range(nxt.W.shape[0])], " + ")
+                if nxt.W.shape[0] <= MAX_TERMS:
+                    sym = join([N.W(l + 1, k + 1, i + 1) + " " + N.delta(l + 1, k + 1) for k in range(nxt.W.shape[0])], " + ")
+                    sub = join([B.opnd(nxt.W[k, i]) + "(" + B.s(nxt.delta[e, k]) + ")" for k in range(nxt.W.shape[0])], " + ")
+                else:
+                    sym = Math(rf"\sum_k W^{{({l + 1})}}_{{k,{i + 1}}} \delta^{{({l + 1})}}_k", f"Σ_k W{l + 1}[k,{i + 1}] δ{l + 1}[k]")
+                    sub = None
                 B.eq(N.dL_da(l, i + 1), sym, sub, B.result(lt.dL_da[e, i], N.dL_da(l, i + 1)))
-        for i in range(lay.units):
+        for i in range(min(lay.units, MAX_UNITS)):
             if l == L and fused:
                 sub = N.fused_substituted(B.s(lt.a[e, i]), B.opnd(tr.y[e, i]), n if net.reduction == "mean" else 1)
                 sym = Math(N.yhat(i + 1).tex + " - " + N.y(i + 1).tex, N.yhat(i + 1).text + " - " + N.y(i + 1).text)
@@ -342,18 +380,20 @@ def _gradients(B: Builder, step) -> None:
                 B.eq(N.grad_vec("W", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}} ({N.vec('a', l - 1).tex}_{{[i]}})^T",
                                               f"Σ_i δ{l}[i] {N.vec('a', l - 1).text}[i]^T"), None, B.matrix(lt.dW, N.grad_vec("W", l)))
                 B.eq(N.grad_vec("b", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}}", f"Σ_i δ{l}[i]"),
-                     join([B.vector(lt.delta[e]) for e in range(n)], " + "), B.vector(lt.db, N.grad_vec("b", l)))
+                     join([B.vector(lt.delta[e]) for e in range(n)], " + ") if n <= MAX_EXAMPLES else None,
+                     B.vector(lt.db, N.grad_vec("b", l)))
             continue
         units, fan_in = lt.W.shape
-        for i in range(units):
-            for j in range(fan_in):
+        for i in range(min(units, MAX_UNITS)):
+            for j in range(min(fan_in, MAX_TERMS)):
                 sym = N.delta(l, i + 1) + " " + N.a(l - 1, j + 1)
                 if n > 1:
                     sym = Math(r"\sum_{\mathrm{examples}} ", "Σ ") + sym
-                sub = join([B.opnd(lt.delta[e, i]) + "(" + B.s(prev[e, j]) + ")" for e in range(n)], " + ")
+                sub = None if n > MAX_EXAMPLES else \
+                    join([B.opnd(lt.delta[e, i]) + "(" + B.s(prev[e, j]) + ")" for e in range(n)], " + ")
                 B.eq(N.dW(l, i + 1, j + 1), sym, sub, B.result(lt.dW[i, j], N.dW(l, i + 1, j + 1)))
             sym = N.delta(l, i + 1) if n == 1 else Math(r"\sum_{\mathrm{examples}} ", "Σ ") + N.delta(l, i + 1)
-            sub = None if n == 1 else join([B.opnd(lt.delta[e, i]) for e in range(n)], " + ")
+            sub = None if n == 1 or n > MAX_EXAMPLES else join([B.opnd(lt.delta[e, i]) for e in range(n)], " + ")
             B.eq(N.db(l, i + 1), sym, sub, B.result(lt.db[i], N.db(l, i + 1)))
 
 
@@ -390,9 +430,9 @@ def _parameters(B: Builder, step) -> None:
                      B.vector(old.b) + f" - {eta}" + B.vector(lt.db), B.vector(new.b, N.vec_new("b", l)))
             continue
         units, fan_in = old.W.shape
-        for i in range(units):
+        for i in range(min(units, MAX_UNITS)):
             if old.train_weights:
-                for j in range(fan_in):
+                for j in range(min(fan_in, MAX_TERMS)):
                     B.eq(N.W(l, i + 1, j + 1, True), N.W(l, i + 1, j + 1) + Math(r" - \eta ", " - η ") + N.dW(l, i + 1, j + 1),
                          B.s(old.W[i, j]) + f" - {eta}(" + B.s(lt.dW[i, j]) + ")",
                          B.result(new.W[i, j], N.W(l, i + 1, j + 1, True)))
@@ -406,7 +446,7 @@ def _after(B: Builder, step) -> None:
     again = step.after.trace(tr.x, tr.y)  # the core's forward pass with the new parameters
     B.add(Heading("After the update", 3))
     n = len(step.examples)
-    for e in range(n):
+    for e in range(min(n, MAX_EXAMPLES)):
         if n > 1:
             B.add(Paragraph((f"Example {step.examples[e] + 1}:",)))
         for l, lt in enumerate(again.layers, start=1):
@@ -466,15 +506,15 @@ def _chain(B: Builder, step, chain: str, slopes) -> None:
         top_delta = False
     paths = _paths(net.sizes, l, i)
     paths = sorted({tuple(p[:top - l + 1]) for p in paths})
+    param = (N.W(l, i, j) if kind == "W" else N.b(l, i)).text
     if len(paths) > MAX_CHAIN_PATHS:
-        B.add(Note((f"{len(paths)} paths lead from {target.text} to the loss; the chain is the sum over "
+        B.add(Note((f"{len(paths)} paths lead from {param} to the loss; the chain is the sum over "
                     f"them, which the deltas above add up layer by layer.",)))
         return
-    param = (N.W(l, i, j) if kind == "W" else N.b(l, i)).text
     B.add(Paragraph((f"Every path from {param} to the loss, one factor per link; "
                      f"{'the sum over the paths' if len(paths) > 1 else 'their product'} is the gradient.",)))
     n = len(step.examples)
-    for e in range(n):
+    for e in range(min(n, MAX_EXAMPLES)):
         if n > 1:
             B.add(Paragraph((f"Example {step.examples[e] + 1}:",)))
         for p in paths:
@@ -520,7 +560,7 @@ def build(problem, steps, decimals: int, style: str = "neuron", chain: str | Non
         _update(B, problem, step, k, len(steps), chain)
     if len(steps) > 1:
         B.add(Heading("Summary", 2))
-        rows = tuple((str(k), ", ".join(str(i + 1) for i in s.examples), B.num(s.loss), B.num(s.loss_after))
+        rows = tuple((str(k), _which(s.examples), B.num(s.loss), B.num(s.loss_after))
                      for k, s in enumerate(steps, start=1))
         B.add(Table(("update", "examples", "loss before", "loss after"), rows))
         final = steps[-1].after
