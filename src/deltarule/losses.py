@@ -113,9 +113,10 @@ def _bce_grad(yhat: Array, y: Array) -> Array:
 
 
 def _bce_from_logits(z: Array, y: Array) -> Array:
-    # -[y ln s(z) + (1-y) ln(1-s(z))] = softplus(z) - y z, with a softplus that never overflows
-    softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
-    return np.sum(softplus - y * z, axis=-1)
+    # -[y ln s(z) + (1-y) ln(1-s(z))] = softplus(z) - y z
+    #   = (1-y) max(z,0) - y min(z,0) + ln(1 + e^-|z|): three terms >= 0 for y in [0, 1], so no
+    # cancellation (softplus(z) - y z loses all digits of a tiny loss, e.g. z = 30, y = 1) and no overflow
+    return np.sum((1.0 - y) * np.maximum(z, 0) - y * np.minimum(z, 0) + np.log1p(np.exp(-np.abs(z))), axis=-1)
 
 
 bce = Loss(
