@@ -292,7 +292,8 @@ class Graph:
         return {
             "z": f"W{l} a{l - 1} + b{l}" + (" (a0 = x)" if l == 1 else ""),
             "a": f"{act}(z{l})",
-            "loss": f"{net.loss.name} ({net.loss.description}) of a{L} and y, {net.reduction} over the examples",
+            "loss": f"{net.loss.name} ({getattr(net.loss, 'text', '') or net.loss.description}) of a{L} "
+                    f"and y, {net.reduction} over the examples",
             "dL_da": (f"dL/da{L} of {net.loss.name}" if l == L else f"W{l + 1}^T delta{l + 1}"),
             "delta": f"dL_da{l} * {act}'(z{l})",
             "dW": f"delta{l} a{l - 1}^T" + (" (a0 = x)" if l == 1 else ""),
@@ -496,8 +497,9 @@ def _loss_variants(g: Graph, node: Node) -> list[Variant]:
             alt = _loss.get(name)
             parts = []
             if name != net.loss.name:
-                parts.append(f"another loss convention: {name} ({alt.description}) where the problem "
-                             f"says {net.loss.name} ({net.loss.description})")
+                form = lambda f: getattr(f, "text", "") or f.description  # noqa: E731
+                parts.append(f"another loss convention: {name} ({form(alt)}) instead of the "
+                             f"problem's {net.loss.name} ({form(net.loss)})")
             if red != net.reduction:
                 parts.append(f"{'summed' if red == 'sum' else 'averaged'} over the {n_ex} examples "
                              f"instead of {'summed' if red != 'sum' else 'averaged'}")
