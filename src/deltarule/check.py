@@ -954,6 +954,8 @@ def _check(problem: Problem, answers: Any, decimals: int, file: str) -> Report:
         count = max(parse_name(k, layers, f"answers.{k}")[0] for k in answers)
     except InputError as e:
         raise e.in_file(file) from None
+    if problem.network.dtype != np.float64:  # judge against the exact arithmetic, not float32's
+        problem = replace(problem, network=problem.network.astype("float64"))
     steps = problem.steps(count)
     try:
         claims = parse_claims(answers, steps, decimals)
