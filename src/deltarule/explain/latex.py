@@ -53,6 +53,8 @@ def _equation(eq: Equation) -> str:
     sides = eq.sides()
     if not sides:
         return rf"\[ {eq.lhs.tex} \]"
+    if sum(len(m.tex) for m in sides) < 110 and not any("bmatrix" in m.tex for m in sides):
+        return r"\[ " + " = ".join(m.tex for m in [eq.lhs, *sides]) + r" \]"  # short: one line
     lines = [f"{eq.lhs.tex} &= {sides[0].tex}"] + [f"&= {m.tex}" for m in sides[1:]]
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
