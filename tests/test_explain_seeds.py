@@ -180,6 +180,10 @@ def test_seed_002_tiny_gradients_are_noted(rendered):
     text = rendered("seed-002", {"chain": "W1[1,1]"}, 3)
     assert "dW1[1,1] = δ1[1] x[1] = 0.005(0.050) = 0.000†" in text
     assert "dW1[1,1] = 2.27 × 10^-4" in text
+    # the notes print dE/dw2 = 0.005 . 0.10 = 0.001 from the rounded delta; it is 4.53e-4 -> 0.000
+    # (dE/dw4 = 5.13e-4 is the 0.001 they print, rightly)
+    assert "dW1[1,2] = δ1[1] x[2] = 0.005(0.100) = 0.000†" in text and "dW1[1,2] = 4.53 × 10^-4" in text
+    assert "dW1[2,2] = δ1[2] x[2] = 0.005(0.100) = 0.001\n" in text
     assert "-0.000" not in text
 
 
