@@ -1,9 +1,11 @@
 """The compiled scalar training loop (numba) used by :mod:`deltarule.fast` for tiny networks.
 
 Everything runs on one flat float64 parameter vector ``p`` in the journal's order
-(W_1 row by row, b_1, W_2, b_2, ...) and on per-unit buffers: A and Z hold a_l and z_l of
-every layer one after another (A starts with the input a_0), D holds the deltas, G the
-gradient of the current batch. The arithmetic is the generic loop's, written out per
+(W_1 row by row, b_1, W_2, b_2, ...), one int64 vector ``I`` describing the layers and one
+float64 work vector ``F`` = [A | Z | D | G]: A and Z hold a_l and z_l of every layer one
+after another (A starts with the input a_0), D the deltas, G the gradient of the current
+batch. Few, flat arguments keep the calls cheap (each array argument costs reference
+counting at every call). The arithmetic is the generic loop's, written out per
 example: z = sum_k W_jk a_k + b_j, the same stable sigmoid, the same fused output deltas
 (yhat - y) and clipped probabilities, the same checks for NaN and inf before every update.
 Codes: activations and losses as in ``fast.ACT_CODES`` / ``fast.LOSS_CODES``; journal mode
@@ -46,59 +48,75 @@ def _fprime(code, z, a):
     return 1.0
 
 
+
 @njit(cache=True)
-def _forward(p, sizes, woff, boff, uoff, acts, A, Z):
-    """z_l and a_l of every layer for the example whose input is in A[0:sizes[0]]."""
-    for l in range(len(acts)):
-        fan, units, ip, io = sizes[l], sizes[l + 1], uoff[l], uoff[l + 1]
+def _example(p, I, F, X, Y, i, loss, grad, scale):
+    """Forward pass of example i; its loss; with ``grad`` also its dW, db added to G.
+
+    I = [L, sizes (L+1), W offsets (L), b offsets (L), unit offsets (L+2), activations (L)].
+    """
+    L = I[0]
+    S, WO, BO, UO, AC = 1, 2 + L, 2 + 2 * L, 2 + 3 * L, 4 + 4 * L
+    T = I[UO + L + 1]
+    zo, do, go = T, 2 * T, 3 * T
+    for k in range(I[S]):
+        F[k] = X[i, k]
+    for l in range(L):  # z_l = W_l a_{l-1} + b_l, a_l = f(z_l)
+        fan, units, ip, io, act = I[S + l], I[S + l + 1], I[UO + l], I[UO + l + 1], I[AC + l]
         for j in range(units):
             s = 0.0
-            w0 = woff[l] + j * fan
+            w0 = I[WO + l] + j * fan
             for k in range(fan):
-                s += A[ip + k] * p[w0 + k]
-            Z[io + j] = s + p[boff[l] + j]
-        if acts[l] == 5:  # softmax, shifted by the max
-            zmax = Z[io]
+                s += F[ip + k] * p[w0 + k]
+            F[zo + io + j] = s + p[I[BO + l] + j]
+        if act == 5:  # softmax, shifted by the max
+            zmax = F[zo + io]
             for j in range(1, units):
-                zmax = max(zmax, Z[io + j])
+                zmax = max(zmax, F[zo + io + j])
             tot = 0.0
             for j in range(units):
-                A[io + j] = math.exp(Z[io + j] - zmax)
-                tot += A[io + j]
+                F[io + j] = math.exp(F[zo + io + j] - zmax)
+                tot += F[io + j]
             for j in range(units):
-                A[io + j] /= tot
+                F[io + j] /= tot
         else:
             for j in range(units):
-                A[io + j] = _f(acts[l], Z[io + j])
+                F[io + j] = _f(act, F[zo + io + j])
+    io, K, act = I[UO + L], I[S + L], I[AC + L - 1]
+    value = _loss(F, Y, i, io, zo, K, loss, act)
+    if grad:
+        _output_delta(F, Y, i, io, zo, do, K, loss, act, scale)
+        _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go)
+    return value
 
 
 @njit(cache=True)
-def _loss(loss, act, Z, A, y, io, K):
-    """The per-example loss of the output a_L = A[io:io+K] against y."""
+def _loss(F, Y, i, io, zo, K, loss, act):
+    """The per-example loss of a_L = F[io:io+K] (z_L = F[zo+io:...]) against Y[i]."""
     s = 0.0
     if loss == 4 and act == 1:  # bce from the logits: softplus(z) - y z
         for k in range(K):
-            z = Z[io + k]
-            s += (max(z, 0.0) + math.log1p(math.exp(-abs(z)))) - y[k] * z
+            z = F[zo + io + k]
+            s += (max(z, 0.0) + math.log1p(math.exp(-abs(z)))) - Y[i, k] * z
         return s
     if loss == 5:  # cross-entropy with softmax, from the logits: -sum y (z - lse)
-        zmax = Z[io]
+        zmax = F[zo + io]
         for k in range(1, K):
-            zmax = max(zmax, Z[io + k])
+            zmax = max(zmax, F[zo + io + k])
         tot = 0.0
         for k in range(K):
-            tot += math.exp(Z[io + k] - zmax)
+            tot += math.exp(F[zo + io + k] - zmax)
         lse = math.log(tot)
         for k in range(K):
-            s += y[k] * ((Z[io + k] - zmax) - lse)
+            s += Y[i, k] * ((F[zo + io + k] - zmax) - lse)
         return -s
     if loss == 4:  # bce on clipped probabilities
         for k in range(K):
-            q = min(max(A[io + k], EPS), 1.0 - EPS)
-            s += y[k] * math.log(q) + (1.0 - y[k]) * math.log1p(-q)
+            q = min(max(F[io + k], EPS), 1.0 - EPS)
+            s += Y[i, k] * math.log(q) + (1.0 - Y[i, k]) * math.log1p(-q)
         return -s
     for k in range(K):
-        d = A[io + k] - y[k]
+        d = F[io + k] - Y[i, k]
         s += d * d
     if loss == 1:
         return 0.5 * s
@@ -110,14 +128,14 @@ def _loss(loss, act, Z, A, y, io, K):
 
 
 @njit(cache=True)
-def _output_delta(loss, act, Z, A, D, y, io, K, scale):
-    """delta_L = dL/dz_L of the batch loss (scale = 1/n or 1) into D[io:io+K]."""
+def _output_delta(F, Y, i, io, zo, do, K, loss, act, scale):
+    """delta_L = dL/dz_L of the batch loss (scale = 1/n or 1) into D."""
     if (loss == 4 and act == 1) or (loss == 5 and act == 5):  # fused: yhat - y
         for k in range(K):
-            D[io + k] = scale * (A[io + k] - y[k])
+            F[do + io + k] = scale * (F[io + k] - Y[i, k])
         return
     for k in range(K):  # dL/da first, as the generic loop does
-        a, t = A[io + k], y[k]
+        a, t = F[io + k], Y[i, k]
         if loss == 0:
             g = 2.0 * (a - t)
         elif loss == 1:
@@ -129,114 +147,87 @@ def _output_delta(loss, act, Z, A, D, y, io, K, scale):
         else:
             q = min(max(a, EPS), 1.0 - EPS)
             g = (q - t) / (q * (1.0 - q))
-        D[io + k] = scale * g
+        F[do + io + k] = scale * g
     if act == 5:  # softmax: J^T g = a * (g - <g, a>)
         ga = 0.0
         for k in range(K):
-            ga += D[io + k] * A[io + k]
+            ga += F[do + io + k] * F[io + k]
         for k in range(K):
-            D[io + k] = A[io + k] * (D[io + k] - ga)
+            F[do + io + k] = F[io + k] * (F[do + io + k] - ga)
     else:
         for k in range(K):
-            D[io + k] = D[io + k] * _fprime(act, Z[io + k], A[io + k])
+            F[do + io + k] = F[do + io + k] * _fprime(act, F[zo + io + k], F[io + k])
 
 
 @njit(cache=True)
-def _backward(p, sizes, woff, boff, uoff, acts, A, Z, D, G):
-    """The delta rule from D's output delta: adds this example's dW, db to G."""
-    for l in range(len(acts) - 1, -1, -1):
-        fan, units, ip, io = sizes[l], sizes[l + 1], uoff[l], uoff[l + 1]
+def _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go):
+    """The delta rule from the output delta: adds this example's dW, db to G."""
+    for l in range(L - 1, -1, -1):
+        fan, units, ip, io = I[S + l], I[S + l + 1], I[UO + l], I[UO + l + 1]
         for j in range(units):
-            d = D[io + j]
-            G[boff[l] + j] += d
-            w0 = woff[l] + j * fan
+            d = F[do + io + j]
+            F[go + I[BO + l] + j] += d
+            w0 = I[WO + l] + j * fan
             for k in range(fan):
-                G[w0 + k] += d * A[ip + k]
+                F[go + w0 + k] += d * F[ip + k]
         if l > 0:
             for k in range(fan):
                 s = 0.0
                 for j in range(units):
-                    s += D[io + j] * p[woff[l] + j * fan + k]
-                D[ip + k] = s * _fprime(acts[l - 1], Z[ip + k], A[ip + k])
+                    s += F[do + io + j] * p[I[WO + l] + j * fan + k]
+                F[do + ip + k] = s * _fprime(I[AC + l - 1], F[zo + ip + k], F[ip + k])
 
 
 @njit(cache=True)
-def _example_loss(p, sizes, woff, boff, uoff, acts, loss, A, Z, x, y):
-    d, L = sizes[0], len(acts)
-    for k in range(d):
-        A[k] = x[k]
-    _forward(p, sizes, woff, boff, uoff, acts, A, Z)
-    return _loss(loss, acts[L - 1], Z, A, y, uoff[L], sizes[L])
-
-
-@njit(cache=True)
-def _data_loss(p, sizes, woff, boff, uoff, acts, loss, mean, A, Z, X, Y):
-    """The loss over all examples, reduced."""
-    s = 0.0
-    for i in range(X.shape[0]):
-        s += _example_loss(p, sizes, woff, boff, uoff, acts, loss, A, Z, X[i], Y[i])
-    return s / X.shape[0] if mean else s
-
-
-@njit(cache=True)
-def _update(p, mask, G, lr):
-    """W - eta dW for the trainable parameters; False (and nothing changed) if any is not finite."""
-    for i in range(p.size):
-        if not math.isfinite(p[i] - lr * G[i]) and mask[i]:
-            return False
-    for i in range(p.size):
-        if mask[i]:
-            p[i] = p[i] - lr * G[i]
-    return True
-
-
-@njit(cache=True)
-def run(p, mask, sizes, woff, boff, acts, loss, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status):
+def run(p, mask, I, loss, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status):
     """Epochs e0 .. e1-1 in place on p; journal rows into ``rows``; returns epochs completed.
 
     status = [failure (0 none, 1 loss, 2 update, 3 epoch loss), update k, value, updates done].
     """
-    n, L = X.shape[0], len(acts)
-    uoff = np.zeros(L + 2, np.int64)
-    for l in range(L + 1):
-        uoff[l + 1] = uoff[l] + sizes[l]
-    A, Z, D = np.zeros(uoff[L + 1]), np.zeros(uoff[L + 1]), np.zeros(uoff[L + 1])
-    G = np.zeros(p.size)
-    io, K, act = uoff[L], sizes[L], acts[L - 1]
+    n, L, P = X.shape[0], I[0], p.size
+    T = I[2 + 3 * L + L + 1]
+    go = 3 * T
+    F = np.zeros(3 * T + P)
+    shuffled = orders.shape[0] > 0
     for e in range(e1 - e0):
         total, k = 0.0, 0
         for s in range(0, n, size):
             k += 1
             m = min(size, n - s)
             scale = 1.0 / m if mean else 1.0
-            G[:] = 0.0
+            for q in range(P):
+                F[go + q] = 0.0
             batch = 0.0
             for r in range(m):
-                i = orders[e, s + r] if orders.shape[0] > 0 else s + r
-                batch += _example_loss(p, sizes, woff, boff, uoff, acts, loss, A, Z, X[i], Y[i])
-                _output_delta(loss, act, Z, A, D, Y[i], io, K, scale)
-                _backward(p, sizes, woff, boff, uoff, acts, A, Z, D, G)
+                i = orders[e, s + r] if shuffled else s + r
+                batch += _example(p, I, F, X, Y, i, loss, True, scale)
             if not math.isfinite(batch):
                 status[0], status[1], status[2] = 1, k, batch / m if mean else batch
                 return e
-            if not _update(p, mask, G, lr):
-                status[0], status[1] = 2, k
-                return e
+            for q in range(P):  # W - eta dW: all finite, or nothing changes
+                if mask[q] and not math.isfinite(p[q] - lr * F[go + q]):
+                    status[0], status[1] = 2, k
+                    return e
+            for q in range(P):
+                if mask[q]:
+                    p[q] = p[q] - lr * F[go + q]
             status[3] += 1
             if mode == 2:
                 total += batch
             elif mode == 1:
                 for r in range(m):
-                    i = orders[e, s + r] if orders.shape[0] > 0 else s + r
-                    total += _example_loss(p, sizes, woff, boff, uoff, acts, loss, A, Z, X[i], Y[i])
+                    i = orders[e, s + r] if shuffled else s + r
+                    total += _example(p, I, F, X, Y, i, loss, False, 1.0)
         if mode == 0:
-            epoch_loss = _data_loss(p, sizes, woff, boff, uoff, acts, loss, mean, A, Z, X, Y)
-        else:
-            epoch_loss = total / n if mean else total
+            total = 0.0
+            for i in range(n):
+                total += _example(p, I, F, X, Y, i, loss, False, 1.0)
+        epoch_loss = total / n if mean else total
         if not math.isfinite(epoch_loss):
             status[0], status[1], status[2] = 3, k, epoch_loss
             return e
         rows[e, 0] = e0 + e
         rows[e, 1] = epoch_loss
-        rows[e, 2:] = p
+        for q in range(P):
+            rows[e, 2 + q] = p[q]
     return e1 - e0

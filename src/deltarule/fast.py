@@ -173,9 +173,11 @@ class _ScalarRun:
         self.mask = np.concatenate([np.concatenate([np.full(lay.W.size, lay.train_weights),
                                                     np.full(lay.units, lay.train_biases)])
                                     for lay in network.layers])
-        self.sizes = np.array(network.sizes, np.int64)
-        self.woff, self.boff = _layout(network)
-        self.acts = np.array([ACT_CODES[lay.activation.name] for lay in network.layers], np.int64)
+        woff, boff = _layout(network)
+        L = len(network.layers)
+        uoff = np.concatenate([[0], np.cumsum(network.sizes)])
+        acts = [ACT_CODES[lay.activation.name] for lay in network.layers]
+        self.I = np.array([L, *network.sizes, *woff, *boff, *uoff, *acts], np.int64)
         self.loss = LOSS_CODES[network.loss.name]
         self.mean = network.reduction == "mean"
         self.x, self.y, self.lr = x, y, float(lr)
@@ -195,9 +197,8 @@ class _ScalarRun:
         status = np.zeros(4)
         if orders is None:
             orders = np.empty((0, 0), np.int64)
-        done = self.k.run(self.p, self.mask, self.sizes, self.woff, self.boff, self.acts, self.loss, self.mean,
-                          self.lr, self.x, self.y, orders.astype(np.int64), self.size, e0, e1, self.mode,
-                          rows, status)
+        done = self.k.run(self.p, self.mask, self.I, self.loss, self.mean, self.lr, self.x, self.y,
+                          orders.astype(np.int64), self.size, e0, e1, self.mode, rows, status)
         self.updates += int(status[3])
         failure = None
         if status[0]:
