@@ -185,3 +185,18 @@ def test_ctrl_c_gives_the_checkpoint_of_a_completed_epoch(engine):
     if engine == "buffered":
         assert g.rng_state == r.rng_state
     np.testing.assert_allclose(g.journal.rows, full.journal.rows, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["scalar", "buffered"])
+@pytest.mark.parametrize("mode", ["running", "batch"])
+def test_softmax_cross_entropy_journal_modes(engine, mode):
+    # the buffered engine takes the batch's cross-entropy from the softmax's own row max and sum
+    if engine == "scalar":
+        pytest.importorskip("numba")
+    net = net_of((5, 4, 3), ("sigmoid", "softmax"), "cross_entropy", seed=3)
+    x, y = data(23, 5, 3, "cross_entropy")
+    y[::4] = [0.2, 0.5, 0.3]  # probability rows, not only one-hot
+    schedule = dr.Schedule("minibatch", 4, epochs=4, shuffle=True, seed=9)
+    ref = generic(net, x * 3, y, 0.7, schedule, journal_loss=mode)
+    got = fast.train(net, x * 3, y, 0.7, schedule, engine=engine, journal_loss=mode)
+    assert_same(got, ref)

@@ -343,8 +343,8 @@ class _BufferedRun:
         elif name == "softmax":
             r, s = self.R[:m], self.S[:m]
             np.maximum.reduce(z, axis=1, keepdims=True, out=r)
-            np.subtract(z, r, out=a)
-            np.exp(a, out=a)
+            z -= r  # softmax and its log are shift-invariant: z_L is kept shifted (max 0)
+            np.exp(z, out=a)
             np.add.reduce(a, axis=1, keepdims=True, out=s)
             a /= s
         return a
@@ -382,9 +382,9 @@ class _BufferedRun:
         """The summed loss of the batch before its update (``batch`` journal mode)."""
         m = len(yb)
         if self.fused and self.acts[-1].name == "softmax":
-            # -sum y (z - lse(z)) = sum_i lse_i sum_k y_ik - sum y z, from the softmax's own max and sum
-            lse = np.log(self.S[:m, 0]) + self.R[:m, 0]
-            return float(lse @ self.ysum[idx]) - float(np.vdot(yb, z))
+            # -sum y (z - lse(z)) = sum_i ln(S_i) sum_k y_ik - sum y z, z shifted by its row max
+            lns = np.log(self.S[:m, 0], out=self.S[:m, 0])
+            return float(lns @ self.ysum[idx]) - float(np.vdot(yb, z))
         return float(np.sum(_loss.output_layer(self.net.loss, self.acts[-1], z, a, yb, self.net.reduction)[0]))
 
     def _replay(self, epoch: int, order, updates: int):
