@@ -256,7 +256,7 @@ BAD_ARGUMENTS = [
     (["train", "seed-002", "--seed", "x"], "deltarule train: argument --seed: expected a whole number"),
     (["train", "seed-002", "--method", "minibatch"], "--batch-size: minibatch needs --batch-size"),
     (["train", "seed-002", "--epochs", "1000000000000"],
-     "seed-002: --epochs: 1000000000000 epochs of 1 update = 1e+12 updates; the limit is 1e+09 updates"),
+     "seed-002: --epochs: 1000000000000 epochs of 1 update = 1000000000000 updates; the limit is 1e+09 updates"),
     (["train", "seed-002", "--journal", "no/such/dir/run.csv"], "no/such/dir/run.csv: No such file or directory"),
     (["train", "seed-002", "--save", "."], ".: "),
     (["solve", "seed-002", "-o", "no/such/dir/out.txt"], "no/such/dir/out.txt: cannot write"),

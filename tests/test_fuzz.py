@@ -227,7 +227,8 @@ NUMBER_TEXT = st.one_of(st.integers(-10**6, 10**6).map(str), st.floats(allow_nan
 
 @settings(FUZZ, max_examples=300)
 @given(st.lists(st.lists(NUMBER_TEXT, min_size=1, max_size=5), min_size=1, max_size=40),
-       st.sampled_from(["flow", "block", "flat"]), st.sampled_from(["", "  # note", ",", " x", "'"]))
+       st.sampled_from(["flow", "block", "flat", "quoted", "key", "item"]),
+       st.sampled_from(["", "  # note", ",", " x", "'"]))
 def test_fast_path_reads_what_yaml_reads(rows, style, tail):
     from deltarule import loader
 
@@ -235,8 +236,11 @@ def test_fast_path_reads_what_yaml_reads(rows, style, tail):
         body = "inputs: [" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]" + tail
     elif style == "block":
         body = "inputs:\n" + "".join(f"  - [{', '.join(r)}]\n" for r in rows) + tail
-    else:
+    elif style == "flat":
         body = "inputs:\n" + "".join(f"  - {r[0]}\n" for r in rows) + tail
+    else:  # a table inside quotes, as a key, as a list item: the fast path must not change them
+        flow = "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"
+        body = {"quoted": f'inputs: "{flow}"', "key": f"? {flow}\n: 1", "item": f"inputs:\n  - {flow}"}[style] + tail
     text = "name: table\n" + body + "\n#" + "-" * 70_000 + "\n"  # big enough for the fast path
     COUNT["cases"] += 1
     assert len(text) > loader.FAST_PATH_BYTES

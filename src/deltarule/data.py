@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import InputError
 from .network import Network
-from .problem import DATA_FIELDS, _kind, boolean, gib, mapping, matrix, number
+from .problem import DATA_FIELDS, _kind, boolean, gib, mapping, matrix, number, vector
 
 MAX_EXAMPLES_BYTES = 4 * 2**30  # refuse data that would need more than 4 GiB as float64
 MAX_CSV_BYTES = 1 * 2**30  # a value takes at least 2 bytes of text, so at most 4 GiB as float64
@@ -33,7 +33,7 @@ MAX_CSV_BYTES = 1 * 2**30  # a value takes at least 2 bytes of text, so at most 
 def _rows(v: Any, path: str, width: int, what: str) -> np.ndarray:
     """Rows of ``width`` numbers; a flat list is accepted when width is 1."""
     if isinstance(v, list) and v and width == 1 and not any(isinstance(r, list) for r in v):
-        return np.array([number(x, f"{path}[{i}]") for i, x in enumerate(v)]).reshape(-1, 1)
+        return vector(v, path).reshape(-1, 1)
     if isinstance(v, list) and v and not isinstance(v[0], list) and width != 1:
         raise InputError(f"expected rows of {width} numbers ({what}), one row per example, "
                          f"got a flat list", path)

@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -161,6 +162,21 @@ _ITEM = re.compile(rf"([ \t]*)- [ \t]*({_FLAT}|{_NUM})[ \t]*")
 _MARK = "__deltarule_table"
 
 
+_RUN = re.compile(rf"(?:^([ \t]*)- [ \t]*(?:{_FLAT}|{_NUM})[ \t]*\n)(?:\1- [ \t]*(?:{_FLAT}|{_NUM})[ \t]*\n){{7,}}",
+                  re.M)
+_VALUE = re.compile(r"([ \t]*(?:- |[A-Za-z_][A-Za-z_0-9]*:[ \t]))[ \t]*(\[.*\])[ \t]*")
+
+
+def _plain_numbers(value: Any) -> bool:
+    """A list of numbers, or a list of lists of numbers (what a JSON reading may hand back)."""
+    if not isinstance(value, list):
+        return False
+    kinds = set(map(type, value))
+    if kinds == {list}:
+        kinds = set(map(type, itertools.chain.from_iterable(value)))
+    return kinds <= {int, float}
+
+
 def _numbers(flow: str) -> list:
     """A one-line list (or list of lists) of plain numbers, as YAML 1.2 reads them."""
     try:  # most tables are also JSON, whose numbers read the same: 1 and -0 whole, 0.5 and 1e3 not
@@ -173,8 +189,13 @@ def _numbers(flow: str) -> list:
             for t in (t.strip() for t in flow.strip()[1:-1].split(",")) if t]
 
 
-def _item(text: str) -> Any:
-    return _numbers(text) if text.startswith("[") else _numbers(f"[{text}]")[0]
+def _items(run: str) -> list:
+    """The values of a run of block items ``- [..]`` / ``- 0.5``, one per line."""
+    items = [line.split("-", 1)[1].strip() for line in run.splitlines()]
+    try:
+        return json.loads("[" + ",".join(items) + "]")
+    except ValueError:
+        return [_numbers(t) if t.startswith("[") else _numbers(f"[{t}]")[0] for t in items]
 
 
 def _tables(text: str) -> tuple[str, list]:
@@ -185,24 +206,25 @@ def _tables(text: str) -> tuple[str, list]:
         tables.append(value)
         return f"{_MARK}{len(tables) - 1}__".ljust(width)
 
-    lines, out, i = text.split("\n"), [], 0
-    while i < len(lines):
-        m = _ITEM.fullmatch(lines[i])
-        j = i
-        while j < len(lines) and (m2 := _ITEM.fullmatch(lines[j])) and m2.group(1) == m.group(1):
-            j += 1
-        if m and j - i >= 8:  # a run of block items: one placeholder, then blank lines
-            out.append(m.group(1) + " " + place([_item(_ITEM.fullmatch(x).group(2)) for x in lines[i:j]], 0))
-            out += [""] * (j - i - 1)
-            i = j
-            continue
-        line = lines[i]
+    def run(m: re.Match) -> str:  # a run of block items: one placeholder, then blank lines
+        return m.group(1) + " " + place(_items(m.group()), 0) + "\n" * m.group().count("\n")
+
+    def flow(m: re.Match) -> str:
+        return place(_numbers(m.group()), len(m.group())) if len(m.group()) > 64 else m.group()
+
+    lines = _RUN.sub(run, text).split("\n")
+    for i, line in enumerate(lines):
         if len(line) > 64 and "[" in line:
-            line = _FLOW.sub(lambda f: place(_numbers(f.group()), len(f.group()))
-                             if len(f.group()) > 64 else f.group(), line)
-        out.append(line)
-        i += 1
-    return "\n".join(out), tables
+            whole = _VALUE.fullmatch(line)  # the whole value at once, when it is JSON
+            try:
+                value = json.loads(whole.group(2)) if whole else None
+            except ValueError:
+                value = None
+            if _plain_numbers(value):
+                lines[i] = whole.group(1) + place(value, len(whole.group(2)))
+            else:
+                lines[i] = _FLOW.sub(flow, line)
+    return "\n".join(lines), tables
 
 
 def _put_back(doc: Any, tables: list) -> bool:
@@ -231,11 +253,14 @@ def _load_yaml(text: str) -> Any:
             fast, tables = _tables(text)
             if tables:
                 doc = yaml.load(fast, Loader=StrictLoader)  # noqa: S506
+                _check_plain(doc)  # before the tables go in: they are fresh lists, 2 levels deep
                 if _put_back(doc, tables):
                     return doc
         except Exception:  # noqa: BLE001 - any trouble: the ordinary path decides
             pass
-    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+    doc = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+    _check_plain(doc)
+    return doc
 
 
 def parse_text(text: str, file: str, *, json_only: bool = False) -> Any:
@@ -243,8 +268,11 @@ def parse_text(text: str, file: str, *, json_only: bool = False) -> Any:
     try:
         if json_only:
             doc = json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant)
+            _check_plain(doc)
         else:
-            doc = _load_yaml(text)
+            doc = _load_yaml(text)  # checked there
+    except InputError as e:
+        raise e.in_file(file) from None
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON: {e.msg}", f"line {e.lineno}, column {e.colno}", file) from None
     except _JSONDuplicate as e:
@@ -262,10 +290,6 @@ def parse_text(text: str, file: str, *, json_only: bool = False) -> Any:
         raise InputError(f"not valid YAML: {str(e).splitlines()[0]}", "", file) from None
     except RecursionError:
         raise InputError(f"nested more than {MAX_DEPTH} levels deep", "", file) from None
-    try:
-        _check_plain(doc)
-    except InputError as e:
-        raise e.in_file(file) from None
     return doc
 
 

@@ -19,6 +19,7 @@ Limits (refused before anything is allocated, with the estimate in the message):
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -156,7 +157,22 @@ def vector(v: Any, path: str, length: int | None = None) -> np.ndarray:
         raise InputError(f"expected a list of numbers, got {_kind(v)}", path)
     if length is not None and len(v) != length:
         raise InputError(f"expected {_plural(length, 'number')}, got {len(v)}", path)
+    fast = _finite_array(v, v)
+    if fast is not None:
+        return fast
     return np.array([number(x, f"{path}[{i}]") for i, x in enumerate(v)], dtype=np.float64)
+
+
+def _finite_array(v: list, items: Any) -> np.ndarray | None:
+    """``v`` as float64 when ``items`` are all ints and floats and finite; else None (then the
+    element-by-element reading finds the first bad one and names it). Big tables read fast."""
+    if not set(map(type, items)) <= {int, float}:
+        return None
+    try:
+        a = np.array(v, dtype=np.float64)
+    except OverflowError:  # an integer beyond float64
+        return None
+    return a if np.isfinite(a).all() else None
 
 
 def matrix(v: Any, path: str, rows: int | None = None, cols: int | None = None) -> np.ndarray:
@@ -176,6 +192,9 @@ def matrix(v: Any, path: str, rows: int | None = None, cols: int | None = None) 
                              else f"rows differ in length: row 1 has {width}, row {i + 1} has {len(r)}", path)
     if width == 0:
         raise InputError("rows are empty", path)
+    fast = _finite_array(v, itertools.chain.from_iterable(v))
+    if fast is not None:
+        return fast
     return np.array([[number(x, f"{path}[{i}][{j}]") for j, x in enumerate(r)] for i, r in enumerate(v)],
                     dtype=np.float64)
 
