@@ -98,9 +98,10 @@ def test_seed_000_ten_epochs_through_the_fast_engines(engine):
 
 
 @pytest.mark.parametrize("engine", ["scalar", "buffered"])
-def test_classifier_extras_and_validation(engine):
+def test_classifier_extras_and_validation(engine, monkeypatch):
     if engine == "scalar":
         pytest.importorskip("numba")
+    monkeypatch.setattr(fast, "EVAL_ROWS", 4)  # the whole-data passes go in slices of 4 rows
     net = net_of((4, 5, 3), ("tanh", "softmax"), "cross_entropy")
     x, y = data(20, 4, 3, "cross_entropy")
     schedule = dr.Schedule("minibatch", 6, epochs=3)

@@ -92,7 +92,8 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, j
     blocks = []  # journal rows, one 2-D block per chunk of epochs
     if initial_row:
         p0 = network.parameters()
-        blocks.append(np.concatenate([[0, network.evaluate(x, y)], p0, extras(p0, network.predict(x))])[None])
+        per0, a0 = eval_outputs(network, x, y)
+        blocks.append(np.concatenate([[0, _loss.reduce(per0, network.reduction)], p0, extras(p0, a0)])[None])
     rng, n, epochs = schedule.rng(), len(x), schedule.epochs
     chunk = run.chunk_epochs()
 
@@ -146,11 +147,34 @@ def _extras(network: Network, x: Array, y: Array, validation):
             return []
         net = network.with_parameters(params)
         if kind and a is None:
-            a = net.predict(x)
-        v = None if val is None else (net.evaluate(*val), net.predict(val[0]), val[1])
+            a = eval_outputs(net, x, y)[1]
+        if val is not None:
+            per_val, a_val = eval_outputs(net, *val)
+            v = (_loss.reduce(per_val, net.reduction), a_val, val[1])
+        else:
+            v = None
         return _metrics.extra_values(kind, a, y, v)
 
     return extras, names
+
+
+EVAL_ROWS = 8192  # the whole-data passes of the journal go in slices: memory stays near the data's
+
+
+def _outputs_of(Ws, bs, network: Network, x: Array, y: Array) -> tuple[Array, Array]:
+    """(per-example losses (n,), outputs a_L (n, K)) over all of x, EVAL_ROWS rows at a time."""
+    acts, per, outs = [lay.activation for lay in network.layers], [], []
+    for s in range(0, max(len(x), 1), EVAL_ROWS):
+        zs, as_ = forward_arrays(Ws, bs, acts, x[s:s + EVAL_ROWS])
+        per.append(_loss.output_layer(network.loss, acts[-1], zs[-1], as_[-1], y[s:s + EVAL_ROWS],
+                                      network.reduction)[0])
+        outs.append(as_[-1])
+    return np.concatenate(per), np.concatenate(outs)
+
+
+def eval_outputs(network: Network, x: Array, y: Array) -> tuple[Array, Array]:
+    """:func:`_outputs_of` for a network."""
+    return _outputs_of([l.W for l in network.layers], [l.b for l in network.layers], network, x, y)
 
 
 def _layout(network: Network):
@@ -236,9 +260,8 @@ class _BufferedRun:
         self.Xb, self.Yb = new(B, x.shape[1]), new(B, y.shape[1])
         self.ysum = y.sum(axis=1)  # sum_k y_ik, for the cross-entropy of a batch
         self.fused = network.loss.fused.get(self.acts[-1].name) is not None
-        self.updates, self._cache = 0, {}
-        # sigma(-z) below 1e-300 (1e-35 in float32) is taken as that: exp(-z) stays finite
-        self.exp_max = self.dt(690.0 if network.dtype == np.float64 else 80.0)
+        self.updates, self._cache, self._scale = 0, {}, {}
+        self.WT = [W.T for W in self.W]  # views: they follow the in-place updates
 
     def chunk_epochs(self) -> int:
         return 1
@@ -288,8 +311,7 @@ class _BufferedRun:
 
     def _outputs(self, x: Array, y: Array) -> tuple[Array, Array]:
         """Per-example losses and outputs a_L, by the generic forward pass."""
-        zs, as_ = forward_arrays(self.W, self.b, self.acts, x)
-        return _loss.output_layer(self.net.loss, self.acts[-1], zs[-1], as_[-1], y, self.net.reduction)[0], as_[-1]
+        return _outputs_of(self.W, self.b, self.net, x, y)
 
     def _per_example(self, x: Array, y: Array) -> Array:
         return self._outputs(x, y)[0]
@@ -299,6 +321,7 @@ class _BufferedRun:
         if m not in self._cache:
             self._cache[m] = [tuple(buf[l][:m] for buf in (self.Z, self.A, self.D, self.T, self.M))
                               for l in range(len(self.W))]
+            self._scale[m] = self.lr / self.dt(m) if self.net.reduction == "mean" else self.lr
         return self._cache[m]
 
     def _step(self, xb: Array, yb: Array, idx) -> float:
@@ -306,12 +329,11 @@ class _BufferedRun:
         m, L, views = len(xb), len(self.W), self._views(len(xb))
         a = xb
         for l in range(L):
-            z = np.matmul(a, self.W[l].T, out=views[l][0])
+            z = np.matmul(a, self.WT[l], out=views[l][0])
             z += self.b[l]
             a = self._activate(l, z, views[l][1], m)
         batch_loss = self._batch_loss(z, a, yb, idx) if self.mode == "batch" else 0.0
-        c = self.lr / self.dt(m) if self.net.reduction == "mean" else self.lr
-        d = self._output_delta(z, a, yb, c, views[-1][2])
+        d = self._output_delta(z, a, yb, self._scale[m], views[-1][2])
         add = np.add.reduce
         for l in range(L - 1, -1, -1):
             a_prev = views[l - 1][1] if l > 0 else xb
@@ -327,9 +349,8 @@ class _BufferedRun:
 
     def _activate(self, l: int, z: Array, a: Array, m: int) -> Array:
         name = self.acts[l].name
-        if name == "sigmoid":  # 1 / (1 + e^-z) with -z clipped below exp's overflow (SIMD exp, no tanh)
-            np.negative(z, out=a)
-            np.minimum(a, self.exp_max, out=a)
+        if name == "sigmoid":  # 1 / (1 + e^-z): four SIMD passes (as exact as the split form, to 1 ulp)
+            np.negative(z, out=a)  # e^-z may overflow to inf (train ignores that): 1/(1+inf) = 0
             np.exp(a, out=a)
             a += 1
             np.divide(1, a, out=a)
