@@ -251,6 +251,9 @@ def test_lenient_shapes():
     r = dr.check(S2, {"decimals": 3, "answers": {"z2": 1.106, "z1": [[0.378, 0.393]],
                                                  "dW2": [0.028, 0.028], "loss": [0.032]}})
     assert r.ok
+    # from Python, numpy arrays and scalars straight from a trace
+    r = dr.check(S2, {"z1": V2["z1"], "loss": np.float64(V2["loss"]), "dW1": {"value": V2["dW1"], "decimals": 9}})
+    assert r.ok and r["dW1"].decimals == 9
 
 
 # -- output ---------------------------------------------------------------------------------------------------

@@ -498,8 +498,8 @@ def _loss_variants(g: Graph, node: Node) -> list[Variant]:
             parts = []
             if name != net.loss.name:
                 form = lambda f: getattr(f, "text", "") or f.description  # noqa: E731
-                parts.append(f"another loss convention: {name} ({form(alt)}) instead of the "
-                             f"problem's {net.loss.name} ({form(net.loss)})")
+                parts.append(f"another loss convention: {name} ({form(alt)}) where the problem "
+                             f"says {net.loss.name} ({form(net.loss)})")
             if red != net.reduction:
                 parts.append(f"{'summed' if red == 'sum' else 'averaged'} over the {n_ex} examples "
                              f"instead of {'summed' if red != 'sum' else 'averaged'}")
@@ -882,6 +882,13 @@ def read_answers(path: str | Path) -> dict:
     return read_document(path)
 
 
+def _plain(v: Any) -> Any:
+    """numpy arrays and scalars as the lists and floats a YAML file gives."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v.tolist() if isinstance(v, (np.ndarray, np.generic)) else v
+
+
 def _resolve_problem(ref: Any, base: Path, file: str) -> Problem:
     from . import examples
     from .problem import load_problem
@@ -904,7 +911,7 @@ def check(problem: Any = None, answers: Any = None, *, decimals: int | None = No
     ``problem``: a file, a built-in example name or a :class:`Problem`; None takes the answers
     file's ``problem:`` (resolved relative to it). ``answers``: a file, or a mapping (either a
     whole answers document or just ``{name: value}``). ``decimals`` overrides the file's.
-    Values are numbers, lists and lists of lists (as YAML gives them; ``.tolist()`` a numpy array).
+    Values are numbers, lists and lists of lists (as YAML gives them) or numpy arrays.
 
     >>> import deltarule as dr
     >>> report = dr.check("seed-003", {"decimals": 2, "answers": {"z1": [0.41, 0.47], "dL_da2": [0.68, -0.17]}})
@@ -923,6 +930,8 @@ def check(problem: Any = None, answers: Any = None, *, decimals: int | None = No
         doc = read_answers(answers)
     elif isinstance(answers, dict):
         doc = answers if "answers" in answers else {"answers": answers}
+        if isinstance(doc.get("answers"), dict):  # numpy arrays from the API are lists in a file
+            doc = {**doc, "answers": {k: _plain(v) for k, v in doc["answers"].items()}}
     else:
         raise InputError(f"expected an answers file or a mapping, got {_kind(answers)}", "answers", file)
     try:
