@@ -646,7 +646,6 @@ class Checker:
         self.g = Graph(problem, steps)
         self.ev = Evaluator(self.g, claims)
         self.claims = claims
-        self.prefix = any(c.node[0] > 1 for c in claims)
 
     def label(self, node: Node) -> str:
         """The name a student writes for ``node``: ``dW1``, or ``step2.dW1`` for later updates."""
