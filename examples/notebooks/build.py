@@ -446,7 +446,7 @@ CHECKING = [
     dW2 = r2(np.outer(delta2, a1))                      # correct rules from here on
     W2_new = r2(W2 - eta * dW2)
     student = {"a1": a1, "a2": a2, "dL_da2": dL_da2, "delta2": delta2, "dW2": dW2, "W2_new": W2_new}
-    dr.check(problem, {"decimals": 2, "answers": {k: v.tolist() for k, v in student.items()}})
+    dr.check(problem, {"decimals": 2, "answers": student})
     """),
     md("""
     `delta2` is wrong, with the likely cause named; `dW2` and `W2_new` are far from the true values
@@ -458,7 +458,7 @@ CHECKING = [
     """),
     code("""
     changed = dict(student, a1=np.array([0.70, 0.62]))
-    report2 = dr.check(problem, {"decimals": 2, "answers": {k: v.tolist() for k, v in changed.items()}})
+    report2 = dr.check(problem, {"decimals": 2, "answers": changed})
     for name in ("a1", "dW2", "W2_new"):
         print(f"{name:7} {report2[name].status:5}  {report2[name].note}")
     """),
@@ -469,7 +469,7 @@ CHECKING = [
     code("""
     changed["dW2"] = r2(np.outer(delta2, changed["a1"]))
     changed["W2_new"] = r2(W2 - eta * changed["dW2"])
-    report3 = dr.check(problem, {"decimals": 2, "answers": {k: v.tolist() for k, v in changed.items()}})
+    report3 = dr.check(problem, {"decimals": 2, "answers": changed})
     assert report3["dW2"].right and report3["W2_new"].right and not report3["a1"].right
     report3
     """),
