@@ -189,7 +189,7 @@ def describe(s: Schedule) -> str:
 # -- the command line's side: when to write, and what to say on Ctrl-C ---------------------------
 class Saver:
     """``on_epoch`` for ``deltarule train``: after every ``every`` epochs, and after the last,
-    the checkpoint (when ``path``) and then the journal CSV (when ``journal``), each atomically.
+    the journal CSV (when ``journal``) and then the checkpoint (when ``path``), each atomically.
     So the journal on disk always holds exactly one row per completed epoch.
 
     Each write holds the whole journal, so writing after every epoch of a long run would cost
@@ -207,11 +207,12 @@ class Saver:
         self.last = time.monotonic()
 
     def write(self, checkpoint: Checkpoint) -> None:
-        """Write the checkpoint (when ``path``), then the journal CSV (when ``journal``)."""
-        if self.path:
-            checkpoint.save(self.path)
+        """Write the journal CSV (when ``journal``), then the checkpoint (when ``path``): wherever
+        a checkpoint is, its journal is too, at most one write ahead."""
         if self.journal:
             write_journal(checkpoint.journal, self.journal)
+        if self.path:
+            checkpoint.save(self.path)
 
 
 def write_journal(journal: Journal, path: str) -> None:
