@@ -26,9 +26,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 MICROGRAD_EPOCHS = 1_000  # micrograd is scaled down: a few thousand updates, reported per update
+TORCH_TINY_EPOCHS = 5_000  # so is PyTorch on W1/W2 (30,000 and 20,000 updates): its rate is steady
 
 
-def child(lib: str, name: str, quick: bool, threads: int, journal: str) -> dict:
+def child(lib: str, name: str, quick: bool, threads: int, journal: str, clock: str) -> dict:
     """Runs in the child process: one library on one workload; prints one JSON line."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -39,23 +40,31 @@ def child(lib: str, name: str, quick: bool, threads: int, journal: str) -> dict:
     threadpool_limits(threads)
     if lib == "matmul":
         return matmul_bound(name, quick, threads)
+    import importlib
+
+    if lib in wl.IMPORTS:  # the library's own import counts to the baseline, not to the run
+        importlib.import_module(wl.IMPORTS[lib])
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before the data exists
     x, y, labels, Ws, bs, spec = wl.setup(name, quick)
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if lib == "micrograd":
         spec["epochs"] = min(spec["epochs"], MICROGRAD_EPOCHS)
+    if lib == "torch" and spec["batch"] == 1:
+        spec["epochs"] = min(spec["epochs"], TORCH_TINY_EPOCHS)
     fn = wl.LIBRARIES[lib]
     kwargs = {"threads": threads} if lib == "torch" else {"journal": journal} if lib == "deltarule" else {}
     params, seconds, info = fn(name, x, y, labels, Ws, bs, spec, **kwargs)
     n = len(x)
     updates = spec["epochs"] * -(-n // spec["batch"])
-    out = dict(lib=lib, workload=name, seconds=seconds, epochs=spec["epochs"], updates=updates,
+    out = dict(lib=lib, workload=name, wall_s=seconds, cpu_s=wl.CPU["seconds"],
+               seconds=wl.CPU["seconds"] if clock == "cpu" else seconds, epochs=spec["epochs"], updates=updates,
                samples=spec["epochs"] * n, params=[float(v) for v in params],
                maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                base_rss_mb=base_rss / 1024,
                data_mb=(x.nbytes + y.nbytes + sum(W.nbytes + b.nbytes for W, b in zip(Ws, bs))) / 2**20,
                blas=[(i.get("internal_api"), i.get("num_threads"), i.get("architecture")) for i in threadpool_info()],
                **info)
-    if lib == "micrograd":  # the same number of epochs in pure Python floats, for the parameter check
+    if lib in ("micrograd", "torch") and spec["batch"] == 1:  # scaled down: the parameter check
+        # is against pure Python floats run for the same epochs
         out["reference"] = [float(v) for v in wl.run_python(name, x, y, labels, Ws, bs, spec)[0]]
     return out
 
@@ -84,10 +93,10 @@ def matmul_bound(name: str, quick: bool, threads: int) -> dict:
         five()
     best = float("inf")
     for _ in range(7):
-        t0 = time.perf_counter()
+        t0 = time.process_time()  # CPU time, as the workloads (one thread)
         for _ in range(50):
             five()
-        best = min(best, (time.perf_counter() - t0) / 50)
+        best = min(best, (time.process_time() - t0) / 50)
     flops = 2 * B * (d * h + h * k + k * h + k * h + h * d)
     return dict(lib="matmul", workload=name, step_s=best, samples_per_s=B / best, gflops=flops / best / 1e9,
                 flops_per_sample=flops / B)
@@ -95,7 +104,7 @@ def matmul_bound(name: str, quick: bool, threads: int) -> dict:
 
 def spawn(lib: str, name: str, args) -> dict | None:
     cmd = [sys.executable, os.path.abspath(__file__), "--child", lib, name, "--threads", str(args.threads),
-           "--journal", args.journal] + (["--quick"] if args.quick else [])
+           "--journal", args.journal, "--clock", args.clock] + (["--quick"] if args.quick else [])
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     t0 = time.perf_counter()
     try:
@@ -131,7 +140,8 @@ def machine(args) -> list[str]:
                      f"{i.get('num_threads')} threads max)" for i in threadpool_info())
     hints = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
     return [f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}",
-            f"threads per library: {args.threads}; BLAS: {blas}" + (f"; env {hints}" if hints else ""),
+            f"threads per library: {args.threads}; throughput from {args.clock} time; BLAS: {blas}"
+            + (f"; env {hints}" if hints else ""),
             f"load average at start: {os.getloadavg()[0]:.2f}"]
 
 
@@ -142,9 +152,14 @@ def rate(r: dict) -> float:
     return (r["updates"] if r["workload"] in ("W1", "W2") else r["samples"]) / r["seconds"]
 
 
+def ref_epochs(ref: dict | None) -> int | None:
+    return ref["epochs"] if ref else None
+
+
 def table(name: str, results: list[dict], bound: dict | None) -> list[str]:
     ok = [r for r in results if "error" not in r]
     ref = next((r for r in ok if r["lib"] == "deltarule"), None)
+    memory: list[str] = []
     lines = [f"\n{name} ({UNITS[name]})",
              f"| library | {UNITS[name]} | deltarule is × faster | max abs param diff vs deltarule | "
              f"peak RSS MB (data+params MB) | notes |",
@@ -155,7 +170,7 @@ def table(name: str, results: list[dict], bound: dict | None) -> list[str]:
             continue
         speed = rate(r)
         ratio = f"{rate(ref) / speed:.2f}" if ref else "—"
-        if r["lib"] == "micrograd":
+        if "reference" in r:
             diff = max(abs(a - b) for a, b in zip(r["params"], r["reference"]))
             diff_s = f"{diff:.1e} (vs Python floats, same epochs)"
         elif ref is not None:
@@ -163,7 +178,7 @@ def table(name: str, results: list[dict], bound: dict | None) -> list[str]:
         else:
             diff_s = "—"
         notes = []
-        if r["lib"] == "micrograd":
+        if r["lib"] in ("micrograd", "torch") and name in ("W1", "W2") and r["epochs"] != ref_epochs(ref):
             notes.append(f"{r['epochs']} epochs")
         if "engine" in r:
             notes.append(f"engine {r['engine']}, compile/cache {r['warmup_s']} s")
@@ -175,6 +190,12 @@ def table(name: str, results: list[dict], bound: dict | None) -> list[str]:
         notes.append(f"process {r['process_s']:.1f} s")
         lines.append(f"| {r['lib']} | {speed:,.0f} | {ratio} | {diff_s} | {r['maxrss_mb']:.0f} "
                      f"({r['data_mb']:.1f}) | {'; '.join(notes)} |")
+        if name == "W4":
+            grown = r["maxrss_mb"] - r["base_rss_mb"]
+            memory.append(f"{r['lib']}: peak {r['maxrss_mb']:.0f} MB, {r['base_rss_mb']:.0f} MB before the data "
+                          f"(interpreter and library), so {grown:.0f} MB for data + parameters of "
+                          f"{r['data_mb']:.0f} MB = {grown / r['data_mb']:.2f}x")
+    lines += memory
     if bound and name == "W4":
         lines.append(f"matmul bound (the five products of a step alone, numpy float32, batch 128): "
                      f"{bound['samples_per_s']:,.0f} samples/s, {bound['gflops']:.1f} GFLOP/s")
@@ -185,15 +206,20 @@ def whole_command(args) -> str:
     """`deltarule train` on W1 from the shell: start-up, numba cache load and all."""
     cmd = [sys.executable, "-m", "deltarule", "train", "seed-000-update", "--epochs",
            "2000" if args.quick else "20000", "--quiet"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import deltarule"], capture_output=True)
     start = time.perf_counter() - t0
     status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
     return (f"\nwhole command: `deltarule train seed-000-update --epochs {cmd[-2]} --quiet` took {wall:.2f} s "
-            f"({status}); `python -c 'import deltarule'` alone {start:.2f} s")
+            f"wall, {cpu:.2f} s CPU ({status}); `python -c 'import deltarule'` alone {start:.2f} s wall")
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def main() -> int:
@@ -201,7 +227,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="fewer epochs and samples (a smoke test)")
     ap.add_argument("--only", help="comma-separated workloads (W1,W2,W3-64,W3-32,W4)")
     ap.add_argument("--libs", help="comma-separated libraries")
-    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS/torch threads per child")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS/torch threads per child (default 1)")
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                    help="throughput from the child's CPU time (default: steady on a shared machine, "
+                         "meant for --threads 1) or from wall time")
     ap.add_argument("--journal", choices=("batch", "epoch"), default="batch",
                     help="deltarule's journal on W3/W4: batch (each batch's loss from its forward pass, "
                          "the work the other loops do) or epoch (the contract's extra pass over the data)")
@@ -210,7 +239,7 @@ def main() -> int:
     ap.add_argument("--child", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(*args.child, args.quick, args.threads, args.journal)))
+        print(json.dumps(child(*args.child, args.quick, args.threads, args.journal, args.clock)))
         return 0
     import workloads as wl
 

@@ -64,9 +64,15 @@ def flat(Ws, bs) -> list[float]:
     return [float(v) for W, b in zip(Ws, bs) for v in (*np.ravel(W), *np.ravel(b))]
 
 
+CPU = {}  # the last timed call's CPU seconds (this process, all threads)
+
+
 def _timed(fn):
-    t0 = time.perf_counter()
+    """(fn(), wall seconds); the CPU seconds go to CPU["seconds"]: on a shared, loaded machine
+    the CPU time of a one-thread run is the steadier measure of its work."""
+    c0, t0 = time.process_time(), time.perf_counter()
     out = fn()
+    CPU["seconds"] = time.process_time() - c0
     return out, time.perf_counter() - t0
 
 
@@ -336,6 +342,8 @@ def run_jax(name, x, y, labels, Ws, bs, spec):
         "compile_s": round(compile_s - seconds, 3)}
 
 
+IMPORTS = {"deltarule": "deltarule.fast", "torch": "torch", "sklearn": "sklearn.neural_network",
+           "micrograd": "micrograd.engine", "jax": "jax"}
 LIBRARIES = {
     "deltarule": run_deltarule, "numpy": run_numpy, "python": run_python, "torch": run_torch,
     "sklearn": run_sklearn, "micrograd": run_micrograd, "jax": run_jax,

@@ -201,3 +201,9 @@ def test_softmax_cross_entropy_journal_modes(engine, mode):
     ref = generic(net, x * 3, y, 0.7, schedule, journal_loss=mode)
     got = fast.train(net, x * 3, y, 0.7, schedule, engine=engine, journal_loss=mode)
     assert_same(got, ref)
+
+
+@pytest.mark.parametrize("sizes", [(1, 1), (2, 1), (1, 3), (3, 4, 2), (12, 11, 10, 1)])
+def test_parameter_names_are_the_networks(sizes):
+    net = net_of(sizes, ("sigmoid",) * (len(sizes) - 1), "sse")
+    assert list(fast.parameter_names(net.sizes)) == net.parameter_names()

@@ -19,6 +19,7 @@ Both follow the generic loop's conventions exactly: the same batches in the same
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any, Callable
 
 import numpy as np
@@ -88,7 +89,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, j
     run = (_ScalarRun if kind == "scalar" else _BufferedRun)(network, x, y, dt.type(learning_rate),
                                                              schedule, journal_loss)
     extras, names = _extras(network, x, y, validation)
-    columns = ("epoch", "loss", *network.parameter_names(), *names)
+    columns = ("epoch", "loss", *parameter_names(network.sizes), *names)
     blocks = []  # journal rows, one 2-D block per chunk of epochs
     if initial_row:
         p0 = network.parameters()
@@ -131,6 +132,22 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, j
     table.flags.writeable = False
     final = network.with_parameters(run.params())
     return TrainResult(network, final, Journal(columns, table, journal_loss), run.updates)
+
+
+@lru_cache(maxsize=32)
+def parameter_names(sizes: tuple[int, ...]) -> tuple[str, ...]:
+    """``Network.parameter_names`` by string concatenation, cached per shape (a 784-256-10
+    network has 203,530 columns: formatting each name costs more than a training epoch)."""
+    if sizes == (1, 1):
+        return ("w", "b")
+    names: list[str] = []
+    for l, (fan, units) in enumerate(zip(sizes, sizes[1:]), start=1):
+        cols = [f"{j}]" for j in range(1, fan + 1)]
+        for i in range(1, units + 1):
+            row = f"W{l}[{i},"
+            names += [row + c for c in cols]
+        names += [f"b{l}[{i}]" for i in range(1, units + 1)]
+    return tuple(names)
 
 
 def _extras(network: Network, x: Array, y: Array, validation):
