@@ -20,7 +20,8 @@ from .gradcheck import gradcheck
 from .network import Layer, Network
 from .problem import Problem, load_network, load_problem, parse_problem
 from .trace import LayerTrace, Step, Trace
-from .training import Diverged, Journal, Schedule, TrainResult, steps, train
+from .training import Diverged, Interrupted, Journal, Schedule, TrainResult, steps, train
+from .checkpoint import Checkpoint, load_checkpoint
 
 __version__ = "0.1.0"
 
@@ -28,5 +29,5 @@ __all__ = [
     "activations", "losses", "InputError", "Layer", "Network", "Problem", "load_problem",
     "load_network", "parse_problem", "LayerTrace", "Step", "Trace", "Diverged", "Journal",
     "Schedule", "TrainResult", "steps", "train", "__version__", "Solution", "solve",
-    "check", "gradcheck",
+    "check", "gradcheck", "Interrupted", "Checkpoint", "load_checkpoint",
 ]
