@@ -95,12 +95,14 @@ def mutated_docs(draw):
     for _ in range(draw(st.integers(1, 3))):
         where = draw(st.sampled_from(ALL_PATHS[b]))
         parent, key = doc, None
-        try:
+        try:  # earlier mutations may have changed the shape: follow only lists and mappings
             for k in where[:-1]:
-                parent = parent[k]
+                parent = parent[k] if isinstance(parent, (dict, list)) else None
             key = where[-1] if where else None
             target = parent[key] if where else doc
         except (KeyError, IndexError, TypeError):
+            continue
+        if not isinstance(parent, (dict, list)):
             continue
         op = draw(st.sampled_from(["replace", "replace", "deep", "delete", "extra", "grow", "shrink"]))
         if op == "replace" and where:
