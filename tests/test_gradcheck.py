@@ -93,6 +93,15 @@ def test_cli_json_and_tolerance_documented(capsys):
     assert f"{ATOL:g} + {RTOL:g}" in helptext and "exit status" in helptext
 
 
+def test_first_examples_only(capsys):
+    p = dr.load_problem("seed-004-example-3")  # three examples
+    one = dr.gradcheck(p, examples=1)
+    # with the first example alone, dL/dw = 2 (yhat - 0) yhat (1 - yhat) x = 0.2926 (seed 004, example 1)
+    assert abs(one.rows[0].analytic - 0.292561) < 1e-6 and one.ok
+    assert main(["gradcheck", "seed-004-example-3", "--examples", "1", "--format", "json"]) == 0
+    assert abs(json.loads(capsys.readouterr().out)["parameters"][0]["numeric"] - 0.292561) < 1e-6
+
+
 def test_plain_table_in_a_pipe(capsys):
     assert main(["gradcheck", "seed-000-neuron"]) == 0
     out = capsys.readouterr().out

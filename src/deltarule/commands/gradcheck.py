@@ -5,13 +5,15 @@ import json
 import sys
 
 from ..gradcheck import ATOL, RTOL, STEP
+from . import positive_int
 
 HELP = "compare the delta rule's gradients with central finite differences, parameter by parameter"
 EXAMPLE = ("  deltarule gradcheck seed-002\n"
            "  deltarule gradcheck mine.yaml --format json\n"
+           "  deltarule gradcheck digits.yaml --examples 100\n"
            f"\ntolerance: a parameter agrees when |analytic - numeric| <= {ATOL:g} + {RTOL:g} * "
            f"max(|analytic|, |numeric|);\nnumeric = (L(p + h) - L(p - h)) / 2h with h = {STEP:g}, "
-           "in float64, on the problem's whole data\n(the batch loss, reduced as the problem says). "
+           "in float64, on the problem's whole data\n(or its first N: --examples N) (the batch loss, reduced as the problem says). "
            "relu/leaky_relu: a z within h of 0 can disagree.\n"
            "exit status: 0 all agree; 1 some disagree; 2 bad input")
 
@@ -19,13 +21,15 @@ EXAMPLE = ("  deltarule gradcheck seed-002\n"
 def add_arguments(p) -> None:
     p.add_argument("problem", help="a problem file (YAML or JSON) or a built-in example name")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    p.add_argument("--examples", type=positive_int, metavar="N",
+                   help="use only the first N examples (default all; each parameter costs two passes)")
 
 
 def run(args) -> int:
     from ..gradcheck import check_problem
     from ..problem import load_problem
 
-    result = check_problem(load_problem(args.problem))
+    result = check_problem(load_problem(args.problem), args.examples)
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=1))
     elif sys.stdout.isatty():
