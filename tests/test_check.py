@@ -277,3 +277,11 @@ def test_cli_is_a_real_command():
                           "tests/answers/seed-003.answers.yaml", "--format", "json"],
                          capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert out.returncode == 1 and json.loads(out.stdout)["wrong"] == 2 and out.stderr == ""
+
+
+def test_absurd_claims_are_wrong_without_warnings():
+    # pytest turns RuntimeWarning into errors: overflowing follow-through must stay quiet
+    r = dr.check(S2, {"a1": [1e300, -1e300], "z2": [5], "loss": 1e308,
+                      "W1_new": [[1e308, 1], [1, 1]], "step2.z1": [1, 1]})
+    assert r.wrong == 5
+    assert "inf" in r["step2.z1"].note and "1e+308" in r.to_text()

@@ -69,9 +69,9 @@ def half_unit(decimals: int) -> float:
 def close(c: np.ndarray, v: np.ndarray, tol: Any) -> np.ndarray:
     """|c - v| <= tol, ties right, with a relative slack of 1e-9 for floating point."""
     c, v = np.asarray(c, float), np.asarray(v, float)
-    slack = 1e-9 * np.maximum(np.maximum(np.abs(c), np.abs(v)), tol)
-    with np.errstate(invalid="ignore"):
-        return np.abs(c - v) <= tol + slack
+    with np.errstate(all="ignore"):  # a non-finite value (from absurd claims) matches nothing
+        slack = 1e-9 * np.maximum(np.maximum(np.abs(c), np.abs(v)), tol)
+        return np.isfinite(v) & np.isfinite(c) & (np.abs(c - v) <= tol + slack)
 
 
 # -- answers files ---------------------------------------------------------------------------------
@@ -627,6 +627,8 @@ def _fmt(x: Any, d: int) -> str:
     """Numbers at ``d`` decimals, nested as lists."""
     if isinstance(x, (list, tuple, np.ndarray)) and np.ndim(x) > 0:
         return "[" + ", ".join(_fmt(e, d) for e in x) + "]"
+    if not abs(float(x)) < 1e9:
+        return f"{float(x):.6g}"
     s = f"{float(x):.{d}f}"
     return s[1:] if s.startswith("-") and float(s) == 0 else s
 
@@ -635,6 +637,8 @@ def _fmt_claim(x: Any, d: int) -> str:
     """A claimed number as written (at least ``d`` decimals, more if it has them)."""
     if isinstance(x, list):
         return "[" + ", ".join(_fmt_claim(e, d) for e in x) + "]"
+    if not abs(float(x)) < 1e9:
+        return f"{float(x):.6g}"
     s = f"{float(x):.{d}f}"
     return s if float(s) == float(x) else repr(float(x))
 
@@ -970,4 +974,7 @@ def _check(problem: Problem, answers: Any, decimals: int, file: str) -> Report:
     except InputError as e:
         raise e.in_file(file) from None
     checker = Checker(problem, steps, claims)
-    return Report(tuple(checker.judge(c) for c in claims), problem.source or problem.name, file)
+    # absurd claims (1e300) may overflow the follow-through: such values match nothing
+    with np.errstate(all="ignore"):
+        verdicts = tuple(checker.judge(c) for c in claims)
+    return Report(verdicts, problem.source or problem.name, file)
