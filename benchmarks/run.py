@@ -29,7 +29,7 @@ MICROGRAD_EPOCHS = 1_000  # micrograd is scaled down: a few thousand updates, re
 TORCH_TINY_EPOCHS = 5_000  # so is PyTorch on W1/W2 (30,000 and 20,000 updates): its rate is steady
 
 
-def child(lib: str, name: str, quick: bool, threads: int, journal: str, clock: str) -> dict:
+def child(lib: str, name: str, quick: bool, threads: int, clock: str) -> dict:
     """Runs in the child process: one library on one workload; prints one JSON line."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -42,8 +42,8 @@ def child(lib: str, name: str, quick: bool, threads: int, journal: str, clock: s
         return matmul_bound(name, quick, threads)
     import importlib
 
-    if lib in wl.IMPORTS:  # the library's own import counts to the baseline, not to the run
-        importlib.import_module(wl.IMPORTS[lib])
+    if wl.IMPORTS.get(lib.split("-")[0]):  # the library's own import counts to the baseline, not to the run
+        importlib.import_module(wl.IMPORTS[lib.split("-")[0]])
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before the data exists
     x, y, labels, Ws, bs, spec = wl.setup(name, quick)
     if lib == "micrograd":
@@ -51,7 +51,7 @@ def child(lib: str, name: str, quick: bool, threads: int, journal: str, clock: s
     if lib == "torch" and spec["batch"] == 1:
         spec["epochs"] = min(spec["epochs"], TORCH_TINY_EPOCHS)
     fn = wl.LIBRARIES[lib]
-    kwargs = {"threads": threads} if lib == "torch" else {"journal": journal} if lib == "deltarule" else {}
+    kwargs = {"threads": threads} if lib == "torch" else {}
     params, seconds, info = fn(name, x, y, labels, Ws, bs, spec, **kwargs)
     n = len(x)
     updates = spec["epochs"] * -(-n // spec["batch"])
@@ -104,7 +104,7 @@ def matmul_bound(name: str, quick: bool, threads: int) -> dict:
 
 def spawn(lib: str, name: str, args) -> dict | None:
     cmd = [sys.executable, os.path.abspath(__file__), "--child", lib, name, "--threads", str(args.threads),
-           "--journal", args.journal, "--clock", args.clock] + (["--quick"] if args.quick else [])
+           "--clock", args.clock] + (["--quick"] if args.quick else [])
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     t0 = time.perf_counter()
     try:
@@ -231,15 +231,12 @@ def main() -> int:
     ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
                     help="throughput from the child's CPU time (default: steady on a shared machine, "
                          "meant for --threads 1) or from wall time")
-    ap.add_argument("--journal", choices=("batch", "epoch"), default="batch",
-                    help="deltarule's journal on W3/W4: batch (each batch's loss from its forward pass, "
-                         "the work the other loops do) or epoch (the contract's extra pass over the data)")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--json", metavar="FILE", help="also write every result as JSON")
     ap.add_argument("--child", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(*args.child, args.quick, args.threads, args.journal, args.clock)))
+        print(json.dumps(child(*args.child, args.quick, args.threads, args.clock)))
         return 0
     import workloads as wl
 

@@ -154,6 +154,8 @@ def test_train_picks_an_engine_by_size():
     assert fast.engine_for(p.network, 6, dr.Schedule("stochastic", epochs=3)) == "buffered"
     big = net_of((64, 32, 10), ("sigmoid", "softmax"), "cross_entropy")
     assert fast.engine_for(big, 1797, dr.Schedule("minibatch", 32, epochs=50)) == "buffered"
+    tiny_classifier = net_of((2, 3, 2), ("tanh", "softmax"), "cross_entropy")
+    assert fast.engine_for(tiny_classifier, 4, long_run, "batch") == "buffered"  # keeps the outputs
     hidden_softmax = net_of((2, 3, 1), ("softmax", "sigmoid"), "sse")
     assert fast.engine_for(hidden_softmax, 4, long_run) is None  # the generic loop handles it
 
@@ -207,3 +209,18 @@ def test_softmax_cross_entropy_journal_modes(engine, mode):
 def test_parameter_names_are_the_networks(sizes):
     net = net_of(sizes, ("sigmoid",) * (len(sizes) - 1), "sse")
     assert list(fast.parameter_names(net.sizes)) == net.parameter_names()
+
+
+@pytest.mark.parametrize("engine", [None, "buffered"])
+def test_batch_mode_measures_the_training_passes(engine):
+    # with one batch per epoch, the batch-mode loss and accuracy of epoch e are those of the
+    # parameters before its update: the epoch-mode row of epoch e - 1
+    net = net_of((4, 6, 3), ("tanh", "softmax"), "cross_entropy", seed=5)
+    x, y = data(30, 4, 3, "cross_entropy")
+    schedule = dr.Schedule("batch", epochs=6)
+    run = generic if engine is None else (lambda *a, **k: fast.train(*a, engine=engine, **k))
+    by_batch = run(net, x, y, 0.8, schedule, journal_loss="batch").journal.to_frame()
+    by_epoch = run(net, x, y, 0.8, schedule, journal_loss="epoch").journal.to_frame()
+    np.testing.assert_allclose(by_batch["loss"][1:].to_numpy(), by_epoch["loss"][:-1].to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(by_batch["accuracy"][1:].to_numpy(), by_epoch["accuracy"][:-1].to_numpy())
+    assert len(set(by_epoch["accuracy"])) > 1  # the accuracy does change over these epochs

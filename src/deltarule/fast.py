@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import losses as _loss
+from . import metrics as _metrics
 from .network import Network, backward_arrays, forward_arrays
 
 Array = np.ndarray
@@ -64,7 +65,10 @@ def engine_for(network: Network, n: int, schedule, journal_loss: str = "epoch") 
     size = schedule.size(n)
     updates = schedule.epochs * -(-n // size)
     small = network.parameters().size * size <= SCALAR_MAX_WORK
-    if network.dtype == np.float64 and small and updates >= SCALAR_MIN_UPDATES and _numba() is not None:
+    # the compiled loop does not keep the outputs that a classifier's batch-mode accuracy needs
+    outputs_needed = mode_keeps_outputs(network, journal_loss)
+    if (network.dtype == np.float64 and small and updates >= SCALAR_MIN_UPDATES and not outputs_needed
+            and _numba() is not None):
         return "scalar"
     return "buffered"
 
@@ -86,6 +90,8 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, j
     kind = engine or engine_for(network, len(x), schedule, journal_loss)
     if kind is None or not _supported(network, journal_loss):
         return None
+    if kind == "scalar" and mode_keeps_outputs(network, journal_loss):
+        kind = "buffered"  # the compiled loop does not keep the outputs of the training passes
     run = (_ScalarRun if kind == "scalar" else _BufferedRun)(network, x, y, dt.type(learning_rate),
                                                              schedule, journal_loss)
     extras, names = _extras(network, x, y, validation)
@@ -194,6 +200,11 @@ def eval_outputs(network: Network, x: Array, y: Array) -> tuple[Array, Array]:
     return _outputs_of([l.W for l in network.layers], [l.b for l in network.layers], network, x, y)
 
 
+def mode_keeps_outputs(network: Network, journal_loss: str) -> bool:
+    """Batch mode measures a classifier's accuracy on the outputs of the training passes."""
+    return journal_loss == "batch" and _metrics.classifier(network) is not None
+
+
 def _layout(network: Network):
     """Offsets of W_l and b_l in the flat parameter vector (the journal's order)."""
     woff, boff, k = [], [], 0
@@ -277,6 +288,8 @@ class _BufferedRun:
         self.Xb, self.Yb = new(B, x.shape[1]), new(B, y.shape[1])
         self.ysum = y.sum(axis=1)  # sum_k y_ik, for the cross-entropy of a batch
         self.fused = network.loss.fused.get(self.acts[-1].name) is not None
+        # batch mode: a classifier's accuracy comes from the outputs of the training passes
+        self.a_seen = np.empty(y.shape, network.dtype) if mode_keeps_outputs(network, journal_loss) else None
         self.updates, self._cache, self._scale = 0, {}, {}
         self.WT = [W.T for W in self.W]  # views: they follow the in-place updates
 
@@ -324,7 +337,7 @@ class _BufferedRun:
         if self.mode == "epoch":
             per_ex, a = self._outputs(self.x, self.y)
             return _loss.reduce(per_ex, self.net.reduction), a
-        return (total / len(self.x) if self.net.reduction == "mean" else total), None
+        return (total / len(self.x) if self.net.reduction == "mean" else total), self.a_seen
 
     def _outputs(self, x: Array, y: Array) -> tuple[Array, Array]:
         """Per-example losses and outputs a_L, by the generic forward pass."""
@@ -350,6 +363,8 @@ class _BufferedRun:
             z += self.b[l]
             a = self._activate(l, z, views[l][1], m)
         batch_loss = self._batch_loss(z, a, yb, idx) if self.mode == "batch" else 0.0
+        if self.a_seen is not None:
+            self.a_seen[idx] = a
         d = self._output_delta(z, a, yb, self._scale[m], views[-1][2])
         add = np.add.reduce
         for l in range(L - 1, -1, -1):

@@ -288,6 +288,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     begin = 1 if start is None else start.epoch + 1
     # the last completed epoch, bound in one assignment so that Ctrl-C never sees half of it
     done = (begin - 1, updates, first.parameters(), rng.bit_generator.state if rng else None, len(rows))
+    a_seen = np.empty(y.shape, dt) if journal_loss == "batch" and kind else None
     try:
         for epoch in range(begin, schedule.epochs + 1):
             running, k = 0.0, 0
@@ -309,7 +310,9 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
                     running += float(np.sum(batch_loss(xb, yb)))
                 elif journal_loss == "batch":  # each batch's loss before its update, as PyTorch loops log it
                     running += float(np.sum(per_ex))
-            a_full = None
+                    if kind:  # and its outputs, for the accuracy: no extra pass over the data
+                        a_seen[idx] = as_[-1]
+            a_full = a_seen if journal_loss == "batch" and kind else None
             if journal_loss in ("running", "batch"):
                 epoch_loss = running / n if reduction == "mean" else running
             else:
