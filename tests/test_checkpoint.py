@@ -193,6 +193,9 @@ def test_cli_resume_is_byte_identical_to_a_straight_run(tmp_path, capsys):
     assert main(["train", str(path), "--resume", f"{d}/missing.json", "--quiet"]) == 2
 
 
+POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
 def _env():
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[1] / "src")
@@ -236,6 +239,7 @@ def _mtime(path):
         return None
 
 
+@POSIX
 def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint_and_a_whole_journal(tmp_path):
     # two chains of processes (two cores), each killed 10 times with SIGKILL at a random moment
     # while it writes a checkpoint and the journal after every epoch, then resumed; in the end
@@ -281,6 +285,7 @@ def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint_and_a_whole_jour
         assert all(f.endswith(".tmp") for f in leftovers)  # only a killed write's temporary files
 
 
+@POSIX
 def test_ctrl_c_saves_a_checkpoint_and_exits_130_with_one_line(tmp_path):
     path = _problem_file(tmp_path, 100000)
     proc = _start([str(path), "--checkpoint", "c.json", "--journal", "j.csv", "--quiet"], tmp_path)
