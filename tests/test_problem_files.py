@@ -325,7 +325,7 @@ RULES = [
     (("[[0.05, 0.10]]", "[0.05, 0.10]"),
      "problem.yaml: data.inputs: expected rows of 2 numbers (the first layer takes 2 inputs), one row per "
      "example, got a flat list"),
-    (("targets: [[0.50]]", "targets: [[0.50], [0.2]]"), "problem.yaml: data.targets: 1 input rows but 2 target rows"),
+    (("targets: [[0.50]]", "targets: [[0.50], [0.2]]"), "problem.yaml: data.targets: 1 input row but 2 target rows"),
     (("targets: [[0.50]]", "targets: [[0.5, 0.5]]"),
      "problem.yaml: data.targets: expected rows of 1 number, got 2 in row 1"),
     (("decimals: 3", "training: {method: minibatch}"),
@@ -358,7 +358,7 @@ def test_rule_refused_with_one_line(here, change, line):
 
 def test_targets_of_bce_and_cross_entropy(here):
     bce = edit("half_sse", "bce", edit("targets: [[0.50]]", "targets: [[1.5]]"))
-    assert refused(bce) == "problem.yaml: data.targets: bce needs targets between 0 and 1"
+    assert refused(bce) == "problem.yaml: data.targets: bce needs targets between 0 and 1, got 1.5 in example 1"
     assert load(edit("targets: [[1.5]]", "targets: [[1]]", bce)).y[0, 0] == 1.0
     softmax = """layers: [{weights: [[1, 0], [0, 1]], biases: [0, 0], activation: softmax}]
 loss: cross_entropy

@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import InputError
 from .network import Network
-from .problem import DATA_FIELDS, _kind, boolean, gib, mapping, matrix, number, vector
+from .problem import DATA_FIELDS, _kind, _plural, boolean, gib, mapping, matrix, number, vector
 
 MAX_EXAMPLES_BYTES = 4 * 2**30  # refuse data that would need more than 4 GiB as float64
 MAX_CSV_BYTES = 1 * 2**30  # a value takes at least 2 bytes of text, so at most 4 GiB as float64
@@ -56,7 +56,9 @@ def _one_hot(labels: np.ndarray, k: int, path: str) -> np.ndarray:
 def _check_targets(y: np.ndarray, network: Network, path: str) -> None:
     loss = network.loss.name
     if loss == "bce" and ((y < 0) | (y > 1)).any():
-        raise InputError("bce needs targets between 0 and 1", path)
+        i = int(np.argmax(((y < 0) | (y > 1)).any(axis=1)))
+        bad = y[i][(y[i] < 0) | (y[i] > 1)][0]
+        raise InputError(f"bce needs targets between 0 and 1, got {bad:g} in example {i + 1}", path)
     if loss == "cross_entropy":
         if (y < 0).any() or not np.allclose(y.sum(axis=1), 1.0, atol=1e-6):
             i = int(np.argmax((y < 0).any(axis=1) | ~np.isclose(y.sum(axis=1), 1.0, atol=1e-6)))
@@ -86,7 +88,7 @@ def parse_data(spec: Any, network: Network, base_dir: Path) -> tuple[np.ndarray,
         else:
             y = _rows(spec["targets"], "data.targets", k, f"the output layer has {k} units")
         if len(x) != len(y):
-            raise InputError(f"{len(x)} input rows but {len(y)} target rows", "data.targets")
+            raise InputError(f"{_plural(len(x), 'input row')} but {_plural(len(y), 'target row')}", "data.targets")
     _check_targets(y, network, "data.targets")
     return x, y, one_hot
 
@@ -123,7 +125,7 @@ def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool):
     if y.shape[1] != k:
         raise InputError(f"{y.shape[1]} target columns, but the output layer has {k} units", "targets", where)
     if len(x) != len(y) or len(x) == 0:
-        raise InputError(f"{len(x)} input rows but {len(y)} target rows", "targets", where)
+        raise InputError(f"{_plural(len(x), 'input row')} but {_plural(len(y), 'target row')}", "targets", where)
     return x, y
 
 

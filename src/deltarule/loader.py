@@ -7,7 +7,8 @@
   octal (``0x1F``, ``0o17``) are text too: a problem file means the same in YAML and JSON.
 * Only the core tags (text, numbers, true/false, null, lists, mappings): ``!!binary``,
   ``!!set``, ``!!timestamp``, ``!!omap``, ``!!pairs`` and every ``!!python/...`` are refused.
-* No anchors and aliases (``*name``): an alias bomb cannot expand; duplicate keys refused.
+* No anchors and aliases of lists or mappings (``*name``): an alias bomb cannot expand (an alias
+  of a single scalar is harmless and passes); duplicate keys refused, in JSON too.
 * Any failure becomes an :class:`~deltarule.errors.InputError` naming the file and line.
 """
 from __future__ import annotations
