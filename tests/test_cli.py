@@ -79,6 +79,28 @@ def test_examples_name_prints_a_file_that_parses_back(here, capsys, name):
         (builtin.learning_rate, builtin.decimals, builtin.schedule, builtin.name)
 
 
+def test_examples_save_writes_the_problem_and_its_data(here, capsys):
+    with_data = [n for n in examples.names() if isinstance(yaml.safe_load(examples.text(n)).get("data"), dict)
+                 and "file" in yaml.safe_load(examples.text(n))["data"]]
+    assert with_data  # digits and moons ship their data
+    name = with_data[0]
+    data = yaml.safe_load(examples.text(name))["data"]["file"]
+    # printed alone, the file cannot find its data: the error says where it comes from
+    Path("alone.yaml").write_text(run(capsys, "examples", name)[1])
+    code, _, err = run(capsys, "solve", "alone.yaml")
+    one_line_refusal(code, err, f"alone.yaml: data.file: no such data file ({data}); it comes with a built-in "
+                                f"example: deltarule examples {name} --save DIR")
+    code, out, err = run(capsys, "examples", name, "--save", "course")
+    assert code == 0 and err == "" and out.split() == [f"course/{name}.yaml", f"course/{data}"]
+    assert (here / "course" / data).read_bytes() == (EXAMPLES_DIR / data).read_bytes()
+    saved, builtin = load_problem(f"course/{name}.yaml"), examples.load(name)
+    np.testing.assert_array_equal(saved.x, builtin.x)
+    np.testing.assert_array_equal(saved.network.parameters(), builtin.network.parameters())
+    assert run(capsys, "examples", "seed-002", "--save", ".")[0] == 0
+    assert Path("seed-002.yaml").read_text() == examples.text("seed-002")
+    one_line_refusal(*run(capsys, "examples", "--save", "x")[::2], starts="--save: --save needs an example NAME")
+
+
 def test_unknown_example_name(capsys):
     one_line_refusal(*run(capsys, "examples", "seed-999")[::2], starts="seed-999: no built-in example")
 

@@ -93,13 +93,26 @@ def parse_data(spec: Any, network: Network, base_dir: Path) -> tuple[np.ndarray,
     return x, y, one_hot
 
 
+def _builtin_hint(name: str) -> str:
+    """Where a built-in example's data file comes from, when that is the file missing."""
+    from importlib import resources
+
+    from . import examples
+
+    if name.endswith((".csv", ".npz")) and (resources.files(examples.__name__) / name).is_file():
+        for example in examples.names():
+            if name in examples.text(example):
+                return f"; it comes with a built-in example: deltarule examples {example} --save DIR"
+    return ""
+
+
 def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool):
     name = spec["file"]
     if not isinstance(name, str) or not name:
         raise InputError(f"expected a file name, got {_kind(name)}", "data.file")
     path = (base_dir / name)
     if not path.is_file():
-        raise InputError(f"no such data file ({path})", "data.file")
+        raise InputError(f"no such data file ({path}){_builtin_hint(name)}", "data.file")
     suffix = path.suffix.lower()
     size = path.stat().st_size
     limit = MAX_CSV_BYTES if suffix == ".csv" else MAX_EXAMPLES_BYTES
