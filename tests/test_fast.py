@@ -224,3 +224,19 @@ def test_batch_mode_measures_the_training_passes(engine):
     np.testing.assert_allclose(by_batch["loss"][1:].to_numpy(), by_epoch["loss"][:-1].to_numpy(), rtol=1e-12)
     np.testing.assert_array_equal(by_batch["accuracy"][1:].to_numpy(), by_epoch["accuracy"][:-1].to_numpy())
     assert len(set(by_epoch["accuracy"])) > 1  # the accuracy does change over these epochs
+
+
+@pytest.mark.parametrize("acts,loss", CASES)
+@pytest.mark.parametrize("mode", ["epoch", "batch"])
+def test_generated_step_is_the_readable_step(acts, loss, mode):
+    # the buffered engine runs straight-line source generated per network; _step is the same
+    # sequence of numpy calls written as ordinary code
+    net = net_of((3, 4, 2), acts, loss, frozen={(1, "b")})
+    x, y = data(10, 3, 2, loss)
+    schedule = dr.Schedule("minibatch", 4, epochs=3, shuffle=True, seed=1)
+    orders = np.stack([np.random.default_rng(1).permutation(10) for _ in range(3)])
+    runs = [fast._BufferedRun(net, x, y, np.float64(0.4), schedule, mode) for _ in range(2)]
+    runs[1].step = lambda xb, yb, idx, V, c: runs[1]._step(xb, yb, idx)
+    (rows0, _, f0), (rows1, _, f1) = (r.epochs(1, 4, orders) for r in runs)
+    assert f0 is None and f1 is None
+    np.testing.assert_array_equal(rows0, rows1)

@@ -292,6 +292,7 @@ class _BufferedRun:
         self.a_seen = np.empty(y.shape, network.dtype) if mode_keeps_outputs(network, journal_loss) else None
         self.updates, self._cache, self._scale = 0, {}, {}
         self.WT = [W.T for W in self.W]  # views: they follow the in-place updates
+        self.step = self._generated_step()
 
     def chunk_epochs(self) -> int:
         return 1
@@ -328,7 +329,8 @@ class _BufferedRun:
     def _epoch(self, order) -> float:
         total = 0.0
         for xb, yb, idx in self._batches(order):
-            batch_loss = self._step(xb, yb, idx)
+            m = len(xb)
+            batch_loss = self.step(xb, yb, idx, self._views(m), self._scale[m])
             if self.mode == "batch":
                 total += batch_loss
             elif self.mode == "running":
@@ -350,29 +352,97 @@ class _BufferedRun:
         """Per layer (z, a, delta, temp, mask) views of the first m rows of the buffers, cached."""
         if m not in self._cache:
             self._cache[m] = [tuple(buf[l][:m] for buf in (self.Z, self.A, self.D, self.T, self.M))
-                              for l in range(len(self.W))]
+                              for l in range(len(self.W))] + [(self.R[:m], self.S[:m], self.S[:m, 0])]
             self._scale[m] = self.lr / self.dt(m) if self.net.reduction == "mean" else self.lr
         return self._cache[m]
+
+    # -- the step as straight-line code ---------------------------------------------
+    # The numpy calls of a step are few (about 30 for W3) and short (microseconds), so the
+    # Python around them matters: the step is generated once per run as straight-line
+    # source for this network (no dispatch on activation names, no attribute lookups),
+    # the same calls as _step below, which stays as the readable reference.
+    _ACT_SRC = {
+        "sigmoid": ["negative({z}, {a})", "exp({a}, {a})", "{a} += 1", "divide(1, {a}, {a})"],
+        "tanh": ["tanh({z}, {a})"],
+        "relu": ["maximum({z}, 0, out={a})"],
+        "leaky_relu": ["multiply({z}, dt(0.01), {a})", "maximum({z}, {a}, out={a})"],
+        "identity": [],
+        "softmax": ["maxr({z}, 1, None, R, True)", "{z} -= R", "exp({z}, {a})", "addr({a}, 1, None, S, True)",
+                    "{a} /= S"],
+    }
+    _DERIV_SRC = {
+        "sigmoid": ["subtract(1, {a}, {t})", "{t} *= {a}", "{d} *= {t}"],
+        "tanh": ["multiply({a}, {a}, {t})", "subtract(1, {t}, {t})", "{d} *= {t}"],
+        "relu": ["{d} *= greater({z}, 0, {k})"],
+        "leaky_relu": ["{t}.fill(0.01)", "copyto({t}, 1, where=greater({z}, 0, {k}))", "{d} *= {t}"],
+        "identity": [],
+    }
+
+    def _generated_step(self):
+        """``step(xb, yb, idx, V, c)``: one update; V = per-layer views and (R, S, S0) for m rows."""
+        L, names = len(self.W), [f.name for f in self.acts]
+        lines = ["def step(xb, yb, idx, V, c):", "    R, S, S0 = V[-1]"]
+        lines += [f"    z{l}, a{l}, d{l}, t{l}, k{l} = V[{l}]" for l in range(L)]
+        for l in range(L):
+            prev = "xb" if l == 0 else f"a{l - 1}"
+            lines += [f"    matmul({prev}, WT{l}, z{l})", f"    z{l} += b{l}"]
+            lines += ["    " + c.format(z=f"z{l}", a=f"a{l}") for c in self._ACT_SRC[names[l]]]
+        o = L - 1
+        if self.mode == "batch":
+            if self.fused and names[-1] == "softmax":
+                lines.append(f"    bl = float(log(S0, S0) @ ysum[idx]) - float(vdot(yb, z{o}))")
+            else:
+                lines.append(f"    bl = batch_loss(z{o}, a{o}, yb, idx)")
+        else:
+            lines.append("    bl = 0.0")
+        if self.a_seen is not None:
+            lines.append(f"    a_seen[idx] = a{o}")
+        if self.fused:
+            lines += [f"    subtract(a{o}, yb, d{o})", f"    d{o} *= c"]
+        else:
+            lines.append(f"    output_delta(z{o}, a{o}, yb, c, d{o})")
+        for l in range(L - 1, -1, -1):
+            prev = "xb" if l == 0 else f"a{l - 1}"
+            if l > 0:
+                lines.append(f"    matmul(d{l}, W{l}, d{l - 1})")
+            if self.train_w[l]:
+                lines.append(f"    subtract(W{l}, matmul(d{l}.T, {prev}, GW{l}), W{l})")
+            if self.train_b[l]:
+                lines.append(f"    subtract(b{l}, addr(d{l}, 0, None, Gb{l}), b{l})")
+            if l > 0:
+                v = dict(z=f"z{l - 1}", a=f"a{l - 1}", d=f"d{l - 1}", t=f"t{l - 1}", k=f"k{l - 1}")
+                lines += ["    " + c.format(**v) for c in self._DERIV_SRC[names[l - 1]]]
+        lines.append("    return bl")
+        env = dict(matmul=np.matmul, negative=np.negative, exp=np.exp, divide=np.divide, tanh=np.tanh,
+                   maximum=np.maximum, multiply=np.multiply, subtract=np.subtract, greater=np.greater,
+                   copyto=np.copyto, log=np.log, vdot=np.vdot, maxr=np.maximum.reduce, addr=np.add.reduce,
+                   dt=self.dt, ysum=self.ysum, a_seen=self.a_seen, batch_loss=self._batch_loss,
+                   output_delta=self._output_delta)
+        for l in range(L):
+            env.update({f"W{l}": self.W[l], f"WT{l}": self.WT[l], f"b{l}": self.b[l], f"GW{l}": self.GW[l],
+                        f"Gb{l}": self.Gb[l]})
+        exec(compile("\n".join(lines), f"<deltarule step {self.net!r}>", "exec"), env)
+        return env["step"]
 
     def _step(self, xb: Array, yb: Array, idx) -> float:
         """One update in place; returns the batch's summed loss in ``batch`` mode (else 0)."""
         m, L, views = len(xb), len(self.W), self._views(len(xb))
         a = xb
         for l in range(L):
-            z = np.matmul(a, self.WT[l], out=views[l][0])
+            z = np.matmul(a, self.WT[l], views[l][0])
             z += self.b[l]
             a = self._activate(l, z, views[l][1], m)
         batch_loss = self._batch_loss(z, a, yb, idx) if self.mode == "batch" else 0.0
         if self.a_seen is not None:
             self.a_seen[idx] = a
-        d = self._output_delta(z, a, yb, self._scale[m], views[-1][2])
+        d = self._output_delta(z, a, yb, self._scale[m], views[L - 1][2])
         add = np.add.reduce
         for l in range(L - 1, -1, -1):
             a_prev = views[l - 1][1] if l > 0 else xb
             if l > 0:  # dL/da_{l-1} = delta_l W_l with the W of before the update
-                dprev = np.matmul(d, self.W[l], out=views[l - 1][2])
+                dprev = np.matmul(d, self.W[l], views[l - 1][2])
             if self.train_w[l]:  # d already holds eta (1/n) delta: this product is the step
-                self.W[l] -= np.matmul(d.T, a_prev, out=self.GW[l])
+                self.W[l] -= np.matmul(d.T, a_prev, self.GW[l])
             if self.train_b[l]:
                 self.b[l] -= add(d, axis=0, out=self.Gb[l])
             if l > 0:
@@ -382,12 +452,12 @@ class _BufferedRun:
     def _activate(self, l: int, z: Array, a: Array, m: int) -> Array:
         name = self.acts[l].name
         if name == "sigmoid":  # 1 / (1 + e^-z): four SIMD passes (as exact as the split form, to 1 ulp)
-            np.negative(z, out=a)  # e^-z may overflow to inf (train ignores that): 1/(1+inf) = 0
-            np.exp(a, out=a)
+            np.negative(z, a)  # e^-z may overflow to inf (train ignores that): 1/(1+inf) = 0
+            np.exp(a, a)
             a += 1
-            np.divide(1, a, out=a)
+            np.divide(1, a, a)
         elif name == "tanh":
-            np.tanh(z, out=a)
+            np.tanh(z, a)
         elif name == "relu":
             np.maximum(z, 0, out=a)
         elif name == "leaky_relu":  # max(z, 0.01 z) is z for z >= 0 and 0.01 z below
@@ -397,7 +467,7 @@ class _BufferedRun:
             r, s = self.R[:m], self.S[:m]
             np.maximum.reduce(z, axis=1, keepdims=True, out=r)
             z -= r  # softmax and its log are shift-invariant: z_L is kept shifted (max 0)
-            np.exp(z, out=a)
+            np.exp(z, a)
             np.add.reduce(a, axis=1, keepdims=True, out=s)
             a /= s
         return a
@@ -406,29 +476,29 @@ class _BufferedRun:
         """delta_l = dL/da_l * f'(z_l), in place in d."""
         name, (z, a, _, t, mask) = self.acts[l].name, views
         if name == "sigmoid":  # a (1 - a)
-            np.subtract(1, a, out=t)
+            np.subtract(1, a, t)
             t *= a
             d *= t
         elif name == "tanh":  # 1 - a^2
-            np.multiply(a, a, out=t)
-            np.subtract(1, t, out=t)
+            np.multiply(a, a, t)
+            np.subtract(1, t, t)
             d *= t
         elif name == "relu":  # 1 for z > 0, else 0
-            d *= np.greater(z, 0, out=mask)
+            d *= np.greater(z, 0, mask)
         elif name == "leaky_relu":
             t.fill(0.01)
-            np.copyto(t, 1, where=np.greater(z, 0, out=mask))
+            np.copyto(t, 1, where=np.greater(z, 0, mask))
             d *= t
         return d
 
     def _output_delta(self, z: Array, a: Array, yb: Array, c, d: Array) -> Array:
         """eta * delta_L of the batch loss (c = eta/n for mean, eta for sum), into d."""
         if self.fused:  # sigmoid + bce, softmax + cross-entropy: delta = (yhat - y) / n
-            np.subtract(a, yb, out=d)
+            np.subtract(a, yb, d)
             d *= c
         else:
             delta = _loss.output_layer(self.net.loss, self.acts[-1], z, a, yb, self.net.reduction)[2]
-            np.multiply(delta, self.lr, out=d)
+            np.multiply(delta, self.lr, d)
         return d
 
     def _batch_loss(self, z: Array, a: Array, yb: Array, idx) -> float:
