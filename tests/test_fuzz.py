@@ -229,7 +229,7 @@ NUMBER_TEXT = st.one_of(st.integers(-10**6, 10**6).map(str), st.floats(allow_nan
 
 @settings(FUZZ, max_examples=300)
 @given(st.lists(st.lists(NUMBER_TEXT, min_size=1, max_size=5), min_size=1, max_size=40),
-       st.sampled_from(["flow", "block", "flat", "quoted", "key", "item"]),
+       st.sampled_from(["flow", "block", "flat", "quoted", "key", "item", "literal", "tagged", "anchored"]),
        st.sampled_from(["", "  # note", ",", " x", "'"]))
 def test_fast_path_reads_what_yaml_reads(rows, style, tail):
     from deltarule import loader
@@ -242,7 +242,10 @@ def test_fast_path_reads_what_yaml_reads(rows, style, tail):
         body = "inputs:\n" + "".join(f"  - {r[0]}\n" for r in rows) + tail
     else:  # a table inside quotes, as a key, as a list item: the fast path must not change them
         flow = "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"
-        body = {"quoted": f'inputs: "{flow}"', "key": f"? {flow}\n: 1", "item": f"inputs:\n  - {flow}"}[style] + tail
+        block = "".join(f"  - [{', '.join(r)}]\n" for r in rows)
+        body = {"quoted": f'inputs: "{flow}"', "key": f"? {flow}\n: 1", "item": f"inputs:\n  - {flow}",
+                "literal": f"inputs: |-\n{block}", "tagged": f"inputs: !!str {flow}",
+                "anchored": f"inputs: &t {flow}\nagain: *t"}[style] + tail
     text = "name: table\n" + body + "\n#" + "-" * 70_000 + "\n"  # big enough for the fast path
     COUNT["cases"] += 1
     assert len(text) > loader.FAST_PATH_BYTES
@@ -344,16 +347,22 @@ def test_at_least_5000_cases_ran_and_nothing_was_executed():
 
 
 # -- a 1 MB problem file --------------------------------------------------------------------------------
-def test_one_megabyte_problem_file(capsys):
+def test_one_megabyte_problem_file(capsys, monkeypatch):
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(25_000, 4)).round(6), rng.uniform(size=(25_000, 1)).round(6)
     text = ("layers:\n  - {units: 8, inputs: 4, activation: tanh}\n  - {units: 1, activation: sigmoid}\n"
             "loss: bce\nlearning_rate: 0.1\ndata:\n  inputs: " + json.dumps(x.tolist()) +
             "\n  targets: " + json.dumps(y.tolist()) + "\n")
     assert len(text) > 2**20
+    from deltarule import loader
+
+    loads = []
+    real_load = loader.yaml.load
+    monkeypatch.setattr(loader.yaml, "load", lambda t, Loader: loads.append(Loader) or real_load(t, Loader))
     t0 = time.perf_counter()
     problem = parse_problem(parse_text(text, "big.yaml"), "big.yaml")
     seconds = time.perf_counter() - t0
+    assert loads == [loader._TableLoader]  # the tables were read on the fast path, in one go
     np.testing.assert_array_equal(problem.x, x)
     np.testing.assert_array_equal(problem.y, y)
     with capsys.disabled():

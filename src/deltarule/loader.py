@@ -248,12 +248,28 @@ def _put_back(doc: Any, tables: list) -> bool:
     return found == len(tables)
 
 
+class _TableLoader(StrictLoader):
+    """StrictLoader that refuses a placeholder anywhere but as a plain scalar (not in quotes,
+    not in a ``|`` or ``>`` block of text): there it would not be a table of the file."""
+
+
+def _construct_str(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    value = loader.construct_scalar(node)
+    if value.startswith(_MARK) and node.style:  # plain: None (Python parser) or "" (libyaml)
+        raise yaml.constructor.ConstructorError(None, None, "placeholder in text", node.start_mark)
+    return value
+
+
+_TableLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+_TAG_OR_LONG = re.compile(r"(?:^|[\s\[{,:])!|[0-9]{400}")  # tags and over-long numbers: ordinary path
+
+
 def _load_yaml(text: str) -> Any:
-    if len(text) > FAST_PATH_BYTES and _MARK not in text and not re.search(r"[0-9]{400}", text):
+    if len(text) > FAST_PATH_BYTES and _MARK not in text and not _TAG_OR_LONG.search(text):
         try:
             fast, tables = _tables(text)
             if tables:
-                doc = yaml.load(fast, Loader=StrictLoader)  # noqa: S506
+                doc = yaml.load(fast, Loader=_TableLoader)  # noqa: S506
                 _check_plain(doc)  # before the tables go in: they are fresh lists, 2 levels deep
                 if _put_back(doc, tables):
                     return doc
