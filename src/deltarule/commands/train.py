@@ -32,9 +32,11 @@ def add_arguments(p) -> None:
     p.add_argument("--shuffle", action="store_true", default=None, help="shuffle examples each epoch")
     p.add_argument("--seed", type=nonnegative_int, help="seed of the shuffle")
     p.add_argument("--journal", metavar="FILE.csv", help="write the per-epoch journal as CSV")
-    p.add_argument("--journal-loss", choices=("epoch", "running"), default="epoch",
+    p.add_argument("--journal-loss", choices=("epoch", "running", "batch"), default="epoch",
                    help="epoch: loss over all examples at the end of each epoch (default); "
-                        "running: each update's loss right after it, averaged over the epoch (seed 000)")
+                        "running: each update's loss right after it, averaged over the epoch (seed 000); "
+                        "batch: each batch's loss (and accuracy) before its update, from the training "
+                        "passes themselves: no extra pass over the data (fastest)")
     p.add_argument("--plot", metavar="FILE.png", help="plot the journal (png or svg)")
     p.add_argument("--save", metavar="MODEL.json", help="save the trained model (itself a problem file)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
