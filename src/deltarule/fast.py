@@ -99,7 +99,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, j
     blocks = []  # journal rows, one 2-D block per chunk of epochs
     if initial_row:
         p0 = network.parameters()
-        per0, a0 = eval_outputs(network, x, y)
+        per0, a0 = run._outputs(x, y) if kind == "buffered" else eval_outputs(network, x, y)
         blocks.append(np.concatenate([[0, _loss.reduce(per0, network.reduction)], p0, extras(p0, a0)])[None])
     rng, n, epochs = schedule.rng(), len(x), schedule.epochs
     chunk = run.chunk_epochs()
@@ -293,6 +293,7 @@ class _BufferedRun:
         self.updates, self._cache, self._scale = 0, {}, {}
         self.WT = [W.T for W in self.W]  # views: they follow the in-place updates
         self.step = self._generated_step()
+        self._eval = None  # buffers of the whole-data passes, made when first needed
 
     def chunk_epochs(self) -> int:
         return 1
@@ -342,8 +343,25 @@ class _BufferedRun:
         return (total / len(self.x) if self.net.reduction == "mean" else total), self.a_seen
 
     def _outputs(self, x: Array, y: Array) -> tuple[Array, Array]:
-        """Per-example losses and outputs a_L, by the generic forward pass."""
-        return _outputs_of(self.W, self.b, self.net, x, y)
+        """Per-example losses (n,) and outputs a_L (n, K) over x, EVAL_ROWS rows at a time: the
+        forward pass of the step on reused buffers, the loss by the generic output layer."""
+        if self._eval is None:
+            rows, new = min(max(len(self.x), 1), EVAL_ROWS), lambda *shape: np.empty(shape, self.net.dtype)
+            Z = [new(rows, lay.units) for lay in self.net.layers]
+            A = [z if f.name == "identity" else new(rows, z.shape[1]) for z, f in zip(Z, self.acts)]
+            self._eval = (Z, A, new(rows, 1), new(rows, 1))
+        Z, A, R, S = self._eval
+        per, outs = [], []
+        for s in range(0, max(len(x), 1), len(R)):
+            a = x[s:s + len(R)]
+            m = len(a)
+            for l in range(len(self.W)):
+                z = np.matmul(a, self.WT[l], out=Z[l][:m])
+                z += self.b[l]
+                a = self._activate(l, z, A[l][:m], m, R[:m], S[:m])
+            per.append(_loss.output_layer(self.net.loss, self.acts[-1], z, a, y[s:s + m], self.net.reduction)[0])
+            outs.append(a.copy())
+        return np.concatenate(per), np.concatenate(outs)
 
     def _per_example(self, x: Array, y: Array) -> Array:
         return self._outputs(x, y)[0]
@@ -449,7 +467,8 @@ class _BufferedRun:
                 d = self._hidden_delta(l - 1, dprev, views[l - 1])
         return batch_loss
 
-    def _activate(self, l: int, z: Array, a: Array, m: int) -> Array:
+    def _activate(self, l: int, z: Array, a: Array, m: int, r: Array | None = None,
+                  s: Array | None = None) -> Array:
         name = self.acts[l].name
         if name == "sigmoid":  # 1 / (1 + e^-z): four SIMD passes (as exact as the split form, to 1 ulp)
             np.negative(z, a)  # e^-z may overflow to inf (train ignores that): 1/(1+inf) = 0
@@ -464,7 +483,7 @@ class _BufferedRun:
             np.multiply(z, self.dt(0.01), out=a)
             np.maximum(z, a, out=a)
         elif name == "softmax":
-            r, s = self.R[:m], self.S[:m]
+            r, s = (self.R[:m], self.S[:m]) if r is None else (r, s)
             np.maximum.reduce(z, axis=1, keepdims=True, out=r)
             z -= r  # softmax and its log are shift-invariant: z_L is kept shifted (max 0)
             np.exp(z, a)
