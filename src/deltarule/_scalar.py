@@ -90,7 +90,7 @@ def _example(p, I, F, X, Y, i, loss, grad, scale):
     return value
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _loss(F, Y, i, io, zo, K, loss, act):
     """The per-example loss of a_L = F[io:io+K] (z_L = F[zo+io:...]) against Y[i]."""
     s = 0.0
@@ -127,7 +127,7 @@ def _loss(F, Y, i, io, zo, K, loss, act):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _output_delta(F, Y, i, io, zo, do, K, loss, act, scale):
     """delta_L = dL/dz_L of the batch loss (scale = 1/n or 1) into D."""
     if (loss == 4 and act == 1) or (loss == 5 and act == 5):  # fused: yhat - y
@@ -159,7 +159,7 @@ def _output_delta(F, Y, i, io, zo, do, K, loss, act, scale):
             F[do + io + k] = F[do + io + k] * _fprime(act, F[zo + io + k], F[io + k])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go):
     """The delta rule from the output delta: adds this example's dW, db to G."""
     for l in range(L - 1, -1, -1):
