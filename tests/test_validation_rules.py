@@ -21,3 +21,18 @@ def test_bce_needs_outputs_in_unit_interval(activation):
 def test_bce_accepts_sigmoid_and_softmax_outputs(activation):
     doc = {**BASE, "layers": [{**BASE["layers"][0], "activation": activation}]}
     assert parse_problem(doc, "p.yaml").network.loss.name == "bce"
+
+
+def test_solve_refuses_numbers_that_overflow(tmp_path, capsys):
+    # z = 1e300 * 10 overflows to inf: a worked solution of inf and nan helps nobody
+    from deltarule.cli import main
+
+    f = tmp_path / "huge.yaml"
+    f.write_text("layers:\n  - {weights: [[1e300]], biases: [0.0], activation: identity}\n"
+                 "loss: sse\ndata: {inputs: [[10.0]], targets: [[0.0]]}\nlearning_rate: 0.1\n")
+    for fmt in ("json", "text"):
+        assert main(["solve", str(f), "--format", fmt]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.strip().splitlines() == [f"{f}: z1 of update 1 is not finite (the numbers overflow "
+                                            f"float64: scale the inputs, weights or learning rate down)"]

@@ -28,11 +28,29 @@ def solution_json(steps) -> str:
     return json.dumps({"steps": [s.to_json() for s in steps]}, indent=1)
 
 
+def _finite_steps(problem, count: int):
+    """The updates, refused with one line (exit 2) where a number overflows float64:
+    a worked solution full of inf and nan (and JSON that is not JSON) helps nobody."""
+    import numpy as np
+
+    from ..errors import InputError
+
+    with np.errstate(all="ignore"):
+        steps = problem.steps(count)
+    for k, step in enumerate(steps, start=1):
+        values = step.values()
+        for name in sorted(values, key=lambda n: n.startswith("loss")):  # in pass order: z1 before loss
+            if not np.isfinite(np.asarray(values[name], dtype=float)).all():
+                raise InputError(f"{name} of update {k} is not finite (the numbers overflow float64: "
+                                 f"scale the inputs, weights or learning rate down)", "", problem.source)
+    return steps
+
+
 def run(args) -> int:
     from ..problem import load_problem
 
     problem = load_problem(args.problem)
-    steps = problem.steps(args.steps)
+    steps = _finite_steps(problem, args.steps)
     if args.format == "json":
         write_output(solution_json(steps), args.output)
         return 0
