@@ -24,12 +24,12 @@ def test_bce_accepts_sigmoid_and_softmax_outputs(activation):
 
 
 def test_solve_refuses_numbers_that_overflow(tmp_path, capsys):
-    # z = 1e300 * 10 overflows to inf: a worked solution of inf and nan helps nobody
+    # z = 1e307 * 100 overflows to inf: a worked solution of inf and nan helps nobody
     from deltarule.cli import main
 
     f = tmp_path / "huge.yaml"
-    f.write_text("layers:\n  - {weights: [[1e300]], biases: [0.0], activation: identity}\n"
-                 "loss: sse\ndata: {inputs: [[10.0]], targets: [[0.0]]}\nlearning_rate: 0.1\n")
+    f.write_text("layers:\n  - {weights: [[1e307]], biases: [0.0], activation: identity}\n"
+                 "loss: sse\ndata: {inputs: [[100.0]], targets: [[0.0]]}\nlearning_rate: 0.1\n")
     for fmt in ("json", "text"):
         assert main(["solve", str(f), "--format", fmt]) == 2
         out, err = capsys.readouterr()
