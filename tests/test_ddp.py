@@ -50,6 +50,9 @@ def _worker(rank, world, port, out_dir):
             np.save(os.path.join(out_dir, f"{reduction}-rank{rank}.npy"), result.journal.rows)
         np.save(os.path.join(out_dir, f"seen-rank{rank}.npy"), np.array(seen))
     finally:
+        # wait for the other rank before tearing down: a rank that leaves while gloo still
+        # talks to it aborts the other one ("terminate called without an active exception")
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
 

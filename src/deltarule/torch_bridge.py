@@ -249,6 +249,7 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
                       validation, dev, world, rank)
     finally:
         if created:
+            torch.distributed.barrier()  # no rank leaves while another still talks to it
             torch.distributed.destroy_process_group()
 
 
