@@ -1,8 +1,8 @@
 """Interruption: checkpoints (JSON, atomic), exact resume, SIGKILL at random moments, Ctrl-C.
 
-The reference for "bit-identical" is the generic training loop (train() with an on_epoch hook,
-as --checkpoint uses); the fast engines (deltarule.fast) agree with it to rounding, not bit
-for bit, and are not used when checkpointing.
+The reference for "bit-identical" is a straight run of train() without hooks: checkpointed and
+resumed runs take the same engine (deltarule.fast, or the generic loop), so the same arithmetic.
+tests/test_checkpoint_parity.py goes through every engine.
 """
 import csv
 import json
@@ -43,7 +43,7 @@ def _noop(end):
 
 
 def _straight(p, schedule):
-    return train(p.network, p.x, p.y, p.learning_rate, schedule, on_epoch=_noop)
+    return train(p.network, p.x, p.y, p.learning_rate, schedule)
 
 
 def _same(a, b):
@@ -139,9 +139,10 @@ def test_a_checkpoint_with_a_bad_field_names_it(tmp_path):
 
 
 def test_ctrl_c_mid_epoch_gives_the_last_completed_epoch_and_resume_is_exact(monkeypatch):
+    # the generic loop: Ctrl-C inside epoch 4's third update
     p = parse_problem(TINY)
     schedule = SCHEDULES["stochastic-shuffled"]
-    full = _straight(p, schedule)
+    full = training.generic(p.network, p.x, p.y, p.learning_rate, schedule)
     calls = [0]
     real = training.forward_arrays
 
@@ -153,8 +154,34 @@ def test_ctrl_c_mid_epoch_gives_the_last_completed_epoch_and_resume_is_exact(mon
 
     monkeypatch.setattr(training, "forward_arrays", interrupting)
     with pytest.raises(Interrupted) as info:
-        train(p.network, p.x, p.y, p.learning_rate, schedule, on_epoch=_noop)
+        training.generic(p.network, p.x, p.y, p.learning_rate, schedule, on_epoch=_noop)
     monkeypatch.setattr(training, "forward_arrays", real)
+    c = info.value.checkpoint
+    assert isinstance(info.value, KeyboardInterrupt) and c.epoch == 3 and c.updates == 15
+    assert len(c.journal) == 4
+    _same(training.generic(p.network, p.x, p.y, p.learning_rate, schedule, start=c), full)
+
+
+def test_ctrl_c_inside_the_buffered_engine_gives_the_last_completed_epoch(monkeypatch):
+    from deltarule import fast
+
+    p = parse_problem(TINY)
+    schedule = SCHEDULES["stochastic-shuffled"]
+    assert fast.engine_for(p.network, len(p.x), schedule) == "buffered"
+    full = _straight(p, schedule)
+    calls, real = [0], fast._BufferedRun._batches
+
+    def interrupting(self, order):  # one call per epoch: Ctrl-C before epoch 4's third update
+        calls[0] += 1
+        for k, batch in enumerate(real(self, order), start=1):
+            if calls[0] == 4 and k == 3:
+                raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(fast._BufferedRun, "_batches", interrupting)
+    with pytest.raises(Interrupted) as info:
+        train(p.network, p.x, p.y, p.learning_rate, schedule, on_epoch=_noop)
+    monkeypatch.setattr(fast._BufferedRun, "_batches", real)
     c = info.value.checkpoint
     assert isinstance(info.value, KeyboardInterrupt) and c.epoch == 3 and c.updates == 15
     assert len(c.journal) == 4

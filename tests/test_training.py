@@ -1,6 +1,6 @@
 """Gradient descent: batch, mini-batch and stochastic as one loop; the journal; saving; dtypes.
 
-``train()`` may run on a fast engine (deltarule.fast); passing ``on_epoch`` forces the generic
+``train()`` may run on a fast engine (deltarule.fast); ``training.generic`` is the generic
 loop. Both are checked against ``steps()``, which chains ``Network.step`` (the reference).
 """
 import json
@@ -27,7 +27,7 @@ def make_net(dtype="float64", loss="half_sse", reduction="mean", freeze=False):
 
 ENGINES = {
     "default": lambda *a, **k: dr.train(*a, **k),
-    "generic": lambda *a, **k: dr.train(*a, on_epoch=lambda e: None, **k),
+    "generic": lambda *a, **k: dr.training.generic(*a, **k),
 }
 
 

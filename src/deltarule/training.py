@@ -197,7 +197,10 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     ``start`` (a :class:`~deltarule.checkpoint.Checkpoint` of this network, data and schedule)
     continues a run exactly where it stopped: parameters, journal, update count and the
     shuffle generator's state; ``schedule.epochs`` is then the total. ``on_epoch(EpochEnd)``
-    is called after every epoch (to write checkpoints).
+    is called after every epoch (to write checkpoints). The run goes to a fast engine when one
+    applies (:mod:`deltarule.fast`), chosen from the problem and the whole schedule, hooks or not:
+    so a checkpointed and resumed run is bit-identical to a straight one. :func:`generic` is the
+    reference loop.
     Raises :class:`Diverged` (with the last finite parameters) as soon as a loss or a
     parameter is NaN or inf, and :class:`Interrupted` (with the last epoch's checkpoint) on Ctrl-C.
     Classifiers get an ``accuracy`` column after the parameters; ``validation=(x_val, y_val)``
@@ -214,13 +217,29 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     """
     if journal_loss not in JOURNAL_LOSSES:
         raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
-    if start is None and on_epoch is None:  # a compiled or buffered engine, same numbers (fast.py)
-        from . import fast
+    from . import fast
 
-        result = fast.train(network, x, y, learning_rate, schedule, journal_loss=journal_loss,
-                            initial_row=initial_row, callback=callback, validation=validation)
-        if result is not None:
-            return result
+    # a compiled or buffered engine when one applies (fast.py), checkpointed or resumed runs
+    # included: the engine depends on the problem and the whole schedule, never on the hooks
+    result = fast.train(network, x, y, learning_rate, schedule, journal_loss=journal_loss,
+                        initial_row=initial_row, callback=callback, validation=validation,
+                        start=start, on_epoch=on_epoch)
+    if result is not None:
+        return result
+    return generic(network, x, y, learning_rate, schedule, journal_loss=journal_loss, initial_row=initial_row,
+                   callback=callback, start=start, on_epoch=on_epoch, validation=validation)
+
+
+@np.errstate(over="ignore", invalid="ignore")  # overflow and NaN are detected below, not warned about
+def generic(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
+            journal_loss: str = "epoch", initial_row: bool = True,
+            callback: Callable[[int, float], None] | None = None,
+            start: "Checkpoint | None" = None, on_epoch: Callable[[EpochEnd], None] | None = None,
+            validation: tuple[Any, Any] | None = None) -> TrainResult:
+    """:func:`train` on the generic loop: the reference the fast engines are tested against, and
+    the fallback for what they do not support. Same arguments, same result, to rounding."""
+    if journal_loss not in JOURNAL_LOSSES:
+        raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
     dt = network.dtype
     x = np.ascontiguousarray(x, dtype=dt)
     y = np.ascontiguousarray(y, dtype=dt)
