@@ -36,3 +36,18 @@ def test_solve_refuses_numbers_that_overflow(tmp_path, capsys):
         assert out == ""
         assert err.strip().splitlines() == [f"{f}: z1 of update 1 is not finite (the numbers overflow "
                                             f"float64: scale the inputs, weights or learning rate down)"]
+
+
+def test_with_loss_and_with_parameter_change_one_thing():
+    import deltarule as dr
+
+    p = dr.load_problem("seed-003")
+    # seed 003's printed dL/da2 = a2 - y = [0.68, -0.17] is half_sse's; half_mse halves it
+    assert [round(float(v), 2) for v in p.with_loss("half_sse").steps(1)[0].values()["dL_da2"]] == [0.68, -0.17]
+    assert [round(float(v), 2) for v in p.steps(1)[0].values()["dL_da2"]] == [0.34, -0.09]
+    q = p.with_parameter("W2[2,1]", 0.9)
+    assert q.network.layers[1].W.tolist() == [[0.5, 0.6], [0.9, 0.8]] and p.network.layers[1].W[1, 0] == 0.7
+    with pytest.raises(InputError, match="cross_entropy needs a softmax output layer"):
+        p.with_loss("cross_entropy")
+    with pytest.raises(InputError, match="no parameter 'W3\\[1,1\\]'"):
+        p.with_parameter("W3[1,1]", 1.0)

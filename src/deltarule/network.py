@@ -260,6 +260,17 @@ class Network:
 
         return from_torch(model, loss, reduction)
 
+    def with_parameter(self, name: str, value: float) -> "Network":
+        """A network with the parameter called ``name`` (see :meth:`parameter_names`) set to ``value``."""
+        from .errors import InputError
+
+        names = self.parameter_names()
+        if name not in names:
+            raise InputError(f"no parameter {name!r}; this network has {names[0]} ... {names[-1]}", "parameter")
+        vector = self.parameters().copy()
+        vector[names.index(name)] = value
+        return self.with_parameters(vector)
+
     # -- saving ------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The model as a problem-file dict (no data): layers, loss, reduction, dtype."""

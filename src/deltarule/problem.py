@@ -232,6 +232,37 @@ class Problem:
 
         return split(self.x, self.y, *self.validation)
 
+    def with_loss(self, loss: str, reduction: str | None = None) -> "Problem":
+        """The same problem under another loss convention (validated as a file's would be).
+
+        >>> import deltarule as dr
+        >>> p = dr.load_problem("seed-003").with_loss("half_sse")   # the loss seed 003's numbers use
+        >>> [round(float(v), 2) for v in p.steps(1)[0].values()["dL_da2"]]
+        [0.68, -0.17]
+        """
+        from dataclasses import replace as _replace
+
+        new = _loss.get(choice(loss, "loss", tuple(_loss.LOSSES)))
+        check_output_loss(self.network.layers, new)
+        if self.y is not None:
+            from .data import _check_targets
+
+            _check_targets(self.y, _replace(self.network, loss=new), "data.targets")
+        changes = {"loss": new} if reduction is None else {
+            "loss": new, "reduction": choice(reduction, "reduction", _loss.REDUCTIONS)}
+        return _replace(self, network=_replace(self.network, **changes))
+
+    def with_parameter(self, name: str, value: float) -> "Problem":
+        """The same problem with one parameter (a journal name: ``W2[1,1]``, ``b1[2]``, ``w``) set.
+
+        >>> import deltarule as dr
+        >>> dr.load_problem("seed-002").with_parameter("W2[1,1]", 0.5).network.layers[1].W.tolist()
+        [[0.5, 0.45]]
+        """
+        from dataclasses import replace as _replace
+
+        return _replace(self, network=self.network.with_parameter(name, value))
+
     def require(self, *fields: str) -> "Problem":
         """Refuse (InputError) if a field that a command needs is missing from the file."""
         for f in fields:
@@ -355,14 +386,20 @@ def parse_network(doc: dict, seed: int = 0) -> Network:
     loss = _loss.get(choice(doc["loss"], "loss", tuple(_loss.LOSSES)))
     reduction = choice(doc.get("reduction", "mean"), "reduction", _loss.REDUCTIONS)
     dtype = choice(doc.get("dtype", "float64"), "dtype", tuple(DTYPES))
-    if loss.name == "cross_entropy" and layers[-1].activation.name != "softmax":
+    check_output_loss(layers, loss)
+    return Network(tuple(layers), loss, reduction).astype(dtype)
+
+
+def check_output_loss(layers, loss) -> None:
+    """Refuse a loss that the output layer cannot feed (InputError on field ``loss``)."""
+    out = layers[-1].activation.name
+    if loss.name == "cross_entropy" and out != "softmax":
         raise InputError(f"cross_entropy needs a softmax output layer, but layers[{len(layers) - 1}] "
-                         f"is {layers[-1].activation.name}", "loss")
-    if loss.name == "bce" and layers[-1].activation.name not in ("sigmoid", "softmax"):
+                         f"is {out}", "loss")
+    if loss.name == "bce" and out not in ("sigmoid", "softmax"):
         # ln(yhat) and ln(1 - yhat) need outputs in (0, 1): anything else gives a meaningless loss
         raise InputError(f"bce needs outputs between 0 and 1 (a sigmoid or softmax output layer), "
-                         f"but layers[{len(layers) - 1}] is {layers[-1].activation.name}", "loss")
-    return Network(tuple(layers), loss, reduction).astype(dtype)
+                         f"but layers[{len(layers) - 1}] is {out}", "loss")
 
 
 def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".") -> Problem:
