@@ -213,8 +213,8 @@ def test_network_svg_from_every_source():
         assert root.tag.endswith("svg") and "<script" not in svg
         assert "0.400" in svg and "0.450" in svg and "b 0.600" in svg  # weights on edges, bias
     svg = network_svg(step, 3)
-    assert ">0.593<" in svg and ">0.751<" in svg and ">0.050<" in svg  # activations and inputs
-    assert ">0.593<" not in network_svg(p.network, 3)
+    assert ">a 0.593<" in svg and ">a 0.751<" in svg and ">0.050<" in svg  # activations and inputs
+    assert ">a 0.593<" not in network_svg(p.network, 3)
     with pytest.raises(TypeError):
         network_svg("seed-002")
 

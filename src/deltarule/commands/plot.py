@@ -50,6 +50,8 @@ def add_arguments(p) -> None:
     p.add_argument("--resolution", type=positive_int, help="surface/boundary: grid points per side")
     p.add_argument("--step", type=positive_int, default=1,
                    help="diagram: draw the values of this update (default 1, the first)")
+    p.add_argument("--example", type=positive_int, default=1,
+                   help="diagram: show z and a of this example of the update's batch (default 1, the first)")
 
 
 def run(args) -> int:
@@ -169,13 +171,22 @@ def _diagram(problem, args) -> int:
 
     if not args.output.lower().endswith(".svg"):
         raise InputError("the network diagram is drawn as SVG only: name a .svg file", "", args.output)
-    obj, what = problem.network, "weights and biases"
+    obj, what, n = problem.network, "weights and biases", None
     if problem.x is not None and problem.learning_rate is not None:
         method = _methods(problem, args)[0]
         obj = problem.steps(args.step, schedule_for(problem, method, args))[-1]
-        what = f"update {args.step} ({method}), example {obj.examples[0] + 1}"
+        n = len(obj.examples)
+        what = f"update {args.step} ({method}), example {obj.examples[min(args.example, n) - 1] + 1}"
+    elif problem.x is not None:  # no learning rate: the forward and backward pass over all the data
+        obj, n, what = problem, len(problem.x), f"example {args.example}"
+    if n is None and args.example > 1:
+        raise InputError("the problem has no data: there is no example to draw", "--example")
+    if n is not None and args.example > n:
+        raise InputError(f"there {'is' if n == 1 else 'are'} only {n} example{'s' if n != 1 else ''} "
+                         f"to draw{' in the batch of this update' if problem.learning_rate else ''}", "--example")
     try:
-        write_text(args.output, network_svg(obj, problem.decimals, title=f"{problem.name}: {what}") + "\n")
+        svg = network_svg(obj, problem.decimals, example=args.example - 1, title=f"{problem.name}: {what}")
+        write_text(args.output, svg + "\n")
     except OSError as e:
         raise InputError(f"cannot write ({e.strerror})", "", args.output) from None
     return 0

@@ -97,8 +97,9 @@ def body(doc: Document) -> str:
             out.append(f'<aside class="{blk.kind}"><strong>{label}</strong> {_inline(blk.parts)}</aside>')
         elif isinstance(blk, Diagram):
             svg = network_svg(blk.source, blk.decimals, example=blk.example, title="the network")
-            out.append(f"<figure>{svg}<figcaption>The network before the first update: inputs and "
-                       f"activations in the neurons, weights on the edges, biases below.</figcaption></figure>")
+            out.append(f"<figure>{svg}<figcaption>The network before the first update: inputs, z and a in "
+                       f"the neurons, weights and their gradients on the edges, biases and theirs below."
+                       f"</figcaption></figure>")
     return "\n".join(out)
 
 
