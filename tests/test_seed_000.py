@@ -12,17 +12,14 @@ import pytest
 
 import deltarule as dr
 
+from printed import shown
+
 X = [3.5, 0.35, 3.2, -2.0, 1.5, -0.5]
 Y = [0.5, 0.50, 0.5, 0.5, 0.1, 0.3]
 
 
 def close(got, printed, tol=1e-12):
     np.testing.assert_allclose(np.asarray(got, float), printed, rtol=tol, atol=tol)
-
-
-def shown(got, printed, decimals):
-    """``printed`` is ``got`` rounded to ``decimals`` (a tie counts as right)."""
-    assert abs(float(got) - printed) <= 0.5 * 10.0 ** -decimals * (1 + 1e-9) + 1e-15, (got, printed)
 
 
 def neuron(w, b):

@@ -18,19 +18,10 @@ import pytest
 
 import deltarule as dr
 
+from printed import near, shown
+
 sig = dr.activations.sigmoid
 half_sse = dr.losses.half_sse
-
-
-def shown(got, printed, decimals):
-    """``printed`` is ``got`` rounded to ``decimals`` (a tie counts as right)."""
-    got, printed = np.asarray(got, float), np.asarray(printed, float)
-    assert np.all(np.abs(got - printed) <= 0.5 * 10.0 ** -decimals * (1 + 1e-9) + 1e-15), (got, printed)
-
-
-def near(got, printed, tol):
-    """The true value is within ``tol`` of an early-rounded printed figure."""
-    assert np.all(np.abs(np.asarray(got, float) - np.asarray(printed, float)) <= tol), (got, printed)
 
 
 @pytest.fixture(scope="module")

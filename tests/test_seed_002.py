@@ -17,17 +17,16 @@ import pytest
 
 import deltarule as dr
 
+import printed
+from printed import near
+
+
+def shown(got, figure, decimals=3):
+    """The notes' rounding: 3 decimals unless a figure says otherwise."""
+    printed.shown(got, figure, decimals)
+
+
 sig = dr.activations.sigmoid
-
-
-def shown(got, printed, decimals=3):
-    """``printed`` is ``got`` rounded to ``decimals`` (a tie counts as right)."""
-    got, printed = np.asarray(got, float), np.asarray(printed, float)
-    assert np.all(np.abs(got - printed) <= 0.5 * 10.0 ** -decimals * (1 + 1e-9) + 1e-15), (got, printed)
-
-
-def near(got, printed, tol):
-    assert np.all(np.abs(np.asarray(got, float) - np.asarray(printed, float)) <= tol), (got, printed)
 
 
 @pytest.fixture(scope="module")

@@ -23,23 +23,10 @@ import pytest
 
 import deltarule as dr
 
+from printed import near, shown, truncated
+
 sig = dr.activations.sigmoid
 sse = dr.losses.sse
-
-
-def shown(got, printed, decimals):
-    got, printed = np.asarray(got, float), np.asarray(printed, float)
-    assert np.all(np.abs(got - printed) <= 0.5 * 10.0 ** -decimals * (1 + 1e-9) + 1e-15), (got, printed)
-
-
-def truncated(got, printed, decimals):
-    """``printed`` is ``got`` with the digits after ``decimals`` cut off (towards zero)."""
-    got = float(got)
-    assert math.trunc(got * 10 ** decimals) == round(printed * 10 ** decimals), (got, printed)
-
-
-def near(got, printed, tol):
-    assert abs(float(got) - printed) <= tol, (got, printed)
 
 
 def one(name):
