@@ -6,7 +6,7 @@ import io
 import sys
 from pathlib import Path
 
-HELP = "predict: the model's outputs for every example of a data file, as CSV (one row per example)"
+HELP = "the model's outputs for every example of a data file, as CSV (one row per example)"
 EXAMPLE = ("  deltarule train digits --save digits.json\n"
            "  deltarule predict digits.json digits -o predictions.csv     # a problem file's (or example's) data\n"
            "  deltarule predict model.json new.csv --inputs x1,x2        # CSV with a header; .npz with 'inputs'\n"
