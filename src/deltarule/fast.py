@@ -29,6 +29,7 @@ import numpy as np
 from . import losses as _loss
 from . import metrics as _metrics
 from .network import Network, backward_arrays, forward_arrays
+from .trace import flatten
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -318,9 +319,8 @@ class _ScalarRun:
     def __init__(self, network: Network, x: Array, y: Array, lr, schedule, journal_loss: str):
         self.k = _numba()
         self.p = network.parameters().astype(np.float64)
-        self.mask = np.concatenate([np.concatenate([np.full(lay.W.size, lay.train_weights),
-                                                    np.full(lay.units, lay.train_biases)])
-                                    for lay in network.layers])
+        self.mask = flatten([np.full(lay.W.shape, lay.train_weights) for lay in network.layers],
+                            [np.full(lay.units, lay.train_biases) for lay in network.layers])
         woff, boff = _layout(network)
         L = len(network.layers)
         uoff = np.concatenate([[0], np.cumsum(network.sizes)])

@@ -130,7 +130,7 @@ def gradcheck(network, x=None, y=None, step: float = STEP, rtol: float = RTOL, a
     x = np.asarray(x, dtype=np.float64)[:examples]
     y = np.asarray(y, dtype=np.float64)[:examples]
     trace = net.trace(x, y)
-    analytic = np.concatenate([np.concatenate([lt.dW.ravel(), lt.db]) for lt in trace.layers])
+    analytic = trace.gradient()
     numeric = _central_differences(net, x, y, step)
     rel = relative_error(analytic, numeric)
     agree = np.abs(analytic - numeric) <= atol + rtol * np.maximum(np.abs(analytic), np.abs(numeric))

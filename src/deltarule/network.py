@@ -26,7 +26,7 @@ from . import activations as _act
 from . import losses as _loss
 from .activations import Activation
 from .losses import Loss
-from .trace import LayerTrace, Step, Trace, frozen
+from .trace import LayerTrace, Step, Trace, flatten, frozen
 
 Array = np.ndarray
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -225,7 +225,7 @@ class Network:
 
     def parameters(self) -> Array:
         """All parameters as one vector, in the order of :meth:`parameter_names`."""
-        return np.concatenate([np.concatenate([lay.W.ravel(), lay.b]) for lay in self.layers])
+        return flatten([lay.W for lay in self.layers], [lay.b for lay in self.layers])
 
     def with_parameters(self, vector: Any) -> "Network":
         """A network of the same shape with parameters taken from ``vector``."""

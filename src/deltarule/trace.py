@@ -27,6 +27,11 @@ def frozen(x: Array) -> Array:
     return v
 
 
+def flatten(Ws, bs) -> Array:
+    """W1 row by row, b1, W2, b2, ... as one vector: the order of ``Network.parameter_names``."""
+    return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)])
+
+
 @dataclass(frozen=True)
 class LayerTrace:
     """One weight layer l of one pass over a batch of n examples.
@@ -67,6 +72,10 @@ class Trace:
     layers: tuple[LayerTrace, ...]
     per_example_loss: Array
     loss: float
+
+    def gradient(self) -> Array:
+        """dW1, db1, dW2, db2, ... as one vector, in the order of the network's parameters."""
+        return flatten([lt.dW for lt in self.layers], [lt.db for lt in self.layers])
 
     @property
     def yhat(self) -> Array:

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import losses as _loss
 from .network import Network, backward_arrays, forward_arrays
-from .trace import Step
+from .trace import Step, flatten
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -278,7 +278,7 @@ def generic(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sc
         return _metrics.extra_values(kind, a, y, v)
 
     def snapshot() -> Network:
-        return network.with_parameters(np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)]))
+        return network.with_parameters(flatten(Ws, bs))
 
     columns = ("epoch", "loss", *network.parameter_names(), *_metrics.extra_columns(network, val is not None))
 
@@ -340,7 +340,7 @@ def generic(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sc
             if not np.isfinite(epoch_loss):
                 raise Diverged(epoch, k, learning_rate, snapshot(), journal_of(len(rows)),
                                f"the loss after the epoch is {epoch_loss:g}")
-            params = np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)])
+            params = flatten(Ws, bs)
             rows.append(np.concatenate([[epoch, epoch_loss], params, extras(a_full)]))
             done = (epoch, updates, params, rng.bit_generator.state if rng else None, len(rows))
             if callback is not None:

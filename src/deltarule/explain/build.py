@@ -405,8 +405,8 @@ def _per_example_gradients(B: Builder, step) -> None:
         names += [N.W(l, i + 1, j + 1).text for i in range(lay.units) for j in range(lay.fan_in)]
         names += [N.b(l, i + 1).text for i in range(lay.units)]
     own = [net.trace(tr.x[e:e + 1], tr.y[e:e + 1]) for e in range(len(step.examples))]
-    vecs = [np.concatenate([np.concatenate([lt.dW.ravel(), lt.db]) for lt in t.layers]) for t in own]
-    batch = np.concatenate([np.concatenate([lt.dW.ravel(), lt.db]) for lt in tr.layers])
+    vecs = [t.gradient() for t in own]
+    batch = tr.gradient()
     how = "their mean" if net.reduction == "mean" else "their sum"
     B.add(Paragraph((f"Each example's own gradient (its loss alone, at the same parameters), and the batch "
                      f"gradient, {how}:",)))
