@@ -14,7 +14,7 @@ import pytest
 import deltarule as dr
 from deltarule import diagram as D
 from deltarule.cli import main
-from deltarule.explain.rounding import fmt, is_tiny
+from deltarule.formatting import fmt, is_tiny
 from deltarule.network import Layer, Network
 
 SVG = "{http://www.w3.org/2000/svg}"

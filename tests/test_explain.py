@@ -17,7 +17,7 @@ import deltarule as dr
 from deltarule.cli import main
 from deltarule.diagram import network_svg
 from deltarule.explain import html as H
-from deltarule.explain.rounding import fmt, is_tiny, sci
+from deltarule.formatting import fmt, is_tiny, sci
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 sys.path.insert(0, str(GOLDEN))

@@ -105,7 +105,9 @@ def test_first_examples_only(capsys):
 def test_plain_table_in_a_pipe(capsys):
     assert main(["gradcheck", "seed-000-neuron"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("parameter") and "W1[1,1]" in out and "2 parameters: all agree" in out
+    # one neuron with one input: its parameters are w and b, as in the journal and the notes
+    assert out.startswith("parameter") and "W1[1,1]" not in out and "2 parameters: all agree" in out
+    assert [line.split()[0] for line in out.splitlines()[1:3]] == ["w", "b"]
     assert "\x1b[" not in out
 
 

@@ -14,10 +14,9 @@ import importlib
 import sys
 from typing import Sequence
 
-from .errors import InputError
+from .errors import ExitStatus, InputError
 
 COMMANDS = ("solve", "train", "check", "gradcheck", "compare", "plot", "predict", "examples")
-EXIT_OK, EXIT_WRONG, EXIT_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class UsageError(Exception):
@@ -66,22 +65,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if not getattr(args, "run", None):
             parser.print_help()
-            return EXIT_INPUT if argv else EXIT_OK
+            return ExitStatus.INPUT if argv else ExitStatus.OK
         return int(args.run(args))
     except SystemExit as e:  # --help and --version
         return int(e.code or 0)
     except UsageError as e:
         print(str(e), file=sys.stderr)
-        return EXIT_INPUT
+        return ExitStatus.INPUT
     except InputError as e:
         print(e.line(), file=sys.stderr)
-        return EXIT_INPUT
+        return ExitStatus.INPUT
     except BrokenPipeError:
-        return EXIT_OK
+        return ExitStatus.OK
     except OSError as e:  # a file that cannot be read or written: one line, not a traceback
         name = e.filename2 or e.filename
         print(f"{name}: {e.strerror or e}" if name else f"deltarule: {e}", file=sys.stderr)
-        return EXIT_INPUT
+        return ExitStatus.INPUT
     except KeyboardInterrupt:
         print("deltarule: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitStatus.INTERRUPTED

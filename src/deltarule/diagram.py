@@ -19,7 +19,7 @@ gradient below it, so the line runs between the two numbers it carries.
 
 The SVG has no scripts, no external references and no fonts to fetch; every text in it is
 XML-escaped, so it can be inlined in an HTML page or written to a ``.svg`` file as it is.
-It only formats numbers the core computed (``explain.rounding.fmt``); nothing here
+It only formats numbers the core computed (``formatting.fmt``); nothing here
 computes a model value.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 from xml.sax.saxutils import escape
 
-from .explain.rounding import fmt, is_tiny
+from .formatting import fmt, is_tiny
 
 RADIUS = 32
 ROW_GAP, ROW_GAP_PLAIN = 112, 100  # with / without the gradient line under each bias

@@ -1,6 +1,22 @@
 """The one error users see: ``FILE: field.path: what is wrong`` (exit code 2)."""
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """The command line's exit codes, one enum for every command.
+
+    0 success; 1 a check or gradcheck found something wrong; 2 bad input (one line on
+    stderr, never a traceback); 3 training diverged; 130 interrupted (Ctrl-C).
+    """
+
+    OK = 0
+    WRONG = 1
+    INPUT = 2
+    DIVERGED = 3
+    INTERRUPTED = 130
+
 
 class InputError(ValueError):
     """Bad input: a file, a field in it, and the problem, as one line.

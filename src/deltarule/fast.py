@@ -29,7 +29,7 @@ import numpy as np
 from . import losses as _loss
 from . import metrics as _metrics
 from .network import Network, backward_arrays, forward_arrays
-from .trace import flatten
+from .params import flatten
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint

@@ -134,7 +134,7 @@ def gradcheck(network, x=None, y=None, step: float = STEP, rtol: float = RTOL, a
     numeric = _central_differences(net, x, y, step)
     rel = relative_error(analytic, numeric)
     agree = np.abs(analytic - numeric) <= atol + rtol * np.maximum(np.abs(analytic), np.abs(numeric))
-    names = _names(net)
+    names = net.parameter_names()
     rows = tuple(GradRow(n, float(a), float(m), float(r), bool(g))
                  for n, a, m, r, g in zip(names, analytic, numeric, rel, agree))
     tol = (f"agree when |analytic - numeric| <= {atol:g} + {rtol:g} * max(|analytic|, |numeric|); "
@@ -172,14 +172,6 @@ def _central_differences(net: Network, x: np.ndarray, y: np.ndarray, step: float
                 out.append((up - down) / (2 * step))
     return np.array(out)
 
-
-def _names(net: Network) -> list[str]:
-    """``W{l}[i,j]``, ``b{l}[i]`` (1-based), in the order of ``Network.parameters``."""
-    names = []
-    for l, lay in enumerate(net.layers, start=1):
-        names += [f"W{l}[{i + 1},{j + 1}]" for i in range(lay.units) for j in range(lay.fan_in)]
-        names += [f"b{l}[{i + 1}]" for i in range(lay.units)]
-    return names
 
 
 def check_problem(problem, examples: int | None = None) -> GradCheck:

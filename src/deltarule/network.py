@@ -26,7 +26,9 @@ from . import activations as _act
 from . import losses as _loss
 from .activations import Activation
 from .losses import Loss
-from .trace import LayerTrace, Step, Trace, flatten, frozen
+from . import params as _params
+from .params import flatten
+from .trace import LayerTrace, Step, Trace, frozen
 
 Array = np.ndarray
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -215,13 +217,7 @@ class Network:
     def parameter_names(self) -> list[str]:
         """Journal column names: ``W{l}[i,j]``, ``b{l}[i]`` (1-based), or ``w``, ``b`` for
         a network of a single neuron with a single input, as the notes write it."""
-        if self.sizes == (1, 1):
-            return ["w", "b"]
-        names = []
-        for l, lay in enumerate(self.layers, start=1):
-            names += [f"W{l}[{i + 1},{j + 1}]" for i in range(lay.units) for j in range(lay.fan_in)]
-            names += [f"b{l}[{i + 1}]" for i in range(lay.units)]
-        return names
+        return _params.names([lay.W.shape for lay in self.layers])
 
     def parameters(self) -> Array:
         """All parameters as one vector, in the order of :meth:`parameter_names`."""
@@ -229,15 +225,8 @@ class Network:
 
     def with_parameters(self, vector: Any) -> "Network":
         """A network of the same shape with parameters taken from ``vector``."""
-        vector = np.asarray(vector, dtype=self.dtype)
-        new, k = [], 0
-        for lay in self.layers:
-            nW = lay.W.size
-            W = vector[k:k + nW].reshape(lay.W.shape)
-            b = vector[k + nW:k + nW + lay.units]
-            k += nW + lay.units
-            new.append(replace(lay, W=W.copy(), b=b.copy()))
-        return replace(self, layers=tuple(new))
+        parts = _params.unflatten(np.asarray(vector, dtype=self.dtype), [lay.W.shape for lay in self.layers])
+        return replace(self, layers=tuple(replace(lay, W=W, b=b) for lay, (W, b) in zip(self.layers, parts)))
 
     # -- the exit to PyTorch (deltarule.torch_bridge; torch is imported there, when called) ---
     def to_torch(self, device: Any = None):

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .params import flatten
+
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
 
@@ -26,10 +28,6 @@ def frozen(x: Array) -> Array:
     v.flags.writeable = False
     return v
 
-
-def flatten(Ws, bs) -> Array:
-    """W1 row by row, b1, W2, b2, ... as one vector: the order of ``Network.parameter_names``."""
-    return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)])
 
 
 @dataclass(frozen=True)

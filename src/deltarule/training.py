@@ -17,7 +17,8 @@ import numpy as np
 
 from . import losses as _loss
 from .network import Network, backward_arrays, forward_arrays
-from .trace import Step, flatten
+from .params import flatten
+from .trace import Step
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from ..errors import ExitStatus
 
 HELP = "judge hand-worked numbers (an answers file) against the true values, with follow-through"
 EXAMPLE = ("  deltarule check seed-003 my-answers.yaml\n"
@@ -47,4 +48,4 @@ def run(args) -> int:
         Console().print(report)
     else:
         print(report.to_text())
-    return 0 if report.ok else 1
+    return ExitStatus.OK if report.ok else ExitStatus.WRONG

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import nonnegative_int, positive_float, positive_int
+from ..errors import ExitStatus
 
 HELP = "train with several methods from the same start: a table of loss, updates, time, and a plot"
 EXAMPLE = ("  deltarule compare seed-000-neuron --methods batch,minibatch,stochastic --plot paths.png\n"
            "  deltarule compare moons --epochs 50 --batch-size 10 --plot moons-loss.svg --log")
 METHODS = ("batch", "minibatch", "stochastic")
-EXIT_DIVERGED = 3
 
 
 def method_list(text: str) -> list[str]:
@@ -141,7 +141,7 @@ def run(args) -> int:
         from ..plots import save_figure
 
         save_figure(compare_figure(problem, runs, args.log), args.plot)
-    return EXIT_DIVERGED if any(r.diverged for r in runs) else 0
+    return ExitStatus.DIVERGED if any(r.diverged for r in runs) else ExitStatus.OK
 
 
 def compare_figure(problem, runs: list[Run], logy: bool = False):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import InputError
+from ..errors import ExitStatus
 
 HELP = "list the built-in examples (every worked example of the seed notes), or print one"
 EXAMPLE = ("  deltarule examples\n  deltarule examples seed-002 > mine.yaml\n"
@@ -44,14 +45,14 @@ def run(args) -> int:
     if args.name and args.save:
         for path in _save(examples, args.name, args.save):
             print(path)
-        return 0
+        return ExitStatus.OK
     if args.name:
         print(examples.text(args.name), end="")
-        return 0
+        return ExitStatus.OK
     if args.save:
         raise InputError("--save needs an example NAME", "--save")
     names = examples.names()
     width = max(map(len, names))
     for name in names:
         print(f"{name:<{width}}  {examples.describe(name)}")
-    return 0
+    return ExitStatus.OK

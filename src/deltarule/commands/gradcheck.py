@@ -6,6 +6,7 @@ import sys
 
 from ..gradcheck import ATOL, RTOL, STEP
 from . import positive_int
+from ..errors import ExitStatus
 
 HELP = "compare the delta rule's gradients with central finite differences, parameter by parameter"
 EXAMPLE = ("  deltarule gradcheck seed-002\n"
@@ -38,4 +39,4 @@ def run(args) -> int:
         Console().print(result)
     else:
         print(result.to_text())
-    return 0 if result.ok else 1
+    return ExitStatus.OK if result.ok else ExitStatus.WRONG

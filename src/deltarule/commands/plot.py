@@ -5,7 +5,8 @@ import re
 import sys
 
 from . import positive_int
-from .compare import EXIT_DIVERGED, METHODS, add_run_arguments, schedule_for, train_runs
+from .compare import METHODS, add_run_arguments, schedule_for, train_runs
+from ..errors import ExitStatus
 
 HELP = "draw a picture: the journal, the loss surface with descent paths, the network, a decision boundary"
 EXAMPLE = ("  deltarule plot seed-000-neuron --kind surface -o surface.png\n"
@@ -73,7 +74,7 @@ def run(args) -> int:
     for r in runs:
         if r.diverged:
             print(f"deltarule plot: {r.label}: {r.diverged}", file=sys.stderr)
-    return EXIT_DIVERGED if any(r.diverged for r in runs) else 0
+    return ExitStatus.DIVERGED if any(r.diverged for r in runs) else ExitStatus.OK
 
 
 def _methods(problem, args) -> list[str]:
@@ -189,4 +190,4 @@ def _diagram(problem, args) -> int:
         write_text(args.output, svg + "\n")
     except OSError as e:
         raise InputError(f"cannot write ({e.strerror})", "", args.output) from None
-    return 0
+    return ExitStatus.OK

@@ -5,6 +5,7 @@ import csv
 import io
 import sys
 from pathlib import Path
+from ..errors import ExitStatus
 
 HELP = "the model's outputs for every example of a data file, as CSV (one row per example)"
 EXAMPLE = ("  deltarule train digits --save digits.json\n"
@@ -39,7 +40,7 @@ def run(args) -> int:
     y = _targets(y, yhat.shape)
     if kind and y is not None:
         print(f"accuracy {accuracy(yhat, y, kind):.2%} on {len(x)} examples", file=sys.stderr)
-    return 0
+    return ExitStatus.OK
 
 
 def _targets(y, shape):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from . import nonnegative_int, positive_int, write_output
+from ..errors import ExitStatus
 
 HELP = "worked solution of the first N updates of a problem (text, markdown, latex, html, json)"
 EXAMPLE = ("  deltarule solve seed-002\n"
@@ -53,7 +54,7 @@ def run(args) -> int:
     steps = _finite_steps(problem, args.steps)
     if args.format == "json":
         write_output(solution_json(steps), args.output)
-        return 0
+        return ExitStatus.OK
     from ..explain import Solution
 
     decimals = args.decimals if args.decimals is not None else problem.decimals
@@ -62,6 +63,6 @@ def run(args) -> int:
         from ..explain.text import print_rich
 
         print_rich(solution.document)  # styled on a terminal; plain in a pipe or with NO_COLOR
-        return 0
+        return ExitStatus.OK
     write_output(solution.render(args.format), args.output)
-    return 0
+    return ExitStatus.OK

@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 
 from . import nonnegative_int, positive_float, positive_int
+from ..errors import ExitStatus
 
 HELP = "train a network: progress on a terminal, a summary at the end, journal/plot/model files"
 EXAMPLE = ("  deltarule train seed-000-neuron --epochs 100 --journal run.csv --save model.json\n"
@@ -19,8 +20,6 @@ EXAMPLE = ("  deltarule train seed-000-neuron --epochs 100 --journal run.csv --s
            "\nexit status: 0 trained; 2 bad input; 3 diverged (NaN or inf: stops at once, names the epoch,\n"
            "the update and the learning rate, keeps the last finite parameters for --save and the journal);\n"
            "130 interrupted by Ctrl-C (the last completed epoch's checkpoint and journal are written)")
-EXIT_DIVERGED = 3
-EXIT_INTERRUPTED = 130
 
 
 def add_arguments(p) -> None:
@@ -132,10 +131,10 @@ def run(args) -> int:
             save_model(e.network, args.save)
         if args.journal:
             e.journal.to_csv(args.journal)
-        return EXIT_DIVERGED
+        return ExitStatus.DIVERGED
     elapsed = time.perf_counter() - t0
     if rank != 0:
-        return 0
+        return ExitStatus.OK
     if args.journal:
         result.journal.to_csv(args.journal)
     if args.save:
@@ -151,7 +150,7 @@ def run(args) -> int:
         print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}")
         for line in _metric_lines(result.journal, problem):
             print(line)
-    return 0
+    return ExitStatus.OK
 
 
 def _backend(problem, args):
@@ -218,7 +217,7 @@ def _interrupted(checkpoint, saver, schedule) -> int:
     else:
         print(f"deltarule train: {done}; no checkpoint written (use --checkpoint FILE to keep progress)",
               file=sys.stderr)
-    return EXIT_INTERRUPTED
+    return ExitStatus.INTERRUPTED
 
 
 class _progress:

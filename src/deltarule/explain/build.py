@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import InputError
 from . import notation as N
 from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table, as_math, join
-from .rounding import fmt, is_tiny, policy, sci
+from ..formatting import fmt, is_tiny, policy, sci
 
 STYLES = ("neuron", "matrix")
 MAX_CHAIN_PATHS = 8

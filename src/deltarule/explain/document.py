@@ -2,7 +2,7 @@
 
 Every piece of mathematics is a :class:`Math` holding the same expression twice, as LaTeX
 (for Markdown, LaTeX and MathML) and as plain text (for the terminal). The numbers in it
-were formatted by :mod:`.rounding` from values the core computed; renderers only lay the
+were formatted by :mod:`deltarule.formatting` from values the core computed; renderers only lay the
 blocks out.
 """
 from __future__ import annotations
