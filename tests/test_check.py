@@ -12,6 +12,7 @@ from deltarule import examples
 from deltarule.activations import sigmoid
 from deltarule.check import Evaluator, Graph, half_unit
 from deltarule.cli import main
+from deltarule.explain import check_report
 
 S2 = dr.load_problem("seed-002")        # 2-2-1, half_sse, eta 0.5, one example
 S3 = dr.load_problem("seed-003-as-computed")  # 2-2-2 (square W2), half_sse, eta 0.6
@@ -187,7 +188,8 @@ def test_hidden_deltas_from_updated_weights():
 
 def test_unrecognised_gets_the_expected_value_and_its_inputs():
     note = only(dr.check(S2, {"decimals": 3, "answers": {"z1": [0.9, 0.9]}})).note
-    assert note.startswith("should be [0.378, 0.392] = W1 a0 + b1")
+    # z1[2] = 0.25 x 0.05 + 0.30 x 0.10 + 0.35 = 0.3925: halves round away from zero, as solve shows it
+    assert note.startswith("should be [0.378, 0.393] = W1 a0 + b1")
     assert "a0 = [0.050, 0.100]" in note and "W1 = [[0.150, 0.200], [0.250, 0.300]]" in note
 
 
@@ -272,6 +274,19 @@ def test_report_renders_in_jupyter_and_terminal():
     assert r.to_json()["wrong"] == 1 and not r.ok
 
 
+def test_expected_column_rounds_as_solve_does(tmp_path, capsys):
+    # seed 002: z1[2] = 0.25 x 0.05 + 0.30 x 0.10 + 0.35 = 0.3925 (the float is 0.39249999999999996);
+    # the worked solution shows 0.393 (halves away from zero), and so must check's expected column
+    assert "0.393" in dr.solve("seed-002").to_text()
+    a = tmp_path / "a.yaml"
+    a.write_text("problem: seed-002\ndecimals: 3\nanswers:\n  z1[2]: 0.5\n  z1: [0.378, 0.5]\n")
+    assert main(["check", str(a)]) == 1
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("z1")}
+    assert rows["z1[2]"][2] == "0.393" and "should be 0.393" in out
+    assert rows["z1"][3:5] == ["[0.378,", "0.393]"] and "0.392" not in out
+
+
 def test_cli_is_a_real_command():
     out = subprocess.run([sys.executable, "-m", "deltarule", "check", "seed-003",
                           "tests/answers/seed-003.answers.yaml", "--format", "json"],
@@ -284,4 +299,4 @@ def test_absurd_claims_are_wrong_without_warnings():
     r = dr.check(S2, {"a1": [1e300, -1e300], "z2": [5], "loss": 1e308,
                       "W1_new": [[1e308, 1], [1, 1]], "step2.z1": [1, 1]})
     assert r.wrong == 5
-    assert "inf" in r["step2.z1"].note and "1e+308" in r.to_text()
+    assert "inf" in r["step2.z1"].note and "1e+308" in check_report.text(r)

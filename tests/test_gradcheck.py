@@ -8,6 +8,7 @@ import pytest
 import deltarule as dr
 from deltarule import activations, examples
 from deltarule.cli import main
+from deltarule.explain import gradcheck_report
 from deltarule.gradcheck import ATOL, RTOL, STEP, relative_error
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]
@@ -35,7 +36,7 @@ def test_every_activation_and_loss_agrees(hidden, loss, out):
         # keep the relu kinks away from the difference quotient: no z within 1e-3 of 0
         zs = [lt.z for lt in net.trace(x, y).layers]
         assert min(np.min(np.abs(z)) for z in zs) > 1e-3
-        assert g.ok, g.to_text()
+        assert g.ok, gradcheck_report.text(g)
         assert len(g.rows) == 4 * 3 + 4 + 2 * 4 + 2
         # where the gradient is not tiny, the two agree to far better than the tolerance
         big = [r.relative_error for r in g.rows if abs(r.analytic) > 1e-3]

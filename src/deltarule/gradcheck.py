@@ -69,37 +69,15 @@ class GradCheck:
         return {"parameters": [r.__dict__ for r in self.rows], "agree": self.ok,
                 "tolerance": self.tolerance}
 
-    def table_rows(self) -> list[tuple[str, str, str, str, str]]:
-        """(parameter, analytic, numeric, relative error, verdict) as text, one per parameter."""
-        return [(r.name, f"{r.analytic:.10g}", f"{r.numeric:.10g}", f"{r.relative_error:.2e}",
-                 "ok" if r.agree else "DISAGREE") for r in self.rows]
-
-    def to_text(self) -> str:
-        """The table as plain text, then the summary and the tolerance."""
-        rows = [("parameter", "analytic", "numeric", "rel. error", "verdict"), *self.table_rows()]
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        return "\n".join([*lines, "", self.summary(), self.tolerance])
-
     def __rich__(self):
-        from rich.table import Table
-        from rich.text import Text
+        from .explain import gradcheck_report
 
-        table = Table(title=self.summary(), caption=self.tolerance, caption_justify="left")
-        for col in ("parameter", "analytic", "numeric", "rel. error", "verdict"):
-            table.add_column(col, justify="left" if col in ("parameter", "verdict") else "right")
-        for r in self.table_rows():
-            table.add_row(*r[:4], Text(r[4], style="green" if r[4] == "ok" else "red"))
-        return table
+        return gradcheck_report.rich(self)
 
     def _repr_html_(self) -> str:
-        import html
+        from .explain import gradcheck_report
 
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-                       for r in self.table_rows())
-        return (f"<p><b>{html.escape(self.summary())}</b></p><table><tr><th>parameter</th><th>analytic</th>"
-                f"<th>numeric</th><th>rel. error</th><th>verdict</th></tr>{body}</table>"
-                f"<p><i>{html.escape(self.tolerance)}</i></p>")
+        return gradcheck_report.html(self)
 
 
 def relative_error(a: np.ndarray, n: np.ndarray) -> np.ndarray:

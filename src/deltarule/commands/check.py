@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+
 from ..errors import ExitStatus
 
 HELP = "judge hand-worked numbers (an answers file) against the true values, with follow-through"
@@ -34,6 +35,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from ..check import check
     from ..cli import UsageError
+    from ..explain import check_report
 
     if len(args.files) > 2:
         raise UsageError("deltarule check: expected [PROBLEM] ANSWERS, got "
@@ -45,7 +47,7 @@ def run(args) -> int:
     elif sys.stdout.isatty():
         from rich.console import Console
 
-        Console().print(report)
+        Console().print(check_report.rich(report))
     else:
-        print(report.to_text())
+        print(check_report.text(report))
     return ExitStatus.OK if report.ok else ExitStatus.WRONG

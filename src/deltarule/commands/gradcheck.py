@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 import sys
 
+from ..errors import ExitStatus
 from ..gradcheck import ATOL, RTOL, STEP
 from . import positive_int
-from ..errors import ExitStatus
 
 HELP = "compare the delta rule's gradients with central finite differences, parameter by parameter"
 EXAMPLE = ("  deltarule gradcheck seed-002\n"
@@ -27,6 +27,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from ..explain import gradcheck_report
     from ..gradcheck import check_problem
     from ..problem import load_problem
 
@@ -36,7 +37,7 @@ def run(args) -> int:
     elif sys.stdout.isatty():
         from rich.console import Console
 
-        Console().print(result)
+        Console().print(gradcheck_report.rich(result))
     else:
-        print(result.to_text())
+        print(gradcheck_report.text(result))
     return ExitStatus.OK if result.ok else ExitStatus.WRONG

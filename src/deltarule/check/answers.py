@@ -1,0 +1,250 @@
+"""Answers files: reading them, the claim names, and each claim validated against the problem.
+
+A claim's name is ``[stepK.]BASE[[i[,j]]]`` with BASE one of ``z{l} a{l} dL_da{l} delta{l}
+dW{l} db{l} W{l}_new b{l}_new loss loss_after`` (layers and indices 1-based, ASCII digits
+only). A claim holds its entries in the checker's internal shape: per-example quantities
+are (n examples, units) even where the file writes a vector for a one-example update.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..problem import Problem, _kind, integer, mapping, matrix, number, vector
+
+ANSWERS_FIELDS = ("problem", "decimals", "answers", "name", "description")
+ENTRY_FIELDS = ("value", "decimals")
+MAX_STEPS = 10_000
+MAX_DECIMALS = 15
+KINDS = ("z", "a", "dL_da", "delta", "dW", "db")
+PER_EXAMPLE = ("z", "a", "dL_da", "delta")
+NAME_HELP = "z{l}, a{l}, dL_da{l}, delta{l}, dW{l}, db{l}, W{l}_new, b{l}_new, loss, loss_after"
+# [0-9], not \d: \d also matches other scripts' digits ('z١'), which int() reads but no name has
+_NAME = re.compile(r"^(?:step(?P<step>[0-9]+)\.)?(?P<base>loss_after|loss|(?:z|a|dL_da|delta|dW|db)[0-9]+"
+                   r"|[Wb][0-9]+_new)(?:\[(?P<i>[0-9]+)(?:,(?P<j>[0-9]+))?\])?$")
+_BASE = re.compile(r"^(loss_after|loss|z|a|dL_da|delta|dW|db|W|b)([0-9]*)(_new)?$")
+Node = tuple  # (step k, base name): (1, "dW1")
+
+
+def split(name: str) -> tuple[str, int]:
+    """('dW', 1) for 'dW1', ('W_new', 2) for 'W2_new', ('loss', 0) for 'loss'."""
+    m = _BASE.match(name)
+    return (m.group(1) + (m.group(3) or "")), int(m.group(2) or 0)
+
+
+def label(node: Node) -> str:
+    """The name a student writes for ``node``: ``dW1``, or ``step2.dW1`` for later updates."""
+    return f"step{node[0]}.{node[1]}" if node[0] > 1 else node[1]
+
+
+def half_unit(decimals: int) -> float:
+    """1/2 * 10^-d: how far a number stated to d decimals may be from the value and be right."""
+    return 0.5 * 10.0 ** -decimals
+
+
+def close(c: np.ndarray, v: np.ndarray, tol: Any) -> np.ndarray:
+    """|c - v| <= tol, ties right, with a relative slack of 1e-9 for floating point."""
+    c, v = np.asarray(c, float), np.asarray(v, float)
+    with np.errstate(all="ignore"):  # a non-finite value (from absurd claims) matches nothing
+        slack = 1e-9 * np.maximum(np.maximum(np.abs(c), np.abs(v)), tol)
+        return np.isfinite(v) & np.isfinite(c) & (np.abs(c - v) <= tol + slack)
+
+
+def read_decimals(v: Any, path: str) -> int:
+    """A ``decimals:`` field: an integer 0..15."""
+    d = integer(v, path, 0)
+    if d > MAX_DECIMALS:
+        raise InputError(f"at most {MAX_DECIMALS} decimals are meaningful, got {d}", path)
+    return d
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claimed name: ``node`` (step, base), ``mask`` of the entries it claims (internal
+    shape), ``value`` (internal shape, NaN elsewhere), ``decimals``, and as written."""
+
+    key: str
+    node: Node
+    mask: np.ndarray
+    value: np.ndarray
+    decimals: int
+    given: Any
+    display_shape: tuple
+    index: tuple | None
+
+
+def _depth(v: Any) -> int:
+    return 1 + _depth(v[0]) if isinstance(v, list) and v else (1 if isinstance(v, list) else 0)
+
+
+def read_value(v: Any, shape: tuple, path: str) -> np.ndarray:
+    """A claimed number, vector or matrix of ``shape`` (as Step.values() gives it); a value
+    whose squeezed shape matches (a 1x1 matrix as a number, a column as a list) is accepted."""
+    readers = {0: lambda x: np.asarray(number(x, path)), 1: lambda x: vector(x, path),
+               2: lambda x: matrix(x, path)}
+    exact = {0: lambda x: np.asarray(number(x, path)),
+             1: lambda x: vector(x, path, shape[0] if shape else None),
+             2: lambda x: matrix(x, path, *shape)}
+    depth = min(_depth(v), 2)
+    if depth != len(shape) and depth in readers:
+        arr = readers[depth](v)
+        if arr.size == math.prod(shape) and arr.squeeze().shape == np.zeros(shape).squeeze().shape:
+            return arr.reshape(shape)
+    return exact[len(shape)](v)
+
+
+def shape_text(shape: tuple) -> str:
+    """'a number', '2 numbers', '2 rows of 3'."""
+    if not shape:
+        return "a number"
+    if len(shape) == 1:
+        return f"{shape[0]} numbers"
+    return f"{shape[0]} rows of {shape[1]}"
+
+
+def parse_name(key: Any, layers: int, path: str) -> tuple[int, str, tuple | None]:
+    """(step, base name, 0-based index or None) of an answers key such as ``step2.dW1[1,2]``."""
+    if not isinstance(key, str):
+        raise InputError(f"a name must be text, got {_kind(key)}; names: {NAME_HELP}", path)
+    m = _NAME.match(re.sub(r"\s+", "", key))
+    if not m:
+        raise InputError(f"unknown name {key!r}; names are {NAME_HELP} (l = 1..{layers}), "
+                         f"'step2.' for a later update, '[i,j]' for one entry", path)
+    base = m.group("base")
+    kind, l = split(base)
+    if kind not in ("loss", "loss_after") and not 1 <= l <= layers:
+        raise InputError(f"unknown name {key!r}: there is no layer {l} (layers are 1..{layers})", path)
+    k = int(m.group("step") or 1)
+    if not 1 <= k <= MAX_STEPS:
+        raise InputError(f"updates are numbered 1..{MAX_STEPS}, got step{k}", path)
+    index = None
+    if m.group("i") is not None:
+        index = tuple(int(g) - 1 for g in (m.group("i"), m.group("j")) if g is not None)
+    return k, base, index
+
+
+def truth_of(step, base: str) -> np.ndarray:
+    """The true value in the checker's shapes: per-example quantities (n, units), always."""
+    kind, l = split(base)
+    if kind == "loss":
+        return np.asarray(step.loss)
+    if kind == "loss_after":
+        return np.asarray(step.loss_after)
+    if kind == "a" and l == 0:
+        return np.asarray(step.trace.x)
+    if kind in ("W_new", "b_new"):
+        return np.asarray(getattr(step.after.layers[l - 1], kind[0]))
+    return np.asarray(getattr(step.trace.layers[l - 1], kind))
+
+
+def require_answers(answers: Any) -> None:
+    """The ``answers:`` field is a non-empty mapping."""
+    if not isinstance(answers, dict) or not answers:
+        got = _kind(answers) if answers != {} else "an empty mapping"
+        raise InputError(f"expected a mapping of names to numbers, got {got}", "answers")
+
+
+def _entry(raw: Any, path: str, decimals: int) -> tuple[Any, str, int]:
+    """(value, its path, decimals) of one answers entry: a value, or ``{value, decimals}``."""
+    if not isinstance(raw, dict):
+        return raw, path, decimals
+    mapping(raw, path, ENTRY_FIELDS)
+    if "value" not in raw:
+        raise InputError("missing field 'value'", path)
+    if "decimals" in raw:
+        decimals = read_decimals(raw["decimals"], f"{path}.decimals")
+    return raw["value"], f"{path}.value", decimals
+
+
+def _place(raw: Any, path: str, base: str, truth: np.ndarray, internal: tuple, index) -> tuple:
+    """(mask, value) in the internal shape, for a whole claim or one entry ``index``."""
+    mask, value = np.zeros(internal, bool), np.full(internal, np.nan)
+    if index is None:
+        mask[...] = True
+        value[...] = read_value(raw, truth.shape, path).reshape(internal)
+        return mask, value
+    if len(index) != truth.ndim:
+        how = ("no index", "one index [i]", "two indices [i,j]")[truth.ndim]
+        raise InputError(f"{base} is {shape_text(truth.shape)}: give {how}", path)
+    if any(i < 0 or i >= n for i, n in zip(index, truth.shape)):
+        raise InputError(f"index out of range: {base} is {shape_text(truth.shape)} "
+                         f"(indices start at 1)", path)
+    where = np.unravel_index(np.ravel_multi_index(index, truth.shape), internal)
+    mask[where] = True
+    value[where] = number(raw, path)
+    return mask, value
+
+
+def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
+    """Validate the ``answers:`` mapping against the problem's shapes; one Claim per name."""
+    require_answers(answers)
+    claims = []
+    for key, raw in answers.items():
+        k, base, index = parse_name(key, len(steps[0].trace.layers), f"answers.{key}")
+        truth = np.asarray(steps[k - 1].values()[base])
+        internal = truth_of(steps[k - 1], base).shape
+        raw, path, d = _entry(raw, f"answers.{key}", decimals)
+        mask, value = _place(raw, path, base, truth, internal, index)
+        claims.append(Claim(str(key), (k, base), mask, value, d, raw, truth.shape, index))
+    return claims
+
+
+# -- the document --------------------------------------------------------------------------------------
+def plain(v: Any) -> Any:
+    """numpy arrays and scalars as the lists and floats a YAML file gives."""
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    return v.tolist() if isinstance(v, (np.ndarray, np.generic)) else v
+
+
+def read_answers(path: str | Path) -> dict:
+    """An answers file, read safely (YAML or JSON)."""
+    from ..loader import read_document
+
+    return read_document(path)
+
+
+def document(answers: Any) -> tuple[dict, str, Path]:
+    """(the answers document, its file name or '', the folder its ``problem:`` is relative to).
+
+    ``answers``: a file, a whole answers document, or just ``{name: value}``."""
+    if isinstance(answers, (str, Path)):
+        doc, file, base = read_answers(answers), str(answers), Path(answers).parent
+    elif isinstance(answers, dict):
+        doc, file, base = answers if "answers" in answers else {"answers": answers}, "", Path(".")
+        if isinstance(doc.get("answers"), dict):  # numpy arrays from the API are lists in a file
+            doc = {**doc, "answers": {k: plain(v) for k, v in doc["answers"].items()}}
+    else:
+        raise InputError(f"expected an answers file or a mapping, got {_kind(answers)}", "answers")
+    try:
+        doc = mapping(doc, "", ANSWERS_FIELDS)
+        if "answers" not in doc:
+            raise InputError("missing field 'answers' (a mapping of names to numbers)", "answers")
+        if "decimals" in doc:
+            read_decimals(doc["decimals"], "decimals")
+    except InputError as e:
+        raise e.in_file(file) from None
+    return doc, file, base
+
+
+def resolve_problem(ref: Any, base: Path, file: str) -> Problem:
+    """The problem an answers file names: a file relative to it, or a built-in example."""
+    from .. import examples
+    from ..problem import load_problem
+
+    if not isinstance(ref, str) or not ref.strip():
+        raise InputError(f"expected a problem file or a built-in example name, got {_kind(ref)}", "problem", file)
+    path = base / ref
+    if path.exists():
+        return load_problem(path)
+    stem = Path(ref).stem if Path(ref).suffix.lower() in (".yaml", ".yml", ".json") else ref
+    for name in (ref, stem):
+        if examples.exists(name):
+            return examples.load(name)
+    raise InputError(f"no such file ({path}) and no built-in example of that name", "problem", file)

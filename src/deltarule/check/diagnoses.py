@@ -1,0 +1,249 @@
+"""Diagnoses: common mistakes, recomputed with the core's formulas and matched within the band.
+
+A mistake is a :class:`~.graph.Variant` (a mistaken formula at one node: another loss
+convention or reduction, f(z) used for f'(z), f' of the wrong quantity, the wrong layer's
+activations, a transposed W, updated weights used going back, an update with a sign error,
+no or a wrong learning rate), or a generic slip of the whole number (a sign, a transposition,
+truncation instead of rounding), or rows copied from another number of the same update.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import losses as _loss
+from .answers import Claim, Node, close, half_unit, label, split
+from .graph import Evaluator, Graph, Variant
+
+_SYMBOL = {"sigmoid": "σ"}
+
+
+def variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
+    """The mistaken formulas worth trying at ``node``."""
+    k, name = node
+    kind, l = split(name)
+    if kind in ("loss", "loss_after") or (kind == "dL_da" and l == g.L):
+        return _loss_variants(g, node)
+    out: list[Variant] = []
+    if kind == "delta":
+        out += _derivative_variants(g, node)
+    elif kind == "dL_da":
+        W = g.truth((k, f"W{l + 1}"))
+        if W.shape[0] == W.shape[1]:
+            out.append(Variant(node, lambda get: get((k, f"delta{l + 1}")) @ get((k, f"W{l + 1}")).T,
+                               f"W{l + 1} used without transposing (W{l + 1} delta{l + 1} instead of "
+                               f"W{l + 1}^T delta{l + 1})"))
+        out.append(Variant(node, lambda get: get((k, f"delta{l + 1}")) @ get((k, f"W{l + 1}_new")),
+                           f"computed from the already-updated weights W{l + 1}_new instead of W{l + 1}"))
+    elif kind == "dW":
+        fan_in = g.truth((k, f"W{l}")).shape[1]
+        for m in range(g.L + 1):
+            if m != l - 1 and g.truth((k, f"a{m}")).shape[1] == fan_in:
+                what = "the input x (a0)" if m == 0 else f"a{m}"
+                out.append(Variant(node, lambda get, m=m: get((k, f"delta{l}")).T @ get((k, f"a{m}")),
+                                   f"the wrong layer's activations: {what} used where a{l - 1} belongs"))
+        if l > 1:
+            out.append(Variant(node, lambda get: get((k, f"delta{l}")).T @ get((k, f"z{l - 1}")),
+                               f"z{l - 1} used where a{l - 1} belongs"))
+    elif kind in ("W_new", "b_new"):
+        out += _update_variants(g, ev, node)
+    return out
+
+
+def _loss_variants(g: Graph, node: Node) -> list[Variant]:
+    net = g.net
+    squared = ("sse", "half_sse", "mse", "half_mse")
+    names = [n for n in squared if n != net.loss.name] if net.loss.name in squared else []
+    n_ex = len(g.steps[node[0] - 1].examples)
+    reductions = [net.reduction] + ([r for r in _loss.REDUCTIONS if r != net.reduction] if n_ex > 1 else [])
+    out = []
+    for red in reductions:
+        for name in [net.loss.name, *names]:
+            if name == net.loss.name and red == net.reduction:
+                continue
+            alt = _loss.get(name)
+            parts = []
+            if name != net.loss.name:
+                form = lambda f: getattr(f, "text", "") or f.description
+                parts.append(f"another loss convention: {name} ({form(alt)}) where the problem "
+                             f"says {net.loss.name} ({form(net.loss)})")
+            if red != net.reduction:
+                parts.append(f"{'summed' if red == 'sum' else 'averaged'} over the {n_ex} examples "
+                             f"instead of {'summed' if red != 'sum' else 'averaged'}")
+            fn = (lambda get, alt=alt, red=red: g.compute(node, get, alt, red))
+            out.append(Variant(node, fn, "; ".join(parts) + _factor(g, node, fn)))
+    return out
+
+
+def _factor(g: Graph, node: Node, fn: Callable) -> str:
+    """': a factor 2' when the mistaken value is a constant multiple of the true one."""
+    t = g.truth(node)
+    alt = np.asarray(fn(g.truth), float)
+    use = np.abs(t) > 1e-12
+    if not use.any():
+        return ""
+    r = alt[use] / t[use]
+    if not np.allclose(r, r.flat[0], rtol=1e-9) or math.isclose(r.flat[0], 1.0):
+        return ""
+    f = float(r.flat[0])
+    return f" (a factor {f:.4g})" if f >= 1 else f" (a factor 1/{1 / f:.4g})"
+
+
+def _derivative_variants(g: Graph, node: Node) -> list[Variant]:
+    k, name = node
+    _, l = split(name)
+    act = g.net.layers[l - 1].activation
+    if not act.elementwise or act.name == "identity":
+        return []
+    f = _SYMBOL.get(act.name, act.name)
+    dz, z, a = (k, f"dL_da{l}"), (k, f"z{l}"), (k, f"a{l}")
+    out = [
+        Variant(node, lambda get: get(dz) * act.value(get(z)), f"{f}(z{l}) used for {f}'(z{l})"),
+        Variant(node, lambda get: act.backward(get(dz), get(a), act.value(get(a))),
+                f"{f}' taken of a{l} instead of z{l} ({f}'(a{l}) = {f}(a{l})(1 - {f}(a{l})))"
+                if act.name == "sigmoid" else f"{f}' taken of a{l} instead of z{l}"),
+        Variant(node, lambda get: act.backward(get(dz), get(z), get(z)),
+                f"{f}'(z{l}) computed with z{l} in place of a{l}" + (f" (z{l}(1 - z{l}))"
+                                                                 if act.name == "sigmoid" else "")),
+        Variant(node, lambda get: get(dz), f"the factor {f}'(z{l}) left out"),
+    ]
+    for m in range(1, g.L + 1):
+        if m != l and g.truth((k, f"z{m}")).shape == g.truth(z).shape:
+            out.append(Variant(node, lambda get, m=m: act.backward(get(dz), get((k, f"z{m}")), get((k, f"a{m}"))),
+                               f"{f}' of layer {m}'s z{m} used instead of z{l}"))
+    return out
+
+
+def _update_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
+    k, name = node
+    kind, l = split(name)
+    p = kind[0]
+    old, grad = (k, f"{p}{l}"), (k, f"d{p}{l}")
+    lr = g.problem.learning_rate
+    out = [Variant(node, lambda get: get(old), f"{'the bias' if p == 'b' else 'the weights'} not updated "
+                                               f"({p}{l}_new = {p}{l})"),
+           Variant(node, lambda get: get(old) + lr * get(grad),
+                   f"a sign error in the update ({p}{l} + η d{p}{l} instead of {p}{l} - η d{p}{l})")]
+    if lr != 1.0:
+        out.append(Variant(node, lambda get: get(old) - get(grad), f"the learning rate η = {lr:g} left out"))
+    implied = _implied_rate(ev, node, old, grad)
+    if implied is not None and not math.isclose(implied, lr, rel_tol=1e-9) and implied not in (0.0, 1.0):
+        out.append(Variant(node, lambda get: get(old) - implied * get(grad),
+                           f"a wrong learning rate: η = {implied:g} used instead of {lr:g}"))
+    return out
+
+
+def _implied_rate(ev: Evaluator, node: Node, old: Node, grad: Node) -> float | None:
+    """The learning rate the claimed update used, to 2 significant digits, if it has one."""
+    c = ev.claimed.get(node)
+    if c is None:
+        return None
+    o, d = ev.basis_value(old), ev.basis_value(grad)
+    use = c[1] & (np.abs(d) > 1e-12)
+    if not use.any():
+        return None
+    rates = (o[use] - c[0][use]) / d[use]
+    rate = float(np.median(rates))
+    if not math.isfinite(rate) or rate <= 0:
+        return None
+    # only a plausible slip: a round number (one significant digit) well away from eta
+    rate = float(f"{rate:.1g}")
+    lr = ev.g.problem.learning_rate
+    return rate if abs(rate - lr) > 0.2 * lr else None
+
+
+def _generic(t: np.ndarray, v: np.ndarray | None, d: int) -> list[tuple[str, np.ndarray]]:
+    """Sign, transposition and truncation, of the true value and of the follow-through one."""
+    out = []
+    for what, x in (("the true value", t), ("what follows from your numbers", v)):
+        if x is None:
+            continue
+        out.append((f"a sign error (the negative of {what})", -x))
+        if x.ndim == 2 and x.shape[0] == x.shape[1] > 1 and not np.allclose(x, x.T):
+            out.append((f"a transposed matrix (the transpose of {what})", x.T))
+        trunc = np.trunc(x * 10.0 ** d) / 10.0 ** d
+        out.append((f"truncated (cut off) instead of rounded to {d} decimals ({what})", trunc))
+    return out
+
+
+def diagnose(g: Graph, ev: Evaluator, claim: Claim, wrong: np.ndarray, v, band) -> str:
+    """The first common mistake that reproduces the wrong entries of ``claim``, or ''.
+
+    ``wrong``: the entries (internal shape) that match neither the truth nor ``v``, the
+    follow-through value, within its ``band``."""
+    node, d = claim.node, claim.decimals
+    c = claim.value[wrong]
+    for target in ev.unclaimed_ancestors(node):
+        for var in variants(g, ev, target):
+            if _reproduces(ev, node, var, c, wrong, half_unit(d)):
+                return var.text if var.node == node else f"{var.text}, in {label(var.node)}"
+    return _generic_match(g.truth(node), v, band, c, wrong, d) or _copied(g, ev, claim, wrong)
+
+
+def _reproduces(ev: Evaluator, node: Node, var: Variant, c: np.ndarray, wrong: np.ndarray, tol: float) -> bool:
+    """The mistake, made at its node, gives the claimed entries: from the student's own
+    numbers (within the band their rounding allows) or from the true ones."""
+    val, b = ev.with_band(node, var)
+    if close(c, val[wrong], tol + b[wrong]).all():
+        return True
+    return bool(close(c, ev.value(node, var, use_claims=False)[wrong], tol).all())
+
+
+def _generic_match(t: np.ndarray, v, band, c: np.ndarray, wrong: np.ndarray, d: int) -> str:
+    """A sign, transposition or truncation of the true or follow-through value that gives ``c``."""
+    tol = half_unit(d)
+    for text, alt in _generic(t, v, d):
+        if alt.shape != t.shape:
+            continue
+        if text.startswith("truncated"):
+            if close(c, alt[wrong], 1e-9 * tol).all() and not close(c, t[wrong], 1e-9 * tol).all():
+                return text
+            continue
+        width = tol + (band[wrong] if band is not None and "follows" in text else 0.0)
+        if close(c, alt[wrong], width).all():
+            return text
+    return ""
+
+
+def _copied(g: Graph, ev: Evaluator, claim: Claim, wrong: np.ndarray) -> str:
+    """Rows of the claim that equal rows of another number of the same update."""
+    node, tol, value = claim.node, half_unit(claim.decimals), claim.value
+    if value.ndim != 2:
+        return ""
+    k = node[0]
+    names = ["a0"] + [f"{q}{l}" for l in range(1, g.L + 1) for q in ("W", "b", "z", "a", "dL_da", "delta", "dW", "db")]
+    names += [f"{p}{l}_new" for l in range(1, g.L + 1) for p in "Wb"]
+    found = []
+    for i in np.nonzero(wrong.any(axis=1))[0]:
+        hit = _row_source(g, ev, k, [n for n in names if n != node[1]], value[i], tol)
+        if hit:
+            found.append(f"row {i + 1} equals {hit}")
+    return "; ".join(found)
+
+
+def _row_source(g: Graph, ev: Evaluator, k: int, names: list, row: np.ndarray, tol: float) -> str:
+    """'dW2 row 1' (or 'the input x (a0)'): the first number of update k with ``row`` as a row."""
+    for other in names:
+        cands = [g.truth((k, other))]
+        mine = ev.claimed.get((k, other))
+        if mine is not None and mine[1].all():
+            cands.insert(0, mine[0])
+        hit = _row_match(row, cands, tol)
+        if hit is not None:
+            what = "the input x (a0)" if other == "a0" else label((k, other))
+            return what + (f" row {hit + 1}" if hit >= 0 else "")
+    return ""
+
+
+def _row_match(row: np.ndarray, cands: list, tol: float) -> int | None:
+    """The index of the row of a candidate that equals ``row`` (-1 for a one-row candidate)."""
+    for arr in cands:
+        arr = np.atleast_2d(arr)
+        if arr.shape[1] != row.shape[0] or np.all(np.abs(row) <= tol):
+            continue
+        for j, r in enumerate(arr):
+            if close(row, r, tol).all():
+                return j if arr.shape[0] > 1 else -1
+    return None

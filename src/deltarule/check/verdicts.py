@@ -1,0 +1,80 @@
+"""Verdicts: each claim judged against the true value, else against what follows from the
+student's own earlier numbers, else diagnosed (see :mod:`.diagnoses`)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..problem import Problem
+from .answers import PER_EXAMPLE, Claim, Node, close, half_unit, label, split
+from .diagnoses import diagnose
+from .graph import Evaluator, Graph
+from .report import Verdict, shown
+
+
+class Checker:
+    """Judges claims against one problem's first updates."""
+
+    def __init__(self, problem: Problem, steps: list, claims: list[Claim]):
+        self.g = Graph(problem, steps)
+        self.ev = Evaluator(self.g, claims)
+        self.claims = claims
+
+    def display(self, node: Node, arr: np.ndarray) -> np.ndarray:
+        """``arr`` as the answers file writes it (a per-example row as a vector for one example)."""
+        kind, _ = split(node[1])
+        single = len(self.g.steps[node[0] - 1].examples) == 1
+        return arr[0] if single and (kind in PER_EXAMPLE or node[1] == "a0") else arr
+
+    def _as_claimed(self, claim: Claim, arr: np.ndarray):
+        """``arr`` (internal shape) in the claim's shape: the whole value, or its one entry."""
+        return arr.reshape(claim.display_shape) if claim.index is None else arr[claim.mask][0]
+
+    def judge(self, claim: Claim) -> Verdict:
+        """The verdict on one claim: the true value, else follow-through, else a diagnosis."""
+        node, mask, d = claim.node, claim.mask, claim.decimals
+        tol = half_unit(d)
+        t, c = self.g.truth(node), claim.value
+        expected = self._as_claimed(claim, t)
+        expected_json = expected.tolist() if isinstance(expected, np.ndarray) else float(expected)
+        given = claim.given.tolist() if isinstance(claim.given, np.ndarray) else claim.given
+        ok = close(c[mask], t[mask], tol)
+        if ok.all():
+            return Verdict(claim.key, "right", given, expected_json, "", "true value", d)
+        v = band = None
+        influence: dict = {}
+        if self.ev.frontier(node):
+            v, band = self.ev.with_band(node, influence=influence)
+            ok = ok | close(c[mask], v[mask], tol + band[mask])
+        if ok.all():
+            names = self._culprits(influence)
+            note = f"follows from your {names} (the true value is {shown(expected, d)})"
+            return Verdict(claim.key, "right", given, expected_json, note, f"follow-through from {names}", d)
+        wrong = np.zeros(mask.shape, bool)
+        wrong[mask] = ~ok
+        note = f"should be {shown(expected, d)}"
+        if v is not None and not close(v[mask], t[mask], tol).all():
+            mine = self._as_claimed(claim, v)
+            note += f" ({shown(mine, d)} from your {self._culprits(influence)})"
+        why = diagnose(self.g, self.ev, claim, wrong, v, band)
+        note += f": {why}" if why else f" = {self.g.formula(node)}, with {self._inputs(node, d)}"
+        return Verdict(claim.key, "wrong", given, expected_json, note, "", d)
+
+    def _culprits(self, influence: dict) -> str:
+        """The claimed inputs that move the result and differ from the truth (else all that move it)."""
+        frontier = [n for n, size in influence.items() if size > 0] or list(influence)
+        off = []
+        for n in frontier:
+            value, mask, half = self.ev.claimed[n]
+            if not close(value[mask], self.g.truth(n)[mask], half[mask]).all():
+                off.append(n)
+        return ", ".join(label(n) for n in (off or frontier))
+
+    def _inputs(self, node: Node, d: int) -> str:
+        """'W1 = [[...]], a0 = [...] (yours)': the parents' values the student worked from."""
+        parts = []
+        for p in self.g.parents(node):
+            mine = p in self.ev.claimed
+            val = self.display(p, self.ev.basis_value(p))
+            dp = max([d] + [c.decimals for c in self.claims if c.node == p])
+            parts.append(f"{label(p)} = {shown(val, dp)}" + (" (yours)" if mine else ""))
+        return ", ".join(parts) or "the problem's data"

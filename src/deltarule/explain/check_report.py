@@ -1,0 +1,90 @@
+"""The checker's report (:class:`deltarule.check.Report`) as a table: plain text for pipes,
+a rich table for terminals, Markdown and HTML (Jupyter, ``check --format markdown|html``).
+
+Reads the verdicts only; numbers are shown by the one rounding function
+(:func:`deltarule.formatting.fmt`), the expected value at the claim's decimals.
+"""
+from __future__ import annotations
+
+import html as _html
+from typing import Any
+
+from ..formatting import fmt
+
+COLUMNS = ("name", "claimed", "expected", "verdict", "note")
+
+
+def numbers(x: Any, d: int) -> str:
+    """A number, vector or matrix at ``d`` decimals, nested as lists."""
+    if hasattr(x, "tolist"):
+        x = x.tolist()
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(numbers(e, d) for e in x) + "]"
+    if not abs(float(x)) < 1e9:  # absurd claims: no 300-digit strings
+        return f"{float(x):.6g}"
+    return fmt(x, d)
+
+
+def claimed(x: Any, d: int) -> str:
+    """A claimed number as written (at least ``d`` decimals, more if it has them)."""
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(claimed(e, d) for e in x) + "]"
+    if not abs(float(x)) < 1e9:
+        return f"{float(x):.6g}"
+    s = fmt(x, d)
+    return s if float(s) == float(x) else repr(float(x))
+
+
+def verdict_word(v) -> str:
+    """'right', 'right (follow-through)' or 'WRONG'."""
+    if not v.right:
+        return "WRONG"
+    return "right" if v.basis == "true value" else "right (follow-through)"
+
+
+def rows(report) -> list[tuple[str, str, str, str, str]]:
+    """(name, claimed, expected, verdict, note) per claim, as the tables show them."""
+    return [(v.name, claimed(v.claimed, v.decimals), numbers(v.expected, v.decimals), verdict_word(v), v.note)
+            for v in report.verdicts]
+
+
+def text(report) -> str:
+    """A plain table (for pipes and files), then the summary and the tolerance."""
+    table = [COLUMNS, *rows(report)]
+    widths = [max(len(r[i]) for r in table) for i in range(4)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in table]
+    return "\n".join([*(line.rstrip() for line in lines), "", report.summary(), report.tolerance])
+
+
+def rich(report):
+    """A rich table for a terminal: verdicts coloured, the summary as title, the tolerance below."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=report.summary(), caption=report.tolerance, caption_justify="left")
+    for col in COLUMNS:
+        table.add_column(col, overflow="fold")
+    for r in rows(report):
+        style = "red" if r[3] == "WRONG" else ("yellow" if "follow" in r[3] else "green")
+        table.add_row(r[0], r[1], r[2], Text(r[3], style=style), r[4])
+    return table
+
+
+def markdown(report) -> str:
+    """A Markdown table with the summary in bold above and the tolerance in italics below."""
+    esc = lambda s: s.replace("|", "\\|")
+    lines = [f"**{report.summary()}**", "", "| " + " | ".join(COLUMNS) + " |", "|---|---|---|---|---|"]
+    lines += [f"| `{esc(r[0])}` | " + " | ".join(esc(c) for c in r[1:]) + " |" for r in rows(report)]
+    return "\n".join([*lines, "", f"*{report.tolerance}*"])
+
+
+def html(report) -> str:
+    """An HTML fragment (a table; verdicts coloured) for Jupyter and web pages."""
+    colours = {"WRONG": "#c00", "right": "#080"}
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_html.escape(c)}</td>" if i != 3 else
+                         f"<td style='color:{colours.get(c, '#a60')}'>{_html.escape(c)}</td>"
+                         for i, c in enumerate(r)) + "</tr>" for r in rows(report))
+    head = "".join(f"<th>{h}</th>" for h in COLUMNS)
+    return (f"<div><p><b>{_html.escape(report.summary())}</b></p><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table><p><i>{_html.escape(report.tolerance)}</i></p></div>")
