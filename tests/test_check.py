@@ -209,6 +209,10 @@ BAD = [
     ("answers: {z1: {value: [0.1, 0.2], decimal: 3}}", "answers.z1.decimal: unknown field"),
     ("answers: {step0.z1: [0.1, 0.2]}", "answers.step0.z1: updates are numbered"),
     ("answer: {z1: [0.1, 0.2]}", "answer: unknown field (did you mean 'answers'?)"),
+    # Arabic-Indic and fullwidth digits: int() reads them, but no name has them
+    ("answers: {z\u0661: [0.1, 0.2]}", "answers.z\u0661: unknown name 'z\u0661'"),
+    ("answers: {'dW1[\uff11,1]': 0.1}", "answers.dW1[\uff11,1]: unknown name"),
+    ("answers: {step\u0662.z1: [0.1, 0.2]}", "answers.step\u0662.z1: unknown name"),
 ]
 
 
