@@ -118,3 +118,26 @@ def test_no_data_is_bad_input(tmp_path, capsys):
     assert main(["gradcheck", str(f)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "data" in err
+
+
+def test_huge_weights_refused_in_one_line_or_checked_without_warnings(tmp_path, capsys):
+    # W2 = [1e200, 0.45] with an identity output: yhat ~ 0.59 x 1e200 and the loss (yhat - t)^2 / 2
+    # overflows float64; pytest turns the RuntimeWarning it used to leak into an error
+    f = tmp_path / "big.yaml"
+    text = examples.text("seed-002")
+    head, tail = text.split("[[0.40, 0.45]]")
+    f.write_text(head + "[[1e200, 0.45]]" + tail.replace("activation: sigmoid", "activation: identity", 1))
+    assert main(["gradcheck", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"{f}: layers: the loss or its gradient overflows float64 at these parameters "
+                   "(the largest is W2[1,1] = 1e+200): gradcheck compares finite numbers only\n")
+    with pytest.raises(dr.InputError, match=r"largest is w = 1e\+200"):
+        dr.gradcheck(dr.Network([dr.Layer([[1e200]], [0.0], "identity")], "sse"), [[1.0]], [[0.0]])
+    # W1[1,1] = 1e200 under a sigmoid output: z1[1] = 5e198 saturates a1[1] at 1, every number
+    # stays finite, and the gradients through a1[1] are exactly 0 both ways: a clear result
+    f.write_text(text.replace("[[0.15, 0.20]", "[[1e200, 0.20]", 1))
+    assert main(["gradcheck", str(f), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    rows = {r["name"]: r for r in json.loads(out)["parameters"]}
+    assert err == "" and rows["W1[1,1]"]["analytic"] == 0.0 == rows["W1[1,1]"]["numeric"]
+    assert abs(rows["W2[1,1]"]["analytic"] - 0.0480552) < 1e-6  # delta2 x a1[1] = delta2 x 1

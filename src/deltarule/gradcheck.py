@@ -97,27 +97,46 @@ def gradcheck(network, x=None, y=None, step: float = STEP, rtol: float = RTOL, a
     >>> result = dr.gradcheck("seed-002")
     >>> result.ok, len(result.rows), result.rows[0].name
     (True, 9, 'W1[1,1]')
+
+    Parameters so large that the loss or a gradient overflows float64 are refused
+    (:class:`~deltarule.errors.InputError`, field ``layers``): there is nothing finite to compare.
     """
+    source = ""
     if not isinstance(network, Network):
         from .problem import Problem, load_problem
 
         problem = network if isinstance(network, Problem) else load_problem(network)
         problem.require("data")
-        network, x, y = problem.network, problem.x, problem.y
+        network, x, y, source = problem.network, problem.x, problem.y, problem.source
     net = network.astype("float64")
     x = np.asarray(x, dtype=np.float64)[:examples]
     y = np.asarray(y, dtype=np.float64)[:examples]
-    trace = net.trace(x, y)
-    analytic = trace.gradient()
-    numeric = _central_differences(net, x, y, step)
-    rel = relative_error(analytic, numeric)
-    agree = np.abs(analytic - numeric) <= atol + rtol * np.maximum(np.abs(analytic), np.abs(numeric))
+    with np.errstate(all="ignore"):  # huge parameters overflow float64: refused below, not warned
+        analytic = net.trace(x, y).gradient()
+        numeric = _central_differences(net, x, y, step)
+        _require_finite(net, analytic, numeric, source)
+        rel = relative_error(analytic, numeric)
+        agree = np.abs(analytic - numeric) <= atol + rtol * np.maximum(np.abs(analytic), np.abs(numeric))
     names = net.parameter_names()
     rows = tuple(GradRow(n, float(a), float(m), float(r), bool(g))
                  for n, a, m, r, g in zip(names, analytic, numeric, rel, agree))
     tol = (f"agree when |analytic - numeric| <= {atol:g} + {rtol:g} * max(|analytic|, |numeric|); "
            f"central differences with h = {step:g}, float64, on the whole data set")
     return GradCheck(rows, tol)
+
+
+def _require_finite(net: Network, analytic: np.ndarray, numeric: np.ndarray, source: str) -> None:
+    """Refuse, in one line, gradients that overflowed (naming the largest parameter)."""
+    if np.isfinite(analytic).all() and np.isfinite(numeric).all():
+        return
+    from .errors import InputError
+    from .params import flatten
+
+    values = flatten([lay.W for lay in net.layers], [lay.b for lay in net.layers])
+    i = int(np.argmax(np.abs(values)))
+    raise InputError(f"the loss or its gradient overflows float64 at these parameters (the largest is "
+                     f"{net.parameter_names()[i]} = {values[i]:.3g}): gradcheck compares finite numbers only",
+                     "layers", source)
 
 
 def _central_differences(net: Network, x: np.ndarray, y: np.ndarray, step: float) -> np.ndarray:
