@@ -304,3 +304,48 @@ def test_absurd_claims_are_wrong_without_warnings():
                       "W1_new": [[1e308, 1], [1, 1]], "step2.z1": [1, 1]})
     assert r.wrong == 5
     assert "inf" in r["step2.z1"].note and "1e+308" in check_report.text(r)
+
+
+# -- confinement: an answers file names only files in its own folder (issue 12.18) --------------------------
+def test_problem_outside_the_answers_folder_is_refused_unread(tmp_path, capsys, monkeypatch):
+    outside = tmp_path / "lecturer"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("root:x:0:0:SECRET-LINE\n")
+    (outside / "p.yaml").write_text(examples.text("seed-002"))
+    sub = tmp_path / "student"
+    sub.mkdir()
+    (sub / "link.yaml").symlink_to(outside / "secret.yaml")
+    a = sub / "a.yaml"
+    refusal = (f"{a}: problem: the problem file must be in the answers file's folder (or one below it), "
+               f"or a built-in example name (or pass --allow-outside)\n")
+    for ref in ("/etc/passwd", str(outside / "secret.yaml"), "../lecturer/secret.yaml", "link.yaml",
+                "../lecturer/p.yaml", "../lecturer/none.yaml"):
+        a.write_text(f"problem: {ref}\nanswers: {{z1: [0.378, 0.393]}}\n")
+        assert main(["check", str(a)]) == 2, ref
+        out, err = capsys.readouterr()
+        assert err == refusal and out == "", (ref, err)
+    with pytest.raises(dr.InputError, match="answers file's folder"):
+        dr.check(str(a))
+    # the user opts in: then the lecturer's problem is read (z1 = [0.3775, 0.3925] -> right)
+    assert main(["check", str(a), "--allow-outside"]) == 2  # none.yaml: no such file
+    a.write_text("problem: ../lecturer/p.yaml\nanswers: {z1: [0.378, 0.393]}\n")
+    assert main(["check", str(a), "--allow-outside"]) == 0
+    assert dr.check(str(a), allow_outside=True).right == 1
+    # inside the folder (also below it, also by an absolute path) and built-in names stay valid
+    (sub / "week6").mkdir()
+    (sub / "week6" / "p.yaml").write_text(examples.text("seed-002"))
+    for ref in ("week6/p.yaml", str(sub / "week6" / "p.yaml"), "seed-002", "seed-002.yaml"):
+        a.write_text(f"problem: {ref}\nanswers: {{z1: [0.378, 0.393]}}\n")
+        assert main(["check", str(a)]) == 0, ref
+    capsys.readouterr()
+
+
+def test_errors_never_echo_a_files_content(tmp_path, capsys):
+    # a file that is not an answers file at all: say what it is, not what it says
+    a = tmp_path / "a.yaml"
+    a.write_text("root:x:0:0:SECRET-LINE\n")
+    assert main(["check", "seed-002", str(a)]) == 2
+    assert capsys.readouterr().err == f"{a}: expected an answers file (a mapping with problem, decimals, answers), got a text\n"
+    a.write_text("- SECRET-LINE\n")
+    assert main(["check", "seed-002", str(a)]) == 2
+    assert capsys.readouterr().err.endswith("got a list\n")

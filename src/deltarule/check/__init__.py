@@ -2,7 +2,7 @@
 
 An answers file (YAML or JSON) claims numbers under the canonical names::
 
-    problem: seed-003.yaml      # relative to this file, or a built-in example name
+    problem: seed-003.yaml      # in this file's folder, or a built-in example name
     decimals: 2                 # how the numbers were rounded (else the problem's, else 3)
     answers:
       z1: [0.41, 0.47]          # per-example quantities: a vector for a one-example update
@@ -43,6 +43,7 @@ from ..errors import InputError
 from ..problem import Problem
 from .answers import (
     Claim,
+    OutsideError,
     close,
     document,
     half_unit,
@@ -63,6 +64,7 @@ __all__ = [
     "Claim",
     "Evaluator",
     "Graph",
+    "OutsideError",
     "Report",
     "Variant",
     "Verdict",
@@ -76,11 +78,13 @@ __all__ = [
 ]
 
 
-def check(problem: Any = None, answers: Any = None, *, decimals: int | None = None) -> Report:
+def check(problem: Any = None, answers: Any = None, *, decimals: int | None = None,
+          allow_outside: bool = False) -> Report:
     """Judge an answers file (or mapping) against a problem; see the module docstring.
 
     ``problem``: a file, a built-in example name or a :class:`Problem`; None takes the answers
-    file's ``problem:`` (resolved relative to it). ``answers``: a file, or a mapping (either a
+    file's ``problem:``: a file relative to the answers file and inside its folder (anywhere
+    with ``allow_outside``; a mapping from Python may name any file), or an example name. ``answers``: a file, or a mapping (either a
     whole answers document or just ``{name: value}``). ``decimals`` overrides the file's.
     Values are numbers, lists and lists of lists (as YAML gives them) or numpy arrays.
 
@@ -101,7 +105,8 @@ def check(problem: Any = None, answers: Any = None, *, decimals: int | None = No
     if problem is None:
         if "problem" not in doc:
             raise InputError("missing field 'problem' (or give PROBLEM on the command line)", "problem", file)
-        problem = resolve_problem(doc["problem"], base, file)
+        confined = bool(file) and not allow_outside
+        problem = resolve_problem(doc["problem"], base, file, allow_outside=not confined)
     elif not isinstance(problem, Problem):
         problem = load_problem(problem)
     return _check(problem, doc["answers"], problem.decimals if decimals is None else decimals, file)

@@ -203,6 +203,13 @@ def plain(v: Any) -> Any:
     return v.tolist() if isinstance(v, (np.ndarray, np.generic)) else v
 
 
+def _type_only(v: Any) -> str:
+    """What a value is, without showing it."""
+    kinds = ((type(None), "nothing"), (bool, "a boolean"), (str, "a text"), ((int, float), "a number"),
+             (list, "a list"))
+    return next((word for t, word in kinds if isinstance(v, t)), f"a {type(v).__name__}")
+
+
 def read_answers(path: str | Path) -> dict:
     """An answers file, read safely (YAML or JSON)."""
     from ..loader import read_document
@@ -222,6 +229,9 @@ def document(answers: Any) -> tuple[dict, str, Path]:
             doc = {**doc, "answers": {k: plain(v) for k, v in doc["answers"].items()}}
     else:
         raise InputError(f"expected an answers file or a mapping, got {_kind(answers)}", "answers")
+    if not isinstance(doc, dict):  # say what it is, never what it says: it may be any file
+        raise InputError(f"expected an answers file (a mapping with {', '.join(ANSWERS_FIELDS[:3])}), "
+                         f"got {_type_only(doc)}", "", file)
     try:
         doc = mapping(doc, "", ANSWERS_FIELDS)
         if "answers" not in doc:
@@ -233,18 +243,41 @@ def document(answers: Any) -> tuple[dict, str, Path]:
     return doc, file, base
 
 
-def resolve_problem(ref: Any, base: Path, file: str) -> Problem:
-    """The problem an answers file names: a file relative to it, or a built-in example."""
+class OutsideError(InputError):
+    """An answers file names a problem file outside its own folder (refused unless allowed)."""
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """``path`` (symlinks followed) lies in ``folder`` or below it."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a name the OS refuses
+        return False
+
+
+def _example(ref: str) -> str | None:
+    """The built-in example ``ref`` names (``seed-002`` or ``seed-002.yaml``), if any."""
+    from .. import examples
+
+    stem = Path(ref).stem if Path(ref).suffix.lower() in (".yaml", ".yml", ".json") else ref
+    return next((name for name in (ref, stem) if examples.exists(name)), None)
+
+
+def resolve_problem(ref: Any, base: Path, file: str, allow_outside: bool = False) -> Problem:
+    """The problem an answers file names: a file relative to it and inside its folder (unless
+    ``allow_outside``), or a built-in example name. Nothing outside the folder is opened or
+    even looked at, so an answers file cannot make the checker read or show another file."""
     from .. import examples
     from ..problem import load_problem
 
     if not isinstance(ref, str) or not ref.strip():
         raise InputError(f"expected a problem file or a built-in example name, got {_kind(ref)}", "problem", file)
     path = base / ref
+    if not allow_outside and not _inside(path, base):
+        raise OutsideError("the problem file must be in the answers file's folder (or one below it), "
+                           "or a built-in example name", "problem", file)
     if path.exists():
         return load_problem(path)
-    stem = Path(ref).stem if Path(ref).suffix.lower() in (".yaml", ".yml", ".json") else ref
-    for name in (ref, stem):
-        if examples.exists(name):
-            return examples.load(name)
+    if _example(ref):
+        return examples.load(_example(ref))
     raise InputError(f"no such file ({path}) and no built-in example of that name", "problem", file)

@@ -11,7 +11,7 @@ EXAMPLE = ("  deltarule check seed-003 my-answers.yaml\n"
            "  deltarule check my-answers.yaml                  # problem: given inside the file\n"
            "  deltarule check mine.yaml my-answers.yaml --format json\n"
            "\nanswers file (YAML or JSON):\n"
-           "  problem: mine.yaml        # relative to this file, or a built-in example name\n"
+           "  problem: mine.yaml        # in this file's folder, or a built-in example name\n"
            "  decimals: 3               # how you rounded: right within half a unit (+-0.0005)\n"
            "  answers:\n"
            "    z1: [0.378, 0.393]\n"
@@ -30,18 +30,25 @@ def add_arguments(p) -> None:
                    help="a problem file or built-in example name (optional when the answers file "
                         "names one; this one wins), then the answers file")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    p.add_argument("--allow-outside", action="store_true",
+                   help="let the answers file's problem: name a file outside the answers file's folder "
+                        "(refused by default: a submitted file must not make the marker read other files)")
 
 
 def run(args) -> int:
-    from ..check import check
+    from ..check import OutsideError, check
     from ..cli import UsageError
+    from ..errors import InputError
     from ..explain import check_report
 
     if len(args.files) > 2:
         raise UsageError("deltarule check: expected [PROBLEM] ANSWERS, got "
                          f"{len(args.files)} files (see 'deltarule check --help')")
     problem, answers = (None, args.files[0]) if len(args.files) == 1 else args.files
-    report = check(problem, answers)
+    try:
+        report = check(problem, answers, allow_outside=args.allow_outside)
+    except OutsideError as e:
+        raise InputError(f"{e.message} (or pass --allow-outside)", e.field, e.file) from None
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=1))
     elif sys.stdout.isatty():
