@@ -1,10 +1,11 @@
 """Accuracy for classifiers, the held-out split, and the digits example end to end."""
 import csv
-import importlib.util
 import io
 
 import numpy as np
 import pytest
+
+from conftest import require_module
 
 import deltarule as dr
 from deltarule import metrics
@@ -131,8 +132,8 @@ def test_bad_validation_option_is_one_line(capsys):
     assert err.count("\n") == 1 and "--validation: must be between 0 and 1, got 1" in err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
 def test_train_backend_torch_gives_the_numpy_journal(tmp_path):
+    require_module("torch")
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     assert main(["train", "digits", "--epochs", "1", "--quiet", "--journal", str(a)]) == 0
     assert main(["train", "digits", "--epochs", "1", "--quiet", "--journal", str(b), "--backend", "torch"]) == 0

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from deltarule import training
-from deltarule.checkpoint import Checkpoint, ResumeError, load_checkpoint
+from deltarule.checkpoint import ResumeError, load_checkpoint
 from deltarule.cli import main
 from deltarule.errors import InputError
 from deltarule.problem import parse_problem
@@ -266,6 +266,7 @@ def _mtime(path):
         return None
 
 
+@pytest.mark.slow
 @POSIX
 def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint_and_a_whole_journal(tmp_path):
     # two chains of processes (two cores), each killed 10 times with SIGKILL at a random moment
@@ -312,6 +313,7 @@ def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint_and_a_whole_jour
         assert all(f.endswith(".tmp") for f in leftovers)  # only a killed write's temporary files
 
 
+@pytest.mark.slow
 @POSIX
 def test_ctrl_c_saves_a_checkpoint_and_exits_130_with_one_line(tmp_path):
     path = _problem_file(tmp_path, 100000)

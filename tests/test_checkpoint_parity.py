@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import require_module
+
 from deltarule import fast, training
 from deltarule.checkpoint import load_checkpoint
 from deltarule.network import Layer, Network
@@ -44,7 +46,7 @@ def runner(engine):
     if engine == "generic":
         return training.generic
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     return lambda *a, **k: fast.train(*a, engine=engine, **k)
 
 
@@ -155,7 +157,7 @@ def test_public_train_checkpointed_is_bit_identical_to_straight(name, epochs, me
                         epochs, shuffle, 3 if shuffle else 0)
     half = replace(schedule, epochs=epochs // 2)
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     # the same engine for the straight run, the first half and the resumed run
     assert fast.engine_for(p.network, len(p.x), schedule) == fast.engine_for(p.network, len(p.x), half) == engine
     straight = p.train(schedule)
@@ -180,9 +182,10 @@ def _cli(args, cwd):
     ("seed-000-neuron", "2000", "1000", []),                           # scalar
     ("seed-000-neuron", "10", "5", ["--method", "minibatch", "--batch-size", "4", "--shuffle"]),  # buffered
 ])
+@pytest.mark.slow
 def test_cli_checkpoint_and_resume_give_the_straight_run_files_byte_for_byte(name, epochs, half, extra, tmp_path):
     if name == "seed-000-neuron" and epochs == "2000":
-        pytest.importorskip("numba")
+        require_module("numba")
     _cli([name, *extra, "--epochs", epochs, "--journal", "full.csv", "--save", "full.json", "--quiet"], tmp_path)
     _cli([name, *extra, "--epochs", half, "--checkpoint", "c.json", "--journal", "j.csv", "--quiet"], tmp_path)
     assert load_checkpoint(tmp_path / "c.json").epoch == int(half)

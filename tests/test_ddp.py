@@ -12,9 +12,12 @@ import socket
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-if not torch.distributed.is_available():  # pragma: no cover
-    pytest.skip("torch.distributed is not available", allow_module_level=True)
+from conftest import require, require_module
+
+pytestmark = pytest.mark.slow  # child processes: `pytest -m 'not slow'` leaves them out
+
+torch = require_module("torch")
+require(torch.distributed.is_available(), "torch.distributed is not available")
 
 from deltarule.network import Layer, Network  # noqa: E402
 from deltarule.training import Schedule, train  # noqa: E402

@@ -74,6 +74,7 @@ def _process(tmp, tag, **env):
     return res.stdout
 
 
+@pytest.mark.slow
 def test_same_journal_across_processes(here):
     main(["train", "p.yaml", "--quiet", "--journal", "j-here.csv", "--save", "m-here.json"])
     runs = {"a": {"PYTHONHASHSEED": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},

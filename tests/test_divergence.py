@@ -19,10 +19,12 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import require_module
+
 from deltarule import fast
 from deltarule.cli import main
 from deltarule.problem import load_network, parse_problem
-from deltarule.training import Diverged, Schedule, generic, steps, train
+from deltarule.training import Diverged, generic, steps
 
 GROWS = {"layers": [{"weights": [[0.5]], "biases": [0.1], "activation": "identity"}], "loss": "sse",
          "data": {"inputs": [[1.0], [2.0], [3.0]], "targets": [[1.0], [2.0], [3.0]]},
@@ -44,7 +46,7 @@ def _train(problem, engine):
     if engine == "generic":
         return generic(net, x, y, lr, s)
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     result = fast.train(net, x, y, lr, s, engine=engine)
     assert result is not None
     return result

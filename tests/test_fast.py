@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import require_module
+
 import deltarule as dr
 from deltarule import fast, training
 from deltarule.network import Layer, Network
@@ -61,7 +63,7 @@ SCHEDULES = [dr.Schedule("stochastic", epochs=7), dr.Schedule("minibatch", 3, ep
 @pytest.mark.parametrize("schedule", SCHEDULES, ids=["stochastic", "minibatch-shuffled", "batch"])
 def test_engines_match_the_generic_loop(engine, acts, loss, schedule):
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     net = net_of((3, 4, 2), acts, loss)
     x, y = data(8, 3, 2, loss)
     ref = generic(net, x, y, 0.3, schedule)
@@ -74,7 +76,7 @@ def test_engines_match_the_generic_loop(engine, acts, loss, schedule):
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_journal_modes_reductions_and_frozen_parameters(engine, mode, reduction):
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     net = net_of((2, 3, 1), ("sigmoid", "sigmoid"), "sse", reduction, frozen={(0, "b"), (1, "W")})
     x, y = data(5, 2, 1, "sse")
     schedule = dr.Schedule("minibatch", 2, epochs=4)
@@ -90,7 +92,7 @@ def test_journal_modes_reductions_and_frozen_parameters(engine, mode, reduction)
 def test_seed_000_ten_epochs_through_the_fast_engines(engine):
     # seed 000, per-example updates from w = -2, b = 1, eta = 0.9: ten epochs end at b = -0.3844
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     p = dr.load_problem("seed-000-update")
     got = fast.train(p.network, p.x, p.y, p.learning_rate, p.schedule, engine=engine)
     assert round(float(got.network.layers[0].b[0]), 4) == -0.3844
@@ -100,7 +102,7 @@ def test_seed_000_ten_epochs_through_the_fast_engines(engine):
 @pytest.mark.parametrize("engine", ["scalar", "buffered"])
 def test_classifier_extras_and_validation(engine, monkeypatch):
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     monkeypatch.setattr(fast, "EVAL_ROWS", 4)  # the whole-data passes go in slices of 4 rows
     net = net_of((4, 5, 3), ("tanh", "softmax"), "cross_entropy")
     x, y = data(20, 4, 3, "cross_entropy")
@@ -114,7 +116,7 @@ def test_classifier_extras_and_validation(engine, monkeypatch):
 @pytest.mark.parametrize("engine", ["scalar", "buffered"])
 def test_divergence_is_reported_where_the_generic_loop_reports_it(engine):
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     net = net_of((2, 3, 1), ("identity", "identity"), "sse")
     x, y = data(6, 2, 1, "sse")
     x = x * 1e3
@@ -163,7 +165,7 @@ def test_train_picks_an_engine_by_size():
 @pytest.mark.parametrize("engine", ["scalar", "buffered"])
 def test_ctrl_c_gives_the_checkpoint_of_a_completed_epoch(engine):
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     net = net_of((2, 3, 1), ("tanh", "sigmoid"), "half_sse")
     x, y = data(6, 2, 1, "sse")
     schedule = dr.Schedule("stochastic", epochs=10, shuffle=True, seed=2)
@@ -195,7 +197,7 @@ def test_ctrl_c_gives_the_checkpoint_of_a_completed_epoch(engine):
 def test_softmax_cross_entropy_journal_modes(engine, mode):
     # the buffered engine takes the batch's cross-entropy from the softmax's own row max and sum
     if engine == "scalar":
-        pytest.importorskip("numba")
+        require_module("numba")
     net = net_of((5, 4, 3), ("sigmoid", "softmax"), "cross_entropy", seed=3)
     x, y = data(23, 5, 3, "cross_entropy")
     y[::4] = [0.2, 0.5, 0.3]  # probability rows, not only one-hot

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -169,6 +170,7 @@ def _no_canary():
     assert not CANARY.exists() and not CALLED, "something in a file was executed"
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=2200)
 @given(mutated_docs(), st.sampled_from(["yaml", "flow", "json"]))
 def test_mutated_problem_files(doc, style):
@@ -180,6 +182,7 @@ def test_mutated_problem_files(doc, style):
 
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=1800)
 @given(hostile_texts())
 def test_hostile_fragments(text):
@@ -187,6 +190,7 @@ def test_hostile_fragments(text):
 
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=700)
 @given(st.one_of(st.text(max_size=200), st.from_regex(r"[\[\]{}:,\-&*!|>'\"#%@` \n\t0-9a-z.]{0,80}")))
 def test_random_text(text):
@@ -231,6 +235,7 @@ NUMBER_TEXT = st.one_of(st.integers(-10**6, 10**6).map(str), st.floats(allow_nan
 @given(st.lists(st.lists(NUMBER_TEXT, min_size=1, max_size=5), min_size=1, max_size=40),
        st.sampled_from(["flow", "block", "flat", "quoted", "key", "item", "literal", "tagged", "anchored"]),
        st.sampled_from(["", "  # note", ",", " x", "'"]))
+@pytest.mark.slow
 def test_fast_path_reads_what_yaml_reads(rows, style, tail):
     from deltarule import loader
 
@@ -300,6 +305,7 @@ ANSWERS = st.fixed_dictionaries({}, optional={
     "extra": SCALARS})
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=400)
 @given(ANSWERS, st.sampled_from(["yaml", "json"]), st.sampled_from([None, *HOSTILE_TAGS[:4]]))
 def test_answers_files(doc, style, tag):
@@ -339,11 +345,13 @@ def test_answers_files_through_the_command_line(doc, tag):
     assert code in (0, 1) or (code == 2 and err.count("\n") == 1), (code, err)
 
 
+@pytest.mark.slow  # counts the slow fuzz tests above: it runs with them, never without them
 def test_at_least_5000_cases_ran_and_nothing_was_executed():
-    """Runs after the fuzz tests above (pytest keeps a file's order): 5,000 cases or more."""
+    """Runs after the fuzz tests above (pytest keeps a file's order): 5,000 cases or more.
+
+    Run it with the whole file (``pytest tests/test_fuzz.py``): alone it counts 0 and fails."""
     _no_canary()
-    if COUNT["cases"]:  # 0 when this test is run on its own
-        assert COUNT["cases"] >= 5000, COUNT
+    assert COUNT["cases"] >= 5000, COUNT
 
 
 # -- a 1 MB problem file --------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import pytest
 
 import deltarule as dr
 from deltarule import activations as A
-from deltarule import losses as L
 
 ACTS = list(A.ACTIVATIONS)
 PAIRS = [(loss, act) for loss in ("sse", "half_sse", "mse", "half_mse") for act in ACTS] + [

@@ -17,9 +17,13 @@ from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+from conftest import require_module
+
+pytestmark = pytest.mark.slow  # child processes: `pytest -m 'not slow'` leaves them out
+
+nbformat = require_module("nbformat")
+nbclient = require_module("nbclient")
+require_module("ipykernel")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "examples" / "notebooks"

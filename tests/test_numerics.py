@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 import pytest
+
+from conftest import require_module
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -151,7 +153,7 @@ def _ce_batch():
 
 
 def test_bce_and_cross_entropy_agree_with_pytorch_logit_losses():
-    torch = pytest.importorskip("torch")
+    torch = require_module("torch")
     F = torch.nn.functional
     z, y = _grid()
     ours = _bce(z, y)
@@ -177,7 +179,7 @@ def test_bce_and_cross_entropy_agree_with_pytorch_logit_losses():
 
 
 def test_bce_and_cross_entropy_are_correctly_rounded_to_1e_14_against_50_digits():
-    mp = pytest.importorskip("mpmath")
+    mp = require_module("mpmath")
     mp.mp.dps = 50
     z, y = _grid()
     ours = _bce(z, y)

@@ -11,12 +11,14 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import require_module
+
 from deltarule import plots
 from deltarule.cli import main
 from deltarule.problem import load_problem
 from deltarule.training import Schedule, train
 
-matplotlib = pytest.importorskip("matplotlib")
+matplotlib = require_module("matplotlib")
 matplotlib.use("Agg")  # headless: these tests run on CI machines without a display
 
 

@@ -70,6 +70,7 @@ def test_readme_command(command, shown, workdir):
     assert_shown_in(shown, result.stdout + result.stderr)
 
 
+@pytest.mark.slow
 def test_readme_files_written(workdir):
     # the train and compare commands write what the README says they write
     for command, _ in console_blocks():

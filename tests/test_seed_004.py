@@ -16,7 +16,6 @@ rounding). Each figure below is marked:
   slip       does not come from the true values nor from the notes' own figures: the true
              value is asserted and the distance to the printed figure is stated.
 """
-import math
 
 import numpy as np
 import pytest

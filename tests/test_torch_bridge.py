@@ -7,7 +7,9 @@ activation and every loss convention, both reductions, frozen parameters include
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from conftest import require_module
+
+torch = require_module("torch")
 
 import deltarule as dr  # noqa: E402
 from deltarule.network import Layer, Network  # noqa: E402

@@ -8,7 +8,9 @@ dW, db, the loss, and W_new / b_new after one gradient-descent step.
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from conftest import require_module
+
+torch = require_module("torch")
 
 import deltarule as dr  # noqa: E402
 from deltarule import activations as A  # noqa: E402

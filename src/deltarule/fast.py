@@ -54,10 +54,20 @@ def _supported(network: Network, journal_loss: str) -> bool:
     return loss in LOSS_CODES and not (loss == "cross_entropy" and acts[-1] != "softmax")
 
 
+_NO_NUMBA: list[str] = []  # the reason, once numba failed to import (the note is said once per process)
+
+
 def _numba():
+    if _NO_NUMBA:
+        return None
     try:
-        import numba  # noqa: F401  (optional: pip install deltarule[fast])
-    except ImportError:
+        import numba  # noqa: F401  (a dependency; an install without it trains on numpy)
+    except ImportError as e:
+        _NO_NUMBA.append(str(e))
+        import sys
+
+        print(f"deltarule: note: numba cannot be imported ({e}); the numpy engine trains instead "
+              "(slower for tiny networks)", file=sys.stderr)
         return None
     from . import _scalar
 
