@@ -349,3 +349,27 @@ def test_errors_never_echo_a_files_content(tmp_path, capsys):
     a.write_text("- SECRET-LINE\n")
     assert main(["check", "seed-002", str(a)]) == 2
     assert capsys.readouterr().err.endswith("got a list\n")
+
+
+def test_markdown_and_html_reports_from_the_command_line(capsys):
+    answers = str(Path(__file__).parent / "answers" / "seed-003.answers.yaml")
+    assert main(["check", answers, "--format", "markdown"]) == 1
+    md = capsys.readouterr().out
+    # half_mse: dL/da2 = (a2 - y)/2 = ([0.73, 0.78] - [0.05, 0.95])/2 = [0.34, -0.09]; they wrote a2 - y
+    assert "| `dL_da2` | [0.68, -0.17] | [0.34, -0.09] | WRONG | should be [0.34, -0.09]" in md
+    assert "| `z1` | [0.41, 0.47] | [0.41, 0.47] | right |" in md
+    assert md.startswith("**14 right, 2 wrong") and "±0.005 at 2 decimals" in md
+    assert main(["check", answers, "--format", "html"]) == 1
+    page = capsys.readouterr().out
+    from html.parser import HTMLParser
+
+    cells = []
+
+    class Cells(HTMLParser):
+        def handle_data(self, data):
+            cells.append(data)
+
+    Cells().feed(page)
+    i = cells.index("dL_da2")
+    assert cells[i:i + 4] == ["dL_da2", "[0.68, -0.17]", "[0.34, -0.09]", "WRONG"]
+    assert page.startswith("<!DOCTYPE html>") and page.count("<tr>") == 16 + 1

@@ -97,9 +97,15 @@ def test_cli_json_contract(problem, rc, right, wrong, capsys):
     assert set(out) == {"verdicts", "right", "wrong"}
     assert (out["right"], out["wrong"]) == (right, wrong)
     for v in out["verdicts"]:
-        assert set(v) == {"name", "status", "claimed", "expected", "note"}
+        assert set(v) == {"name", "status", "claimed", "expected", "note", "basis"}
         assert v["status"] in ("right", "wrong")
         assert v["note"] or v["status"] == "right"
+        assert (v["basis"] is None) == (v["status"] == "wrong")
+    basis = {v["name"]: v["basis"] for v in out["verdicts"]}
+    # z1 = [0.41, 0.47] is the true value; W2_new = 0.452 -> 0.45 follows from their dW2 with
+    # seed-003 (half_mse), while with half_sse (as computed) their dW2 is the true value
+    assert basis["z1"] == "true" and basis["dW1"] is None
+    assert basis["W2_new"] == ("follow_through" if problem == "seed-003" else "true")
     dW1 = next(v for v in out["verdicts"] if v["name"] == "dW1")
     assert dW1["claimed"] == [[0.08, 0.08], [0.1, 0.5]] and len(dW1["expected"]) == 2
 

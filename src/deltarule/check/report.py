@@ -40,10 +40,18 @@ class Verdict:
         """True when the claim is right (the true value, or by follow-through)."""
         return self.status == "right"
 
+    @property
+    def kind(self) -> str | None:
+        """``"true"`` (matches the true value), ``"follow_through"`` (follows from the student's own
+        earlier numbers) or None (wrong): the JSON verdict's ``basis``."""
+        if not self.right:
+            return None
+        return "follow_through" if self.basis.startswith("follow-through") else "true"
+
     def to_json(self) -> dict:
-        """The contract's verdict object: name, status, claimed, expected, note."""
+        """The contract's verdict object: name, status, claimed, expected, note, basis."""
         return {"name": self.name, "status": self.status, "claimed": self.claimed,
-                "expected": self.expected, "note": self.note}
+                "expected": self.expected, "note": self.note, "basis": self.kind}
 
 
 @dataclass(frozen=True)

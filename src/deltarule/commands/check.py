@@ -10,6 +10,7 @@ HELP = "judge hand-worked numbers (an answers file) against the true values, wit
 EXAMPLE = ("  deltarule check seed-003 my-answers.yaml\n"
            "  deltarule check my-answers.yaml                  # problem: given inside the file\n"
            "  deltarule check mine.yaml my-answers.yaml --format json\n"
+           "  deltarule check my-answers.yaml --format html > report.html\n"
            "\nanswers file (YAML or JSON):\n"
            "  problem: mine.yaml        # in this file's folder, or a built-in example name\n"
            "  decimals: 3               # how you rounded: right within half a unit (+-0.0005)\n"
@@ -22,7 +23,7 @@ EXAMPLE = ("  deltarule check seed-003 my-answers.yaml\n"
            "A number is right when it matches the true value, or follows from your own earlier\n"
            "numbers (the band widened by their rounding).\n"
            "exit status: 0 all right; 1 something wrong; 2 bad input")
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "markdown", "html")
 
 
 def add_arguments(p) -> None:
@@ -51,6 +52,8 @@ def run(args) -> int:
         raise InputError(f"{e.message} (or pass --allow-outside)", e.field, e.file) from None
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=1))
+    elif args.format != "text":
+        print(check_report.RENDERERS[args.format](report))
     elif sys.stdout.isatty():
         from rich.console import Console
 

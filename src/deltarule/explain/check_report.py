@@ -88,3 +88,15 @@ def html(report) -> str:
     head = "".join(f"<th>{h}</th>" for h in COLUMNS)
     return (f"<div><p><b>{_html.escape(report.summary())}</b></p><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table><p><i>{_html.escape(report.tolerance)}</i></p></div>")
+
+
+def page(report) -> str:
+    """A self-contained HTML page of the report (``check --format html``)."""
+    title = _html.escape(report.summary())
+    style = ("body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:0.2em 0.5em;text-align:left;vertical-align:top}")
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"<style>{style}</style></head>\n<body>\n{html(report)}\n</body></html>\n")
+
+
+RENDERERS = {"text": text, "markdown": markdown, "html": page}
