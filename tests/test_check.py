@@ -373,3 +373,18 @@ def test_markdown_and_html_reports_from_the_command_line(capsys):
     i = cells.index("dL_da2")
     assert cells[i:i + 4] == ["dL_da2", "[0.68, -0.17]", "[0.34, -0.09]", "WRONG"]
     assert page.startswith("<!DOCTYPE html>") and page.count("<tr>") == 16 + 1
+
+
+def test_a_few_wrong_entries_are_pointed_at():
+    # seed 003 as computed: W2_new = W2 - 0.6 dW2 = [[0.5 - 0.6 x 0.0802, 0.6 - 0.6 x 0.0821],
+    # [0.7 + 0.6 x 0.0176, 0.8 + 0.6 x 0.0180]] = [[0.452, 0.551], [0.711, 0.811]]; one slip at [2,2]
+    note = only(dr.check(S3, {"decimals": 3, "answers": {"W2_new": [[0.452, 0.551], [0.711, 0.813]]}})).note
+    assert note.startswith("entry [2,2]: 0.813, should be 0.811 = W2 - 0.6 dW2") and "0.452" not in note.split("=")[0]
+    # their dW2[1,1] = 0.090 (true 0.0802): W2_new[1,1] = 0.5 - 0.6 x 0.090 = 0.446 follows; 0.440 does not
+    r = dr.check(S3, {"decimals": 3, "answers": {"dW2": [[0.090, 0.082], [-0.018, -0.018]],
+                                                 "W2_new": [[0.440, 0.551], [0.711, 0.811]]}})
+    assert r["W2_new"].note.startswith("entry [1,1]: 0.440, should be 0.452 (0.446 from your dW2)")
+    assert r["dW2"].note.startswith("entry [1,1]: 0.090, should be 0.080")
+    # every entry wrong: the whole value, as before
+    note = only(dr.check(S3, {"decimals": 3, "answers": {"W2_new": [[0.1, 0.1], [0.1, 0.1]]}})).note
+    assert note.startswith("should be [[0.452, 0.551], [0.711, 0.811]]")

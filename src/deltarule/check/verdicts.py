@@ -11,6 +11,9 @@ from .graph import Evaluator, Graph
 from .report import Verdict, shown
 
 
+MAX_ENTRIES = 3  # wrong entries pointed at one by one; more, and the whole value is shown
+
+
 class Checker:
     """Judges claims against one problem's first updates."""
 
@@ -51,13 +54,27 @@ class Checker:
             return Verdict(claim.key, "right", given, expected_json, note, f"follow-through from {names}", d)
         wrong = np.zeros(mask.shape, bool)
         wrong[mask] = ~ok
-        note = f"should be {shown(expected, d)}"
-        if v is not None and not close(v[mask], t[mask], tol).all():
-            mine = self._as_claimed(claim, v)
-            note += f" ({shown(mine, d)} from your {self._culprits(influence)})"
+        note = self._should_be(claim, wrong, t, v, influence)
         why = diagnose(self.g, self.ev, claim, wrong, v, band)
         note += f": {why}" if why else f" = {self.g.formula(node)}, with {self._inputs(node, d)}"
         return Verdict(claim.key, "wrong", given, expected_json, note, "", d)
+
+    def _should_be(self, claim: Claim, wrong: np.ndarray, t: np.ndarray, v, influence: dict) -> str:
+        """'should be X (Y from your Z)' for the whole claim, or 'entry [2,3]: 0.238, should be
+        0.236' for each wrong entry when only a few of several are wrong."""
+        d, mask = claim.decimals, claim.mask
+        follows = v is not None and not close(v[mask], t[mask], half_unit(d)).all()
+        yours = f" from your {self._culprits(influence)}" if follows else ""
+        count = int(wrong.sum())
+        if claim.index is not None or count == mask.sum() or count > MAX_ENTRIES:
+            mine = f" ({shown(self._as_claimed(claim, v), d)}{yours})" if follows else ""
+            return f"should be {shown(self._as_claimed(claim, t), d)}{mine}"
+        parts = []
+        for flat in np.flatnonzero(wrong):
+            at = ",".join(str(i + 1) for i in np.unravel_index(flat, claim.display_shape))
+            mine = f" ({shown(v.flat[flat], d)}{yours})" if follows else ""
+            parts.append(f"entry [{at}]: {shown(claim.value.flat[flat], d)}, should be {shown(t.flat[flat], d)}{mine}")
+        return "; ".join(parts)
 
     def _culprits(self, influence: dict) -> str:
         """The claimed inputs that move the result and differ from the truth (else all that move it)."""
