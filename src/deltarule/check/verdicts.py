@@ -10,7 +10,6 @@ from .diagnoses import diagnose
 from .graph import Evaluator, Graph
 from .report import Verdict, shown
 
-
 MAX_ENTRIES = 3  # wrong entries pointed at one by one; more, and the whole value is shown
 
 
