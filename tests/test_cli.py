@@ -59,7 +59,7 @@ def test_examples_lists_every_builtin(capsys):
     assert {"seed-000-neuron", "seed-001", "seed-002", "seed-003", "seed-004-example-3"} <= set(listed)
     for line in out.splitlines():  # each with its one-line name
         name, title = line.split(None, 1)
-        assert title.strip() == str(examples.load(name).name)
+        assert title.strip() == str(load_problem(name).name)
 
 
 @pytest.mark.parametrize("name", examples.names())
@@ -70,7 +70,7 @@ def test_examples_name_prints_a_file_that_parses_back(here, capsys, name):
     doc = yaml.safe_load(out)
     if isinstance(doc.get("data"), dict) and "file" in doc["data"]:  # its data file goes with it
         shutil.copy(EXAMPLES_DIR / doc["data"]["file"], here / doc["data"]["file"])
-    mine, builtin = load_problem(f"{name}.yaml"), examples.load(name)
+    mine, builtin = load_problem(f"{name}.yaml"), load_problem(name)
     np.testing.assert_array_equal(mine.network.parameters(), builtin.network.parameters())
     assert repr(mine.network) == repr(builtin.network)
     np.testing.assert_array_equal(mine.x, builtin.x)
@@ -93,7 +93,7 @@ def test_examples_save_writes_the_problem_and_its_data(here, capsys):
     code, out, err = run(capsys, "examples", name, "--save", "course")
     assert code == 0 and err == "" and out.split() == [f"course/{name}.yaml", f"course/{data}"]
     assert (here / "course" / data).read_bytes() == (EXAMPLES_DIR / data).read_bytes()
-    saved, builtin = load_problem(f"course/{name}.yaml"), examples.load(name)
+    saved, builtin = load_problem(f"course/{name}.yaml"), load_problem(name)
     np.testing.assert_array_equal(saved.x, builtin.x)
     np.testing.assert_array_equal(saved.network.parameters(), builtin.network.parameters())
     assert run(capsys, "examples", "seed-002", "--save", ".")[0] == 0

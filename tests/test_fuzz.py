@@ -25,7 +25,7 @@ from deltarule import examples
 from deltarule.cli import main
 from deltarule.errors import InputError
 from deltarule.loader import parse_text, read_document
-from deltarule.problem import Problem, parse_problem
+from deltarule.problem import Problem, load_problem, parse_problem
 
 LINE = re.compile(r"^fuzz\.(yaml|json): ([^\n]+: )?[^\n]+$")
 CANARY_DIR = Path(tempfile.mkdtemp(prefix="deltarule-canary-"))
@@ -321,7 +321,7 @@ def test_answers_files(doc, style, tag):
     path.write_text(text, encoding="utf-8")
     COUNT["cases"] += 1
     try:
-        check(examples.load("seed-002"), str(path))
+        check(load_problem("seed-002"), str(path))
     except InputError as e:
         assert re.match(r"^[^\n]*fuzz\.(yaml|json): ([^\n]+: )?[^\n]+$", e.line()), e.line()
 

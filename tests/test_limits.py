@@ -122,10 +122,14 @@ def test_too_many_solve_steps(capsys):
 
 
 def test_limits_are_documented():
-    doc = P.__doc__
-    for name in ("MAX_PARAMETERS", "MAX_UPDATES", "MAX_WORK", "MAX_BATCH_BYTES"):
+    from deltarule import limits
+
+    doc = limits.__doc__
+    for name in ("MAX_PARAMETERS", "MAX_UPDATES", "MAX_WORK", "MAX_BATCH_BYTES", "MAX_FILE_BYTES",
+                 "MAX_EXAMPLES_BYTES", "MAX_CSV_BYTES"):
         assert name in doc
-    assert (P.MAX_UPDATES, P.MAX_WORK, P.MAX_PARAMETERS) == (10**9, 10**14, 2 * 10**8)
+    assert (limits.MAX_UPDATES, limits.MAX_WORK, limits.MAX_PARAMETERS) == (10**9, 10**14, 2 * 10**8)
+    assert P.MAX_PARAMETERS is limits.MAX_PARAMETERS  # still importable from deltarule.problem
 
 
 # -- files larger than the limits (sparse: nothing is really written) ----------------------------
@@ -227,3 +231,44 @@ def test_a_failed_command_leaves_earlier_outputs_whole(here, capsys):
     new = open("j.csv").read()
     assert new == journal or (new.count("\n") == 7 and new.splitlines()[-1].startswith("5,"))
     assert sorted(os.listdir()) == ["j.csv", "m.json"]
+
+
+# -- only regular files, bounded while reading (deltarule.reader) ----------------------------------
+def one_line(capsys, argv):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return code, err.rstrip("\n")
+
+
+@pytest.mark.parametrize("argv", [["solve", "/dev/zero"], ["train", "/dev/zero"], ["predict", "/dev/zero", "seed-002"],
+                                  ["gradcheck", "/dev/zero"]])
+def test_a_device_is_refused_at_once(capsys, argv):
+    # /dev/zero says st_size 0 and never ends: refused from the opened descriptor, nothing read
+    assert one_line(capsys, argv) == (2, "/dev/zero: is a device, not a regular file")
+
+
+def test_a_symlink_to_a_device_and_a_fifo_are_refused_without_blocking(here, capsys):
+    os.symlink("/dev/zero", "link.yaml")
+    assert one_line(capsys, ["solve", "link.yaml"]) == (2, "link.yaml: is a device, not a regular file")
+    os.mkfifo("pipe.yaml")  # no writer: an ordinary open would block forever
+    assert one_line(capsys, ["solve", "pipe.yaml"]) == (2, "pipe.yaml: is a FIFO (a pipe), not a regular file")
+    os.mkdir("dir.yaml")
+    assert one_line(capsys, ["solve", "dir.yaml"]) == (2, "dir.yaml: is a directory, not a file")
+
+
+def test_the_size_is_counted_while_reading_not_trusted_from_st_size():
+    from deltarule.reader import read_bytes
+
+    assert os.stat("/proc/self/maps").st_size == 0  # /proc says 0 bytes, and has more
+    assert len(read_bytes("/proc/self/maps", 10**6)) > 100
+    with pytest.raises(InputError) as e:
+        read_bytes("/proc/self/maps", 100, "maps")
+    assert e.value.line() == "/proc/self/maps: file is over 100 bytes; maps are limited to 100 bytes"
+
+
+@pytest.mark.parametrize("value", [12, None, 3.5, ["a.yaml"]])
+def test_a_name_that_is_not_a_path_is_an_input_error(value):
+    with pytest.raises(InputError) as e:
+        load_problem(value)
+    assert e.value.line().startswith("expected the name of a problem file or a built-in example, got ")

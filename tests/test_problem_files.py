@@ -534,3 +534,35 @@ def test_learning_rate_refused_even_when_given_on_the_command_line(here, capsys)
     write("p.yaml", edit("learning_rate: 0.5", "learning_rate: -1"))
     assert main(["train", "p.yaml", "--learning-rate", "0.1", "--quiet"]) == 2
     assert capsys.readouterr().err == "p.yaml: learning_rate: must be positive, got -1\n"
+
+
+# -- the readers' modules: no import cycle (lazy imports count) ----------------------------------------
+def _imports(module: str) -> set[str]:
+    """Every deltarule module that ``module``'s source imports, at the top or inside functions."""
+    import ast
+
+    import deltarule
+
+    root = Path(deltarule.__file__).parent
+    file = root / (module.replace(".", "/") + ".py")
+    if not file.exists():
+        file = root / module.replace(".", "/") / "__init__.py"
+    full = f"deltarule.{module}"
+    package = (full if file.name == "__init__.py" else full.rsplit(".", 1)[0]).split(".")
+    found = set()
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - node.level + 1]
+            target = ".".join(base[1:] + ([node.module] if node.module else []))
+            found |= {f"{target}.{a.name}".strip(".") for a in node.names} | {target}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("deltarule."):
+            found.add(node.module[len("deltarule."):])
+    return found
+
+
+@pytest.mark.parametrize("module", ["fields", "limits", "loader", "data", "examples", "netfile", "reader"])
+def test_the_readers_of_files_do_not_import_problem(module):
+    # problem imports them all; any of them importing problem back (even inside a function) is a cycle
+    imported = _imports(module)
+    assert imported, module  # the scan found this module's imports
+    assert "problem" not in imported and "training" not in imported and "check" not in imported

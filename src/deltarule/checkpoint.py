@@ -97,7 +97,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
 def from_dict(doc: Any) -> Checkpoint:
     """The checkpoint in a parsed JSON document, validated field by field."""
-    from .problem import boolean, choice, integer, mapping, matrix, number, parse_network
+    from .fields import boolean, choice, integer, mapping, matrix, number
+    from .netfile import parse_network
 
     doc = mapping(doc, "", FIELDS)
     missing = [f for f in FIELDS if f not in doc]

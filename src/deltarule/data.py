@@ -18,16 +18,19 @@ import array
 import csv
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import examples
 from .errors import InputError
-from .network import Network
-from .problem import DATA_FIELDS, _kind, _plural, boolean, gib, mapping, matrix, number, vector
+from .fields import _kind, _plural, boolean, gib, mapping, matrix, number, vector
+from .limits import MAX_CSV_BYTES, MAX_EXAMPLES_BYTES
 
-MAX_EXAMPLES_BYTES = 4 * 2**30  # refuse data that would need more than 4 GiB as float64
-MAX_CSV_BYTES = 1 * 2**30  # a value takes at least 2 bytes of text, so at most 4 GiB as float64
+if TYPE_CHECKING:  # a type only: data reads fields, it needs no network code
+    from .network import Network
+
+DATA_FIELDS = ("inputs", "targets", "file", "one_hot")
 
 
 def _rows(v: Any, path: str, width: int, what: str) -> np.ndarray:
@@ -53,7 +56,9 @@ def _one_hot(labels: np.ndarray, k: int, path: str) -> np.ndarray:
     return np.eye(k)[labels.astype(int)]
 
 
-def _check_targets(y: np.ndarray, network: Network, path: str) -> None:
+def check_targets(y: np.ndarray, network: Network, path: str) -> None:
+    """Refuse targets (n, K) the network's loss cannot take: bce needs 0 <= y <= 1, cross_entropy
+    probability rows (non-negative, each summing to 1)."""
     loss = network.loss.name
     if loss == "bce" and ((y < 0) | (y > 1)).any():
         i = int(np.argmax(((y < 0) | (y > 1)).any(axis=1)))
@@ -89,17 +94,13 @@ def parse_data(spec: Any, network: Network, base_dir: Path) -> tuple[np.ndarray,
             y = _rows(spec["targets"], "data.targets", k, f"the output layer has {k} units")
         if len(x) != len(y):
             raise InputError(f"{_plural(len(x), 'input row')} but {_plural(len(y), 'target row')}", "data.targets")
-    _check_targets(y, network, "data.targets")
+    check_targets(y, network, "data.targets")
     return x, y, one_hot
 
 
 def _builtin_hint(name: str) -> str:
     """Where a built-in example's data file comes from, when that is the file missing."""
-    from importlib import resources
-
-    from . import examples
-
-    if name.endswith((".csv", ".npz")) and (resources.files(examples.__name__) / name).is_file():
+    if name.endswith((".csv", ".npz")):
         for example in examples.names():
             if name in examples.text(example):
                 return f"; it comes with a built-in example: deltarule examples {example} --save DIR"

@@ -23,6 +23,8 @@ from typing import Any
 import yaml
 
 from .errors import InputError
+from .limits import MAX_FILE_BYTES
+from .reader import file_name, read_bytes
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: fast on big files
 
@@ -310,29 +312,18 @@ def parse_text(text: str, file: str, *, json_only: bool = False) -> Any:
     return doc
 
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+def read_document(path: str | Path, what: str = "problem files") -> Any:
+    """Read a YAML or JSON file (by extension ``.json``, else YAML) safely.
 
-
-def read_document(path: str | Path) -> Any:
-    """Read a YAML or JSON file (by extension ``.json``, else YAML) safely."""
-    path = Path(path)
-    file = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"file is {size / 2**20:.0f} MiB; problem files are limited to "
-                             f"{MAX_FILE_BYTES // 2**20} MiB (put large data in a CSV or NPZ file)", "", file)
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", "", file) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", "", file) from None
-    except PermissionError:
-        raise InputError("permission denied", "", file) from None
+    Through :func:`deltarule.reader.read_bytes`: a regular file only, at most ``MAX_FILE_BYTES``
+    (64 MiB, counted while reading); ``what`` names the kind of file in that refusal.
+    """
+    file = file_name(path, "a problem file" if what == "problem files" else "a file")
+    raw = read_bytes(file, MAX_FILE_BYTES, what, " (put large data in a CSV or NPZ file)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"not a text file (invalid UTF-8 at byte {e.start})", "", file) from None
     if "\x00" in text:
         raise InputError("not a text file (contains NUL bytes)", "", file)
-    return parse_text(text, file, json_only=path.suffix.lower() == ".json")
+    return parse_text(text, file, json_only=Path(file).suffix.lower() == ".json")

@@ -267,7 +267,6 @@ def resolve_problem(ref: Any, base: Path, file: str, allow_outside: bool = False
     """The problem an answers file names: a file relative to it and inside its folder (unless
     ``allow_outside``), or a built-in example name. Nothing outside the folder is opened or
     even looked at, so an answers file cannot make the checker read or show another file."""
-    from .. import examples
     from ..problem import load_problem
 
     if not isinstance(ref, str) or not ref.strip():
@@ -279,5 +278,5 @@ def resolve_problem(ref: Any, base: Path, file: str, allow_outside: bool = False
     if path.exists():
         return load_problem(path)
     if _example(ref):
-        return examples.load(_example(ref))
+        return load_problem(_example(ref))
     raise InputError(f"no such file ({path}) and no built-in example of that name", "problem", file)

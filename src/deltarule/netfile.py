@@ -1,0 +1,116 @@
+"""The network part of a problem or model file: ``layers``, ``loss``, ``reduction``, ``dtype``.
+
+``parse_network(doc)`` validates it field by field (every error an :class:`InputError` at its
+path) and builds the :class:`~deltarule.network.Network`; ``check_output_loss`` refuses a loss
+the output layer cannot feed. Used by problem files, saved models and checkpoints alike; it
+imports no training, problem or data module.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import activations as _act
+from . import losses as _loss
+from .errors import InputError
+from .fields import _kind, _show, boolean, choice, gib, integer, mapping, matrix, vector
+from .limits import MAX_PARAMETERS
+from .network import DTYPES, Layer, Network
+
+LAYER_FIELDS = ("weights", "biases", "activation", "units", "init", "inputs",
+                "train_weights", "train_biases")
+INITS = ("xavier", "he", "uniform", "zeros")
+
+
+def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list, room: int) -> Layer:
+    path = f"layers[{l}]"
+    spec = mapping(spec, path, LAYER_FIELDS)
+    if "activation" not in spec:
+        raise InputError("missing field 'activation' (sigmoid, tanh, relu, leaky_relu, identity, softmax)", path)
+    act_names = (*_act.ACTIVATIONS, *_act.ALIASES)
+    activation = _act.get(choice(spec["activation"], f"{path}.activation", act_names))
+    if "weights" in spec:
+        for bad in ("units", "init"):
+            if bad in spec:
+                raise InputError("give either weights and biases, or units and init, not both", f"{path}.{bad}")
+        if "biases" not in spec:
+            raise InputError("missing field 'biases' (one per row of weights)", path)
+        b = vector(spec["biases"], f"{path}.biases")
+        if len(b) == 0:
+            raise InputError("expected at least one bias (one per neuron)", f"{path}.biases")
+        W = matrix(spec["weights"], f"{path}.weights", rows=len(b), cols=fan_in)
+        if "inputs" in spec and integer(spec["inputs"], f"{path}.inputs", 1) != W.shape[1]:
+            raise InputError(f"says {spec['inputs']} inputs but the weights have {W.shape[1]} columns",
+                             f"{path}.inputs")
+    elif "units" in spec:
+        units = integer(spec["units"], f"{path}.units", 1)
+        if "biases" in spec:
+            raise InputError("biases without weights; give both, or units and init", f"{path}.biases")
+        if fan_in is None:
+            if "inputs" not in spec:
+                raise InputError("the first layer needs 'inputs:' (how many inputs) when it gives units",
+                                 path)
+            fan_in = integer(spec["inputs"], f"{path}.inputs", 1)
+        if units * fan_in > MAX_PARAMETERS:
+            raise InputError(f"{_show(units)} x {_show(fan_in)} weights would need "
+                             f"{gib(units * fan_in * 8)}; the limit is {MAX_PARAMETERS:,} "
+                             f"parameters per layer", f"{path}.units")
+        if units * (fan_in + 1) > room:
+            raise InputError(f"{_show(units)} x {_show(fan_in)} more weights make the network larger "
+                             f"than {MAX_PARAMETERS:,} parameters in all", f"{path}.units")
+        init = choice(spec.get("init", "xavier"), f"{path}.init", INITS)
+        if not rng:
+            rng.append(np.random.default_rng(rng_seed))
+        W, b = _initial_weights(init, units, fan_in, rng[0]), np.zeros(units)
+    else:
+        raise InputError("missing field 'weights' (or 'units' with 'init')", path)
+    flags = {k: boolean(spec[k], f"{path}.{k}") for k in ("train_weights", "train_biases") if k in spec}
+    return Layer(W, b, activation, **flags)
+
+
+def _initial_weights(init: str, units: int, fan_in: int, rng: np.random.Generator) -> np.ndarray:
+    """xavier: U(±sqrt(6/(fan_in+units))); he: N(0, 2/fan_in); uniform: U(-1, 1); zeros."""
+    if init == "xavier":
+        limit = math.sqrt(6.0 / (fan_in + units))
+        return rng.uniform(-limit, limit, size=(units, fan_in))
+    if init == "he":
+        return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=(units, fan_in))
+    if init == "uniform":
+        return rng.uniform(-1.0, 1.0, size=(units, fan_in))
+    return np.zeros((units, fan_in))
+
+
+def parse_network(doc: dict, seed: int = 0) -> Network:
+    """The network part of a problem document (layers, loss, reduction, dtype)."""
+    layers_spec = doc.get("layers")
+    if layers_spec is None:
+        raise InputError("missing field 'layers' (a list of layers)", "layers")
+    if not isinstance(layers_spec, list) or not layers_spec:
+        raise InputError(f"expected a non-empty list of layers, got {_kind(layers_spec)}", "layers")
+    layers, fan_in, rng, total = [], None, [], 0
+    for l, spec in enumerate(layers_spec):
+        layer = _layer(spec, l, fan_in, seed, rng, MAX_PARAMETERS - total)
+        layers.append(layer)
+        fan_in = layer.units
+        total += layer.W.size + layer.units
+    if "loss" not in doc:
+        raise InputError(f"missing field 'loss' ({', '.join(_loss.LOSSES)})", "loss")
+    loss = _loss.get(choice(doc["loss"], "loss", tuple(_loss.LOSSES)))
+    reduction = choice(doc.get("reduction", "mean"), "reduction", _loss.REDUCTIONS)
+    dtype = choice(doc.get("dtype", "float64"), "dtype", tuple(DTYPES))
+    check_output_loss(layers, loss)
+    return Network(tuple(layers), loss, reduction).astype(dtype)
+
+
+def check_output_loss(layers, loss) -> None:
+    """Refuse a loss that the output layer cannot feed (InputError on field ``loss``)."""
+    out = layers[-1].activation.name
+    if loss.name == "cross_entropy" and out != "softmax":
+        raise InputError(f"cross_entropy needs a softmax output layer, but layers[{len(layers) - 1}] "
+                         f"is {out}", "loss")
+    if loss.name == "bce" and out not in ("sigmoid", "softmax"):
+        # ln(yhat) and ln(1 - yhat) need outputs in (0, 1): anything else gives a meaningless loss
+        raise InputError(f"bce needs outputs between 0 and 1 (a sigmoid or softmax output layer), "
+                         f"but layers[{len(layers) - 1}] is {out}", "loss")
