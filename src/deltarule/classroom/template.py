@@ -1,0 +1,326 @@
+"""Exercise templates: a problem file in which any number may be a draw.
+
+A template is a problem file (same schema) plus three fields of its own::
+
+    layers:
+      - weights: [[{draw: uniform, low: -1, high: 1, decimals: 1}, 0.2], ...]
+    learning_rate: {draw: choice, from: [0.1, 0.5, 1.0]}
+    asked: [z1, a1, delta2, dW1, W2_new, loss]    # canonical names; default: every number of one update
+    marks: {dW1: 2}                                # weight of each asked name; default 1
+    allow_zero: false                              # may an asked value show as zero? (true, or a list of names)
+
+``{draw: uniform, low, high, decimals}`` is a number on the grid of ``decimals`` places
+between low and high (both included); ``{draw: choice, from: [...]}`` one of the listed
+numbers. A draw may stand for a weight, a bias, an input, a target or the learning rate.
+A built-in example name is a template too: its weights, biases, inputs and targets are
+redrawn at the example's own precision (see :func:`from_example`).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..problem import (
+    TOP_FIELDS,
+    Problem,
+    _kind,
+    integer,
+    mapping,
+    number,
+    parse_problem,
+)
+
+TEMPLATE_FIELDS = ("asked", "marks", "allow_zero")
+DRAW_FIELDS = {"uniform": ("draw", "low", "high", "decimals"), "choice": ("draw", "from")}
+PER_LAYER = ("z", "a", "fprime", "dL_da", "delta", "dW", "db", "W_new", "b_new")
+DEFAULT_PER_LAYER = ("z", "a", "dL_da", "delta", "dW", "db", "W_new", "b_new")
+_NAME = re.compile(r"^(?:(z|a|fprime|dL_da|delta|dW|db)(\d+)|([Wb])(\d+)_new|(loss|loss_after|losses))$")
+MAX_GRID = 10**9
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One drawn number: ``uniform`` on the grid k·10^-decimals in [low, high], or ``choice``."""
+
+    kind: str
+    low: float = 0.0
+    high: float = 0.0
+    decimals: int = 0
+    options: tuple = ()
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` independent draws, (size,) float64, exactly on the decimal grid."""
+        if self.kind == "choice":
+            return np.asarray(self.options, dtype=np.float64)[rng.integers(0, len(self.options), size)]
+        lo, hi = self.grid()
+        return rng.integers(lo, hi + 1, size).astype(np.float64) / 10.0**self.decimals
+
+    def grid(self) -> tuple[int, int]:
+        """The integer range k of the values k / 10^decimals."""
+        scale = 10**self.decimals
+        return math.ceil(round(self.low * scale, 6)), math.floor(round(self.high * scale, 6))
+
+    def placeholder(self) -> float:
+        """A valid value for checking the template's shapes (the first option, or the middle)."""
+        if self.kind == "choice":
+            return float(self.options[0])
+        lo, hi = self.grid()
+        return ((lo + hi) // 2) / 10.0**self.decimals
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed template: the document, its draws (path -> Draw), what is asked and its marks."""
+
+    doc: dict
+    draws: tuple[tuple[tuple, Draw], ...]
+    asked: tuple[str, ...]
+    marks: dict = field(default_factory=dict)
+    allow_zero: frozenset = frozenset()
+    source: str = ""
+    base_dir: str = "."
+    base: Problem | None = None
+
+    def concrete(self, values: dict[tuple, float], name: str = "") -> dict:
+        """The problem document with every draw replaced by ``values[path]``."""
+        doc = copy.deepcopy({k: v for k, v in self.doc.items() if k not in TEMPLATE_FIELDS})
+        for path, _ in self.draws:
+            _set(doc, path, float(values[path]))
+        if name:
+            doc["name"] = name
+        return doc
+
+
+def _set(doc: Any, path: tuple, value: float) -> None:
+    for key in path[:-1]:
+        doc = doc[key]
+    doc[path[-1]] = value
+
+
+def path_text(path: tuple) -> str:
+    """``("layers", 0, "weights", 1, 0)`` -> ``layers[0].weights[1][0]`` (as errors name fields)."""
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
+
+
+def parse_draw(spec: dict, path: str) -> Draw:
+    """``{draw: uniform, low, high, decimals}`` or ``{draw: choice, from: [...]}`` -> Draw."""
+    kind = spec.get("draw")
+    if kind not in DRAW_FIELDS:
+        raise InputError(f"unknown draw {_kind(kind) if not isinstance(kind, str) else repr(kind)}; "
+                         f"expected uniform or choice", f"{path}.draw")
+    mapping(spec, path, DRAW_FIELDS[kind])
+    if kind == "choice":
+        options = spec.get("from")
+        if not isinstance(options, list) or not options:
+            raise InputError(f"expected a non-empty list of numbers, got {_kind(options)}", f"{path}.from")
+        return Draw("choice", options=tuple(number(v, f"{path}.from[{i}]") for i, v in enumerate(options)))
+    for f in ("low", "high", "decimals"):
+        if f not in spec:
+            raise InputError(f"missing field '{f}' (uniform needs low, high and decimals)", path)
+    low, high = number(spec["low"], f"{path}.low"), number(spec["high"], f"{path}.high")
+    decimals = integer(spec["decimals"], f"{path}.decimals", 0)
+    if decimals > 6:
+        raise InputError(f"at most 6 decimals for a drawn number, got {decimals}", f"{path}.decimals")
+    draw = Draw("uniform", low, high, decimals)
+    lo, hi = draw.grid()
+    if hi < lo:
+        raise InputError(f"no number with {decimals} decimals lies between {low:g} and {high:g}", path)
+    if hi - lo > MAX_GRID:
+        raise InputError(f"too fine a grid ({hi - lo + 1:.3g} values); use fewer decimals", path)
+    return draw
+
+
+def find_draws(doc: Any, path: tuple = ()) -> list[tuple[tuple, Draw]]:
+    """Every ``{draw: ...}`` in the document, with its path, in document order."""
+    if isinstance(doc, dict) and "draw" in doc:
+        return [(path, parse_draw(doc, path_text(path)))]
+    if isinstance(doc, dict):
+        return [d for k, v in doc.items() if k not in TEMPLATE_FIELDS for d in find_draws(v, path + (k,))]
+    if isinstance(doc, list):
+        return [d for i, v in enumerate(doc) for d in find_draws(v, path + (i,))]
+    return []
+
+
+def slot(path: tuple) -> tuple[str, int, tuple] | None:
+    """Where a draw lands in the arrays: ('W', l, (i, j)), ('b', l, (i,)), ('x', 0, (e, j)),
+    ('y', 0, (e, k)), ('lr', 0, ()); None when the number is not one that may be drawn."""
+    p = list(path)
+    if p == ["learning_rate"]:
+        return "lr", 0, ()
+    if len(p) == 5 and p[0] == "layers" and p[2] == "weights":
+        return "W", p[1], (p[3], p[4])
+    if len(p) == 4 and p[0] == "layers" and p[2] == "biases":
+        return "b", p[1], (p[3],)
+    if p[:1] == ["data"] and len(p) in (3, 4) and p[1] in ("inputs", "targets"):
+        return ("x" if p[1] == "inputs" else "y"), 0, (p[2], p[3] if len(p) == 4 else 0)
+    return None
+
+
+def default_asked(layers: int, trained: list[tuple[bool, bool]]) -> tuple[str, ...]:
+    """Every number of one update: z, a, dL_da, delta, dW, db, W_new, b_new per layer (no new
+    values for frozen parameters), then loss and loss_after."""
+    names = []
+    for l in range(1, layers + 1):
+        names += [f"{k}{l}" for k in DEFAULT_PER_LAYER if not k.endswith("_new")]
+        names += [f"{k}{l}_new" for k, kept in zip("Wb", trained[l - 1]) if kept]
+    return tuple(names + ["loss", "loss_after"])
+
+
+def _asked_name(name: Any, layers: int, path: str) -> str:
+    m = _NAME.match(name) if isinstance(name, str) else None
+    if not m:
+        raise InputError(f"unknown name {_kind(name) if not isinstance(name, str) else repr(name)}; "
+                         f"names: {', '.join(n + '{l}' for n in PER_LAYER)}, loss, loss_after, losses", path)
+    l = m.group(2) or m.group(4)
+    if l is not None and not 1 <= int(l) <= layers:
+        raise InputError(f"there is no layer {l} (layers are 1..{layers})", path)
+    return name
+
+
+def parse_asked(doc: dict, layers: int, trained: list[tuple[bool, bool]]) -> tuple[str, ...]:
+    """The asked names (validated), or every number of one update by default."""
+    if "asked" not in doc:
+        return default_asked(layers, trained)
+    asked = doc["asked"]
+    if not isinstance(asked, list) or not asked:
+        raise InputError(f"expected a list of names (z1, dW2, W1_new, loss, ...), got {_kind(asked)}", "asked")
+    out: list[str] = []
+    for i, name in enumerate(asked):
+        if _asked_name(name, layers, f"asked[{i}]") in out:
+            raise InputError(f"{name} is asked twice", f"asked[{i}]")
+        out.append(name)
+    return tuple(out)
+
+
+def parse_marks(doc: dict, asked: tuple[str, ...]) -> dict[str, float]:
+    """``marks: {name: weight}`` for asked names (positive numbers); 1 for the others."""
+    spec = doc.get("marks", {})
+    if not isinstance(spec, dict):
+        raise InputError(f"expected a mapping of asked names to weights, got {_kind(spec)}", "marks")
+    marks = {name: 1.0 for name in asked}
+    for key, v in spec.items():
+        if key not in asked:
+            raise InputError(f"{key!r} is not asked (asked: {', '.join(asked)})", f"marks.{key}")
+        w = number(v, f"marks.{key}")
+        if w <= 0:
+            raise InputError(f"a weight must be positive, got {v}", f"marks.{key}")
+        marks[key] = w
+    return marks
+
+
+def parse_allow_zero(doc: dict, asked: tuple[str, ...]) -> frozenset:
+    """``allow_zero: true`` (every asked name), ``false`` (default) or a list of asked names."""
+    spec = doc.get("allow_zero", False)
+    if isinstance(spec, bool):
+        return frozenset(asked) if spec else frozenset()
+    if not isinstance(spec, list):
+        raise InputError(f"expected true, false or a list of asked names, got {_kind(spec)}", "allow_zero")
+    for i, name in enumerate(spec):
+        if name not in asked:
+            raise InputError(f"{name!r} is not asked", f"allow_zero[{i}]")
+    return frozenset(spec)
+
+
+def parse_template(doc: Any, file: str = "", base_dir: str | Path = ".") -> Template:
+    """Validate a template document: its draws, the problem it makes, asked, marks, allow_zero."""
+    try:
+        doc = mapping(doc, "", TOP_FIELDS + TEMPLATE_FIELDS)
+        draws = find_draws(doc)
+        for path, _ in draws:
+            if slot(path) is None:
+                raise InputError("a draw may stand only for a weight, a bias, an input, a target or "
+                                 "the learning rate", path_text(path))
+        template = Template(doc, tuple(draws), (), source=file, base_dir=str(base_dir))
+        placeholders = template.concrete({p: d.placeholder() for p, d in draws})
+        base = parse_problem(placeholders, file, base_dir)
+        if base.x is None or base.learning_rate is None:
+            raise InputError("missing (an exercise needs data and a learning rate)",
+                             "data" if base.x is None else "learning_rate")
+        trained = [(lay.train_weights, lay.train_biases) for lay in base.network.layers]
+        asked = parse_asked(doc, len(base.network.layers), trained)
+        marks = parse_marks(doc, asked)
+        allow_zero = parse_allow_zero(doc, asked)
+    except InputError as e:
+        raise e.in_file(file) from None
+    return Template(doc, tuple(draws), asked, marks, allow_zero, file, str(base_dir), base)
+
+
+# -- built-in examples as templates --------------------------------------------------------------
+def _places(values) -> int:
+    """The decimals the numbers are written with (at least 1, at most 3): 0.15 -> 2, 0.5 -> 1."""
+    best = 1
+    for v in values:
+        text = repr(float(v))
+        if "e" not in text and "." in text:
+            best = max(best, len(text.split(".")[1].rstrip("0")))
+    return min(best, 3)
+
+
+def _uniform(values, low=None, high=None) -> dict:
+    d = _places(values)
+    bound = max(1.0, math.ceil(max(abs(float(v)) for v in values) * 10**d) / 10**d)
+    return {"draw": "uniform", "low": -bound if low is None else low, "high": bound if high is None else high,
+            "decimals": d}
+
+
+def _redraw(rows, spec: dict) -> list:
+    return [[dict(spec) for _ in r] if isinstance(r, list) else dict(spec) for r in rows]
+
+
+def _flat(rows) -> list:
+    return [v for r in rows for v in (r if isinstance(r, list) else [r])]
+
+
+def from_example(name: str) -> Template:
+    """A built-in example as a template: its weights and biases (per layer), inputs and targets
+    redrawn uniformly at the precision they are written with, in [-R, R] with R = max(1, the
+    largest |value|); targets of a sigmoid or softmax output (or bce) in [0, 1], of tanh in
+    [-1, 1]; the probability rows of cross_entropy, the learning rate and the rest are kept."""
+    from .. import examples
+    from ..loader import parse_text
+
+    doc = parse_text(examples.text(name), name)
+    data = doc.get("data")
+    if not isinstance(data, dict) or "inputs" not in data:
+        raise InputError("this example reads its data from a file; write a template with draws instead",
+                         "data", name)
+    for layer in doc["layers"]:
+        if "weights" not in layer:
+            raise InputError("this example initialises its weights; write a template with draws instead",
+                             "layers", name)
+        layer["weights"] = _redraw(layer["weights"], _uniform(_flat(layer["weights"])))
+        layer["biases"] = _redraw(layer["biases"], _uniform(layer["biases"]))
+    out, loss = doc["layers"][-1]["activation"], doc.get("loss")
+    data["inputs"] = _redraw(data["inputs"], _uniform(_flat(data["inputs"])))
+    targets = _flat(data["targets"])
+    if loss != "cross_entropy":
+        if out in ("sigmoid", "softmax") or loss == "bce":
+            spec = _uniform(targets, 0.0, 1.0)
+        else:
+            spec = _uniform(targets, -1.0, 1.0) if out == "tanh" else _uniform(targets)
+        data["targets"] = _redraw(data["targets"], spec)
+    from importlib import resources
+
+    with resources.as_file(resources.files(examples.__name__)) as folder:
+        return parse_template(doc, name, folder)
+
+
+def load_template(ref: str | Path) -> Template:
+    """A template file, or a built-in example name (see :func:`from_example`)."""
+    from .. import examples
+    from ..loader import read_document
+
+    p = Path(ref)
+    if not p.exists() and examples.exists(str(ref)):
+        return from_example(str(ref))
+    return parse_template(read_document(p), str(ref), p.parent)
