@@ -27,15 +27,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..problem import (
-    TOP_FIELDS,
-    Problem,
-    _kind,
-    integer,
-    mapping,
-    number,
-    parse_problem,
-)
+from ..fields import _kind, integer, mapping, number
+from ..problem import TOP_FIELDS, Problem, parse_problem
 
 TEMPLATE_FIELDS = ("asked", "marks", "allow_zero")
 DRAW_FIELDS = {"uniform": ("draw", "low", "high", "decimals"), "choice": ("draw", "from")}
