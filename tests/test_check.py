@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 import deltarule as dr
 from deltarule import examples
@@ -388,3 +389,23 @@ def test_a_few_wrong_entries_are_pointed_at():
     # every entry wrong: the whole value, as before
     note = only(dr.check(S3, {"decimals": 3, "answers": {"W2_new": [[0.1, 0.1], [0.1, 0.1]]}})).note
     assert note.startswith("should be [[0.452, 0.551], [0.711, 0.811]]")
+
+
+def test_a_diagnosis_only_when_it_is_told_apart_from_the_right_work():
+    # seed 002 with a tanh hidden layer: z1 = [0.3775, 0.3925], a1 = tanh(z1) = [0.3605, 0.3735],
+    # dL_da1 = [0.01746, 0.01964]; delta1 = dL_da1 (1 - a1^2) = [0.01519, 0.01690], while the
+    # mistake "1 - z1^2" gives [0.01497, 0.01661]: 0.0002 and 0.0003 apart, less than the
+    # 3-decimal rounding (0.0005) can move a number. A claim of [0.0146, 0.0162] is wrong (0.0006,
+    # 0.0007 off) and nearer the mistake, but the mistake cannot be told apart from the right work
+    doc = yaml.safe_load(examples.text("seed-002"))
+    doc["layers"][0]["activation"] = "tanh"
+    p = dr.parse_problem(doc)
+    v = p.steps(1)[0].values()
+    np.testing.assert_allclose(v["delta1"], v["dL_da1"] * (1 - v["a1"] ** 2))
+    assert np.abs(v["dL_da1"] * (1 - v["z1"] ** 2) - v["delta1"]).max() < 0.0005
+    verdict = only(dr.check(p, {"decimals": 3, "answers": {"delta1": [0.0146, 0.0162]}}))
+    assert not verdict.right and "in place of" not in verdict.note
+    assert verdict.note.startswith("should be [0.015, 0.017] = dL_da1 * tanh'(z1), with")
+    # at 4 decimals the two are 2 and 3 units apart: the same mistake made there is named
+    note = only(claim(p, {"delta1": v["dL_da1"] * (1 - v["z1"] ** 2)})).note
+    assert "tanh'(z1) computed with z1 in place of a1" in note

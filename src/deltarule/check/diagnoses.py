@@ -173,22 +173,30 @@ def diagnose(g: Graph, ev: Evaluator, claim: Claim, wrong: np.ndarray, v, band) 
 
     ``wrong``: the entries (internal shape) that match neither the truth nor ``v``, the
     follow-through value, within its ``band``."""
-    node, d = claim.node, claim.decimals
-    c = claim.value[wrong]
+    node, tol = claim.node, half_unit(claim.decimals)
+    t = g.truth(node)
+    right = (t, np.zeros(t.shape)) if v is None else (v, band)  # what the right formula gives
     for target in ev.unclaimed_ancestors(node):
         for var in variants(g, ev, target):
-            if _reproduces(ev, node, var, c, wrong, half_unit(d)):
+            if _reproduces(ev, node, var, claim.value, wrong, tol, right):
                 return var.text if var.node == node else f"{var.text}, in {label(var.node)}"
-    return _generic_match(g.truth(node), v, band, c, wrong, d) or _copied(g, ev, claim, wrong)
+    return _generic_match(t, v, band, claim.value[wrong], wrong, claim.decimals) or _copied(g, ev, claim, wrong)
 
 
-def _reproduces(ev: Evaluator, node: Node, var: Variant, c: np.ndarray, wrong: np.ndarray, tol: float) -> bool:
-    """The mistake, made at its node, gives the claimed entries: from the student's own
-    numbers (within the band their rounding allows) or from the true ones."""
+def _reproduces(ev: Evaluator, node: Node, var: Variant, c: np.ndarray, wrong: np.ndarray, tol: float,
+                right: tuple) -> bool:
+    """The mistake, made at its node, gives the claimed entries ``c[wrong]``: from the student's
+    own numbers (within the band their rounding allows) or from the true ones; and it is told
+    apart from the right computation (``right``: its value and band), landing somewhere more
+    than twice the band from it. A mistake that changes the result by less than the rounding
+    could have explains nothing: it is not named."""
+    c = c[wrong]
     val, b = ev.with_band(node, var)
-    if close(c, val[wrong], tol + b[wrong]).all():
+    width = tol + np.maximum(b, right[1])[wrong]
+    if close(c, val[wrong], tol + b[wrong]).all() and np.any(np.abs(val[wrong] - right[0][wrong]) > 2 * width):
         return True
-    return bool(close(c, ev.value(node, var, use_claims=False)[wrong], tol).all())
+    from_truth = ev.value(node, var, use_claims=False)[wrong]
+    return bool(close(c, from_truth, tol).all() and np.any(np.abs(from_truth - ev.g.truth(node)[wrong]) > 2 * tol))
 
 
 def _generic_match(t: np.ndarray, v, band, c: np.ndarray, wrong: np.ndarray, d: int) -> str:
