@@ -409,3 +409,48 @@ def test_a_diagnosis_only_when_it_is_told_apart_from_the_right_work():
     # at 4 decimals the two are 2 and 3 units apart: the same mistake made there is named
     note = only(claim(p, {"delta1": v["dL_da1"] * (1 - v["z1"] ** 2)})).note
     assert "tanh'(z1) computed with z1 in place of a1" in note
+
+
+def test_template_prints_a_blank_answers_file_that_check_reads(tmp_path, capsys):
+    assert main(["check", "--template", "seed-002"]) == 0
+    text = capsys.readouterr().out
+    doc = yaml.safe_load(text)
+    assert doc["problem"] == "seed-002" and doc["decimals"] == 3
+    # 2 layers: z, a per layer (4), loss, dL_da, delta, dW, db per layer (8), W_new, b_new (4), loss_after
+    names = ["z1", "a1", "z2", "a2", "loss", "dL_da2", "delta2", "dW2", "db2", "dL_da1", "delta1", "dW1", "db1",
+             "W1_new", "b1_new", "W2_new", "b2_new", "loss_after"]
+    assert list(doc["answers"]) == names
+    assert doc["answers"]["dW1"] == [[None, None], [None, None]] and doc["answers"]["z2"] == [None]
+    for name in names:
+        assert np.shape(doc["answers"][name]) == np.shape(V2[name])
+    # filled with the true values at 3 decimals: every number right
+    filled = {**doc, "answers": {n: np.round(np.asarray(V2[n], float), 3).tolist() for n in names}}
+    assert dr.check(filled).right == 18
+    # a blank left in place is not judged; a file of nothing but blanks is one line, exit 2
+    doc["answers"]["z1"] = [0.378, None]
+    a = tmp_path / "a.yaml"
+    a.write_text(yaml.safe_dump(doc))
+    r = dr.check(str(a))
+    assert len(r.verdicts) == 1 and r["z1"].right and r["z1"].claimed == [0.378, None]
+    assert main(["check", str(a)]) == 0
+    assert "[0.378, null]" in capsys.readouterr().out
+    doc["answers"]["z1"] = [0.9, None]
+    a.write_text(yaml.safe_dump(doc))
+    # only the entry given is wrong: 0.3775 -> 0.378
+    assert dr.check(str(a))["z1"].note.startswith("entry [1]: 0.900, should be 0.378")
+    a.write_text(text)
+    assert main(["check", str(a)]) == 2
+    assert capsys.readouterr().err == f"{a}: answers: every answer is null: fill in at least one number\n"
+    # a batch: per-example rows, one per example
+    assert main(["check", "--template", "seed-004-example-3"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["answers"]["delta1"] == [[None], [None], [None]]
+
+
+def test_student_and_exercise_are_carried(tmp_path, capsys):
+    a = tmp_path / "a.yaml"
+    a.write_text("student: s1234\nexercise: 7\nproblem: seed-002\nanswers: {z1: [0.378, 0.393]}\n")
+    r = dr.check(str(a))
+    assert (r.student, r.exercise, r.right) == ("s1234", "7", 1)
+    a.write_text("student: [1]\nproblem: seed-002\nanswers: {z1: [0.378, 0.393]}\n")
+    assert main(["check", str(a)]) == 2
+    assert capsys.readouterr().err == f"{a}: student: expected a name or a number, got a list\n"

@@ -109,7 +109,8 @@ def check(problem: Any = None, answers: Any = None, *, decimals: int | None = No
         problem = resolve_problem(doc["problem"], base, file, allow_outside=not confined)
     elif not isinstance(problem, Problem):
         problem = load_problem(problem)
-    return _check(problem, doc["answers"], problem.decimals if decimals is None else decimals, file)
+    report = _check(problem, doc["answers"], problem.decimals if decimals is None else decimals, file)
+    return replace(report, student=str(doc.get("student", "")), exercise=str(doc.get("exercise", "")))
 
 
 def _check(problem: Problem, answers: Any, decimals: int, file: str) -> Report:

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import InputError
 from ..problem import Problem, _kind, integer, mapping, matrix, number, vector
 
-ANSWERS_FIELDS = ("problem", "decimals", "answers", "name", "description")
+ANSWERS_FIELDS = ("problem", "decimals", "answers", "name", "description", "student", "exercise")
 ENTRY_FIELDS = ("value", "decimals")
 MAX_STEPS = 10_000
 MAX_DECIMALS = 15
@@ -166,8 +166,10 @@ def _place(raw: Any, path: str, base: str, truth: np.ndarray, internal: tuple, i
     """(mask, value) in the internal shape, for a whole claim or one entry ``index``."""
     mask, value = np.zeros(internal, bool), np.full(internal, np.nan)
     if index is None:
-        mask[...] = True
-        value[...] = read_value(raw, truth.shape, path).reshape(internal)
+        present = np.asarray(_present(raw), bool)
+        value[...] = read_value(_filled(raw), truth.shape, path).reshape(internal)
+        mask[...] = present.reshape(internal) if present.size == value.size else True
+        value[~mask] = np.nan
         return mask, value
     if len(index) != truth.ndim:
         how = ("no index", "one index [i]", "two indices [i,j]")[truth.ndim]
@@ -181,8 +183,21 @@ def _place(raw: Any, path: str, base: str, truth: np.ndarray, internal: tuple, i
     return mask, value
 
 
+def _present(raw: Any) -> Any:
+    """The nested shape of ``raw`` with True where a number is given, False for null."""
+    return [_present(x) for x in raw] if isinstance(raw, list) else raw is not None
+
+
+def _filled(raw: Any) -> Any:
+    """``raw`` with nulls (blanks not filled in) as 0, to be read for its shape."""
+    return [_filled(x) for x in raw] if isinstance(raw, list) else (0.0 if raw is None else raw)
+
+
 def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
-    """Validate the ``answers:`` mapping against the problem's shapes; one Claim per name."""
+    """Validate the ``answers:`` mapping against the problem's shapes; one Claim per name.
+
+    A null (a blank left from :func:`blank`) claims nothing: a name that is null, or null in
+    every entry, is skipped; null entries of a vector or matrix are not judged."""
     require_answers(answers)
     claims = []
     for key, raw in answers.items():
@@ -190,9 +205,26 @@ def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
         truth = np.asarray(steps[k - 1].values()[base])
         internal = truth_of(steps[k - 1], base).shape
         raw, path, d = _entry(raw, f"answers.{key}", decimals)
+        if raw is None:
+            continue
         mask, value = _place(raw, path, base, truth, internal, index)
-        claims.append(Claim(str(key), (k, base), mask, value, d, raw, truth.shape, index))
+        if mask.any():
+            claims.append(Claim(str(key), (k, base), mask, value, d, raw, truth.shape, index))
+    if not claims:
+        raise InputError("every answer is null: fill in at least one number", "answers")
     return claims
+
+
+def blank(step) -> dict:
+    """Every name of one update (a :class:`~deltarule.trace.Step`) with None in each entry, in the
+    order of the work: ``z1 a1 ... loss``, then back ``dL_da{L} delta{L} dW{L} db{L} ...``, then
+    ``W1_new b1_new ... loss_after``. The answers of a blank answers file."""
+    values = step.values()
+    L = len(step.trace.layers)
+    names = [f"{q}{l}" for l in range(1, L + 1) for q in ("z", "a")] + ["loss"]
+    names += [f"{q}{l}" for l in range(L, 0, -1) for q in ("dL_da", "delta", "dW", "db")]
+    names += [f"{p}{l}_new" for l in range(1, L + 1) for p in "Wb"] + ["loss_after"]
+    return {name: np.full(np.shape(values[name]), None).tolist() for name in names}
 
 
 # -- the document --------------------------------------------------------------------------------------
@@ -238,6 +270,9 @@ def document(answers: Any) -> tuple[dict, str, Path]:
             raise InputError("missing field 'answers' (a mapping of names to numbers)", "answers")
         if "decimals" in doc:
             read_decimals(doc["decimals"], "decimals")
+        for field in ("student", "exercise"):
+            if field in doc and (isinstance(doc[field], bool) or not isinstance(doc[field], (str, int))):
+                raise InputError(f"expected a name or a number, got {_type_only(doc[field])}", field)
     except InputError as e:
         raise e.in_file(file) from None
     return doc, file, base

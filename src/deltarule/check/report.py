@@ -61,6 +61,8 @@ class Report:
     verdicts: tuple[Verdict, ...]
     problem: str = ""
     answers: str = ""
+    student: str = ""   # the answers file's student: and exercise: (a class's submissions)
+    exercise: str = ""
 
     @property
     def right(self) -> int:

@@ -65,7 +65,7 @@ class Checker:
         follows = v is not None and not close(v[mask], t[mask], half_unit(d)).all()
         yours = f" from your {self._culprits(influence)}" if follows else ""
         count = int(wrong.sum())
-        if claim.index is not None or count == mask.sum() or count > MAX_ENTRIES:
+        if claim.index is not None or (count == mask.sum() and mask.all()) or count > MAX_ENTRIES:
             mine = f" ({shown(self._as_claimed(claim, v), d)}{yours})" if follows else ""
             return f"should be {shown(self._as_claimed(claim, t), d)}{mine}"
         parts = []

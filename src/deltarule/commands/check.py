@@ -11,6 +11,7 @@ EXAMPLE = ("  deltarule check seed-003 my-answers.yaml\n"
            "  deltarule check my-answers.yaml                  # problem: given inside the file\n"
            "  deltarule check mine.yaml my-answers.yaml --format json\n"
            "  deltarule check my-answers.yaml --format html > report.html\n"
+           "  deltarule check --template seed-002 > my-answers.yaml   # a blank answers file\n"
            "\nanswers file (YAML or JSON):\n"
            "  problem: mine.yaml        # in this file's folder, or a built-in example name\n"
            "  decimals: 3               # how you rounded: right within half a unit (+-0.0005)\n"
@@ -27,13 +28,32 @@ FORMATS = ("text", "json", "markdown", "html")
 
 
 def add_arguments(p) -> None:
-    p.add_argument("files", nargs="+", metavar="[PROBLEM] ANSWERS",
+    p.add_argument("files", nargs="*", metavar="[PROBLEM] ANSWERS",
                    help="a problem file or built-in example name (optional when the answers file "
                         "names one; this one wins), then the answers file")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    p.add_argument("--template", metavar="PROBLEM",
+                   help="print a blank answers file for PROBLEM (every number of one update, nulls to fill)")
     p.add_argument("--allow-outside", action="store_true",
                    help="let the answers file's problem: name a file outside the answers file's folder "
                         "(refused by default: a submitted file must not make the marker read other files)")
+
+
+def template(ref: str) -> str:
+    """A blank answers file (YAML) for the problem ``ref``: every name of one update as nulls."""
+    from pathlib import Path
+
+    from ..check.answers import blank
+    from ..problem import load_problem
+
+    problem = load_problem(ref)
+    flow = lambda v: "[" + ", ".join(flow(x) for x in v) + "]" if isinstance(v, list) else "null"  # noqa: E731
+    lines = ["# A blank answers file: put your numbers in place of the nulls",
+             "# (leave null what you did not compute). Check it with: deltarule check THIS-FILE",
+             f"problem: {json.dumps(Path(ref).name if Path(ref).exists() else ref)}",
+             f"decimals: {problem.decimals}", "answers:"]
+    lines += [f"  {name}: {flow(v)}" for name, v in blank(problem.steps(1)[0]).items()]
+    return "\n".join(lines) + "\n"
 
 
 def run(args) -> int:
@@ -42,7 +62,12 @@ def run(args) -> int:
     from ..errors import InputError
     from ..explain import check_report
 
-    if len(args.files) > 2:
+    if args.template is not None:
+        if args.files:
+            raise UsageError("deltarule check: --template PROBLEM takes no other files")
+        print(template(args.template), end="")
+        return ExitStatus.OK
+    if not 1 <= len(args.files) <= 2:
         raise UsageError("deltarule check: expected [PROBLEM] ANSWERS, got "
                          f"{len(args.files)} files (see 'deltarule check --help')")
     problem, answers = (None, args.files[0]) if len(args.files) == 1 else args.files

@@ -29,6 +29,8 @@ def claimed(x: Any, d: int) -> str:
     """A claimed number as written (at least ``d`` decimals, more if it has them)."""
     if isinstance(x, (list, tuple)):
         return "[" + ", ".join(claimed(e, d) for e in x) + "]"
+    if x is None:  # a blank left unfilled: not judged
+        return "null"
     if not abs(float(x)) < 1e9:
         return f"{float(x):.6g}"
     s = fmt(x, d)
