@@ -1,5 +1,6 @@
 """deltarule check: tolerance, follow-through, diagnoses, answers-file validation, output."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -454,3 +455,14 @@ def test_student_and_exercise_are_carried(tmp_path, capsys):
     a.write_text("student: [1]\nproblem: seed-002\nanswers: {z1: [0.378, 0.393]}\n")
     assert main(["check", str(a)]) == 2
     assert capsys.readouterr().err == f"{a}: student: expected a name or a number, got a list\n"
+
+
+def test_answers_read_through_the_bounded_reader(tmp_path, capsys):
+    fifo = tmp_path / "answers.yaml"
+    os.mkfifo(fifo)  # would block forever if opened for a plain read
+    assert main(["check", "seed-002", str(fifo)]) == 2
+    assert capsys.readouterr().err == f"{fifo}: is a FIFO (a pipe), not a regular file\n"
+    a = tmp_path / "a.yaml"
+    a.write_text("problem: /dev/zero\nanswers: {z1: [0.1, 0.2]}\n")
+    assert main(["check", str(a), "--allow-outside"]) == 2
+    assert capsys.readouterr().err == "/dev/zero: is a device, not a regular file\n"

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..problem import Problem, _kind, integer, mapping, matrix, number, vector
+from ..fields import _kind, integer, mapping, matrix, number, vector
+from ..problem import Problem
 
 ANSWERS_FIELDS = ("problem", "decimals", "answers", "name", "description", "student", "exercise")
 ENTRY_FIELDS = ("value", "decimals")
@@ -243,10 +244,10 @@ def _type_only(v: Any) -> str:
 
 
 def read_answers(path: str | Path) -> dict:
-    """An answers file, read safely (YAML or JSON)."""
+    """An answers file, read safely (YAML or JSON) through the one bounded reader."""
     from ..loader import read_document
 
-    return read_document(path)
+    return read_document(path, "answers files")
 
 
 def document(answers: Any) -> tuple[dict, str, Path]:
