@@ -28,7 +28,7 @@ PUBLIC_MODULES = [
     "deltarule.training", "deltarule.problem", "deltarule.data", "deltarule.loader", "deltarule.errors",
     "deltarule.io", "deltarule.explain", "deltarule.check", "deltarule.plots", "deltarule.diagram",
     "deltarule.gradcheck", "deltarule.metrics", "deltarule.checkpoint", "deltarule.torch_bridge",
-    "deltarule.examples", "deltarule.cli",
+    "deltarule.examples", "deltarule.cli", "deltarule.solution", "deltarule.landscape",
 ]
 
 # What a user meets first: each of these shows a short example in its docstring.

@@ -198,7 +198,8 @@ def test_hostile_text_is_escaped_in_every_format():
 def test_no_terminal_escapes_from_a_file(capsys):
     p = dataclasses.replace(dr.load_problem("seed-004-example-1"), name="\x1b[2J\x1b[31mred", description="a\x07b")
     text = dr.solve(p).to_text()
-    assert "\x1b" not in text and "\x07" not in text and "?[2J?[31mred" in text
+    # shown as escapes (visible, as the file has them), never obeyed
+    assert "\x1b" not in text and "\x07" not in text and "\\x1b[2J\\x1b[31mred" in text and "a\\x07b" in text
 
 
 def test_html_is_self_contained():
@@ -219,7 +220,7 @@ def test_mathml_guard_refuses_markup_smuggled_through_latex():
 def test_network_svg_from_every_source():
     p = dr.load_problem("seed-002")
     step = p.steps(1)[0]
-    for obj in (p, p.network, step, step.trace):
+    for obj in (p.network, p.network.trace(p.x, p.y), step, step.trace):
         svg = network_svg(obj, 3, title=HOSTILE)
         root = ET.fromstring(svg)
         assert root.tag.endswith("svg") and "<script" not in svg
@@ -229,6 +230,8 @@ def test_network_svg_from_every_source():
     assert ">a 0.593<" not in network_svg(p.network, 3)
     with pytest.raises(TypeError):
         network_svg("seed-002")
+    with pytest.raises(TypeError):  # a problem's pass is the caller's to take: the diagram only reads
+        network_svg(p, 3)
 
 
 # -- LaTeX and Chromium ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import require_module
 
-from deltarule import plots
+from deltarule import landscape, plots
 from deltarule.cli import main
 from deltarule.problem import load_problem
 from deltarule.training import Schedule, train
@@ -113,15 +113,15 @@ def test_plot_journal_command_sizes(tmp_path):
 # -- loss surface and descent paths ----------------------------------------------------------
 def test_descent_path_has_every_update_and_ends_where_training_ends(seed000):
     net, x, y = seed000.network, seed000.x, seed000.y
-    stochastic = plots.descent_path(net, x, y, 0.9, Schedule("stochastic", epochs=10), ["w", "b"])
+    stochastic = landscape.descent_path(net, x, y, 0.9, Schedule("stochastic", epochs=10), ["w", "b"])
     assert stochastic.shape == (61, 2)  # the start and 6 updates x 10 epochs
     np.testing.assert_allclose(stochastic[-1], [-0.1935, -0.4938], atol=5e-5)  # the notes' last row
     # one update per epoch: the batch path is the batch journal's w and b, row for row
-    batch = plots.descent_path(net, x, y, 0.9, Schedule("batch", epochs=10), ["w", "b"])
+    batch = landscape.descent_path(net, x, y, 0.9, Schedule("batch", epochs=10), ["w", "b"])
     journal = train(net, x, y, 0.9, Schedule("batch", epochs=10)).journal
     np.testing.assert_allclose(batch, journal.rows[:, 2:], rtol=1e-12)
     # mini-batches of 2: three updates per epoch, so every third point is a journal row
-    mini = plots.descent_path(net, x, y, 0.9, Schedule("minibatch", 2, 10), ["w", "b"])
+    mini = landscape.descent_path(net, x, y, 0.9, Schedule("minibatch", 2, 10), ["w", "b"])
     journal = train(net, x, y, 0.9, Schedule("minibatch", 2, 10)).journal
     np.testing.assert_allclose(mini[::3], journal.rows[:, 2:], rtol=1e-12)
 
@@ -129,7 +129,7 @@ def test_descent_path_has_every_update_and_ends_where_training_ends(seed000):
 def test_loss_surface_heights_are_the_networks_loss(seed000):
     net, x, y = seed000.network, seed000.x, seed000.y
     u, v = np.array([2.0, -0.1935]), np.array([1.0, -0.4938, 0.0])
-    L = plots.loss_surface(net, x, y, ["w", "b"], u, v)
+    L = landscape.loss_surface(net, x, y, ["w", "b"], u, v)
     assert L.shape == (3, 2)
     assert L[0, 0] == pytest.approx(net.evaluate(x, y), rel=1e-12)  # w = 2, b = 1: the start
     for r, b in enumerate(v):
@@ -141,23 +141,25 @@ def test_loss_surface_heights_are_the_networks_loss(seed000):
 def test_surface_along_two_named_parameters_of_a_larger_network():
     p = load_problem("seed-002")
     names = ["W1[1,1]", "b2[1]"]
-    i, j = (plots.parameter_index(p.network, n) for n in names)
+    i, j = (landscape.parameter_index(p.network, n) for n in names)
     assert (i, j) == (0, 8)  # W1 (4), b1 (2), W2 (2), then b2
-    L = plots.loss_surface(p.network, p.x, p.y, names, np.array([0.15]), np.array([0.60]))
+    L = landscape.loss_surface(p.network, p.x, p.y, names, np.array([0.15]), np.array([0.60]))
     assert L[0, 0] == pytest.approx(p.network.evaluate(p.x, p.y), rel=1e-12)  # the file's own values
     with pytest.raises(KeyError, match="no parameter 'w'"):
-        plots.parameter_index(p.network, "w")
-    assert plots.default_pair(p.network) == ("W1[1,1]", "W1[1,2]")
+        landscape.parameter_index(p.network, "w")
+    assert landscape.default_pair(p.network) == ("W1[1,1]", "W1[1,2]")
     frozen = load_problem("seed-004-example-3")  # w trainable, b frozen: one parameter only
     with pytest.raises(ValueError, match="two trainable"):
-        plots.default_pair(frozen.network)
+        landscape.default_pair(frozen.network)
 
 
 def test_plot_surface_api_draws_each_path(seed000, fresh_axes):
-    paths = {m: plots.descent_path(seed000.network, seed000.x, seed000.y, 0.9, Schedule(m, 2, 10), ["w", "b"])
+    paths = {m: landscape.descent_path(seed000.network, seed000.x, seed000.y, 0.9, Schedule(m, 2, 10), ["w", "b"])
              for m in ("batch", "stochastic")}
-    ax = plots.plot_surface(seed000.network, seed000.x, seed000.y, paths, ["w", "b"], fresh_axes,
-                            resolution=21)
+    surface = landscape.surface(seed000.network, seed000.x, seed000.y, ["w", "b"], paths, resolution=21)
+    assert surface.loss.shape == (21, 21) and surface.loss[0, 0] == pytest.approx(
+        seed000.network.with_parameters([surface.u[0], surface.v[0]]).evaluate(seed000.x, seed000.y), rel=1e-12)
+    ax = plots.plot_surface(surface, paths, fresh_axes)
     labels = [ln.get_label() for ln in ax.get_lines()]
     assert "batch (10 updates)" in labels and "stochastic (60 updates)" in labels and "start" in labels
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("w", "b")
@@ -211,14 +213,17 @@ def test_xor_and_moons_examples_learn_their_classes():
 def test_plot_boundary_api_and_command(tmp_path, fresh_axes, seed000):
     xor = load_problem("xor")
     net = xor.train().network
-    ax = plots.plot_boundary(net, xor.x, xor.y, fresh_axes, resolution=30)
+    grid = landscape.boundary(net, xor.x, resolution=30)
+    assert grid.out.shape == (900, 1)
+    np.testing.assert_array_equal(grid.out[:3], net.predict([[grid.u[k], grid.v[0]] for k in range(3)]))
+    ax = plots.plot_boundary(grid, xor.x, xor.y, fresh_axes)
     assert ax.get_xlabel().startswith("x1") and ax.get_ylabel().startswith("x2")
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"class 0", "class 1", "boundary (p = 1/2)"}
     out = tmp_path / "moons.png"
     assert main(["plot", "moons", "--kind", "boundary", "--epochs", "20", "-o", str(out)]) == 0
     assert png_size(out) == (700, 560)
     with pytest.raises(ValueError, match="two inputs"):
-        plots.plot_boundary(seed000.network, seed000.x, seed000.y, fresh_axes)
+        landscape.boundary(seed000.network, seed000.x)
 
 
 def test_boundary_of_a_softmax_classifier_colours_each_class(fresh_axes):
@@ -230,7 +235,7 @@ def test_boundary_of_a_softmax_classifier_colours_each_class(fresh_axes):
     x = np.array([[1.0, 0.0], [-0.5, 0.9], [-0.5, -0.9], [0.9, 0.1]])
     y = np.eye(3)[[0, 1, 2, 0]]
     np.testing.assert_array_equal(plots.class_labels(net.predict(x)), [0, 1, 2, 0])
-    ax = plots.plot_boundary(net, x, y, fresh_axes, resolution=25)
+    ax = plots.plot_boundary(landscape.boundary(net, x, resolution=25), x, y, fresh_axes)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
 
 

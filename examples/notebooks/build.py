@@ -44,7 +44,7 @@ GRADIENT_DESCENT = [
     import numpy as np
     import matplotlib.pyplot as plt
     import deltarule as dr
-    from deltarule import plots
+    from deltarule import landscape, plots
     """),
     md("""
     ## The neuron and its data
@@ -175,17 +175,18 @@ GRADIENT_DESCENT = [
     ### The loss surface and the three descent paths
 
     The neuron has two parameters, so the loss over all six examples is a surface over the
-    $(w, b)$ plane. `plots.descent_path` records $(w, b)$ before training and after every
-    update; `plots.plot_surface` draws the contours with each path on top (start ★, end ✕).
+    $(w, b)$ plane. `landscape.descent_path` records $(w, b)$ before training and after every
+    update and `landscape.surface` computes the loss over a grid around the paths;
+    `plots.plot_surface` draws the contours with each path on top (start ★, end ✕).
     """),
     code("""
     names = p.network.parameter_names()
-    paths = {name: plots.descent_path(p.network, p.x, p.y, p.learning_rate, s, names)
+    paths = {name: landscape.descent_path(p.network, p.x, p.y, p.learning_rate, s, names)
              for name, s in schedules.items()}
     for name, path in paths.items():
         print(f"{name:>10}: {len(path) - 1} updates, ends at w = {path[-1, 0]:+.4f}, b = {path[-1, 1]:+.4f}")
     fig, ax = plt.subplots(figsize=(8, 6))
-    plots.plot_surface(p.network, p.x, p.y, paths, names, ax)
+    plots.plot_surface(landscape.surface(p.network, p.x, p.y, names, paths), paths, ax)
     plt.show()
     """),
     md("""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from . import activations, losses
 from .check import check
 from .errors import InputError
-from .explain import Solution, solve
+from .solution import Solution, solve
 from .gradcheck import gradcheck
 from .network import Layer, Network
 from .problem import Problem, load_network, load_problem, parse_problem

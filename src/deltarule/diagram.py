@@ -3,11 +3,11 @@
     network_svg(obj, decimals=3, *, example=0, title=None, edge_labels=None) -> str
 
 ``obj`` is a :class:`~deltarule.network.Network` (weights on the edges, biases under the
-neurons), a :class:`~deltarule.trace.Trace` or :class:`~deltarule.trace.Step` (also, for one
-example, the inputs x and each neuron's z and a inside the neurons, and the gradients
-dL/dW under the weights and dL/db under the biases), or a
-:class:`~deltarule.problem.Problem` (its network traced over its data). ``example`` is the
-0-based row of the trace (of the update's batch, for a Step).
+neurons), or a :class:`~deltarule.trace.Trace` or :class:`~deltarule.trace.Step` (also, for
+one example, the inputs x and each neuron's z and a inside the neurons, and the gradients
+dL/dW under the weights and dL/db under the biases). A problem's pass over its data is the
+caller's to take (``problem.network.trace(problem.x, problem.y)``): the diagram only reads
+it. ``example`` is the 0-based row of the trace (of the update's batch, for a Step).
 
 Layout. Column c holds layer c (column 0 the inputs); a layer of more than ``MAX_UNITS``
 units shows its first ``ELIDED_UNITS`` and a "⋮ N more" marker, and only the edges between
@@ -26,9 +26,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Sequence
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _xml_escape
 
-from .formatting import fmt, is_tiny
+from .formatting import fmt, is_tiny, safe_text
+
+
+
+def escape(s: str, entities: dict | None = None) -> str:
+    """Text as XML character data: control characters (not allowed in XML 1.0 even escaped)
+    shown as escapes first, then ``&<>`` (and ``entities``) escaped."""
+    return _xml_escape(safe_text(s), entities or {})
+
 
 RADIUS = 32
 ROW_GAP, ROW_GAP_PLAIN = 112, 100  # with / without the gradient line under each bias
@@ -66,16 +74,13 @@ def _parts(obj: Any, example: int) -> _Values:
     from .trace import Step, Trace
 
     examples = None
-    if hasattr(obj, "network") and not isinstance(obj, (Trace, Step)):  # a Problem
-        if getattr(obj, "x", None) is None:
-            return _Values(obj.network)
-        obj = obj.network.trace(obj.x, obj.y)  # the core's forward and backward pass over the data
     if isinstance(obj, Step):
         obj, examples = obj.trace, obj.examples
     if isinstance(obj, Network):
         return _Values(obj)
     if not isinstance(obj, Trace):
-        raise TypeError(f"network_svg: expected a Network, Trace, Step or Problem, got {type(obj).__name__}")
+        raise TypeError(f"network_svg: expected a Network, Trace or Step, got {type(obj).__name__} "
+                        "(for a problem: its network, or network.trace(x, y))")
     n = len(obj.x)
     if not 0 <= example < n:
         raise ValueError(f"network_svg: example {example} is not a row of this trace ({n} examples)")

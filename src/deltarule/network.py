@@ -28,7 +28,7 @@ from .activations import Activation
 from .losses import Loss
 from . import params as _params
 from .params import flatten
-from .trace import LayerTrace, Step, Trace, frozen
+from .trace import EXAMPLE_GRADIENTS_MAX, LayerTrace, Step, Trace, frozen
 
 Array = np.ndarray
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -184,14 +184,15 @@ class Network:
         return _loss.reduce(per_example, self.reduction)
 
     def trace(self, x: Any, y: Any) -> Trace:
-        """Forward and backward pass over a batch: every z, a, dL_da, delta, dW, db."""
+        """Forward and backward pass over a batch: every z, a, f'(z), dL_da, delta, dW, db."""
         x, y = self._as_batch(x), self._as_batch(y)
         Ws, bs, acts = self._arrays()
         zs, as_ = forward_arrays(Ws, bs, acts, x)
         per_example, dL_das, deltas, dWs, dbs = backward_arrays(
             Ws, acts, self.loss, self.reduction, x, y, zs, as_)
+        fprimes = [f.derivative(z, a) for f, z, a in zip(acts, zs, as_)]  # the slopes a solution shows
         layers = tuple(LayerTrace(*(frozen(v) for v in fields))
-                       for fields in zip(Ws, bs, zs, as_, dL_das, deltas, dWs, dbs))
+                       for fields in zip(Ws, bs, zs, as_, dL_das, deltas, dWs, dbs, fprimes))
         return Trace(self, frozen(x), frozen(y), layers, frozen(per_example),
                      _loss.reduce(per_example, self.reduction))
 
@@ -205,13 +206,24 @@ class Network:
         return replace(self, layers=tuple(new))
 
     def step(self, x: Any, y: Any, learning_rate: float, examples: Sequence[int] | None = None) -> Step:
-        """One update on the batch (x, y): the trace, the new network and the loss after."""
+        """One update on the batch (x, y): the trace, the new network, the pass after it
+        (``loss_after`` is its loss) and, for a small batch, each example's own gradient."""
         tr = self.trace(x, y)
         after = self.update(tr, learning_rate)
         if examples is None:
             examples = range(len(tr.x))
-        return Step(tuple(int(i) for i in examples), tr, after, float(learning_rate),
-                    after.evaluate(tr.x, tr.y))
+        again = after.trace(tr.x, tr.y)
+        return Step(tuple(int(i) for i in examples), tr, after, float(learning_rate), again.loss,
+                    again, self.example_gradients(tr))
+
+    def example_gradients(self, trace: Trace) -> Array | None:
+        """Each example's own gradient, (n, P): row e is the gradient of example e's loss
+        alone (a one-example trace), so the batch gradient is their mean (or sum). None
+        when n x P exceeds ``trace.EXAMPLE_GRADIENTS_MAX``."""
+        n = len(trace.x)
+        if n * self.parameters().size > EXAMPLE_GRADIENTS_MAX:
+            return None
+        return frozen(np.array([self.trace(trace.x[e:e + 1], trace.y[e:e + 1]).gradient() for e in range(n)]))
 
     # -- parameters by name --------------------------------------------------------
     def parameter_names(self) -> list[str]:

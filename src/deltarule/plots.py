@@ -6,9 +6,10 @@ Jupyter) and return it; functions that write files build a bare
 :class:`matplotlib.figure.Figure` (the Agg renderer, no pyplot state, no display needed)
 and write it atomically as PNG or SVG, chosen by the file's extension.
 
-The numbers come from the core: journals from :func:`deltarule.training.train`, descent
-paths from :func:`deltarule.training.steps` (one point per update), surface heights from
-the core's own forward pass and loss, predictions from :meth:`Network.predict`.
+Nothing here computes a model value or trains: journals come from
+:func:`deltarule.training.train`, descent paths, loss surfaces and boundary grids from
+:mod:`deltarule.landscape`; these functions draw what they are given. Text that came from
+a file (a problem's name in a title) is drawn literally (:func:`literal`), never as mathtext.
 """
 from __future__ import annotations
 
@@ -68,11 +69,20 @@ def save_figure(fig, path: str) -> None:
         raise InputError(f"cannot write ({e.strerror})", "", str(path)) from None
 
 
+def literal(text: str) -> str:
+    """``text`` as matplotlib draws it literally (``$`` escaped: no mathtext is parsed from a
+    problem's name; control characters shown as escapes). See :func:`formatting.mpl_literal`."""
+    from .formatting import mpl_literal
+
+    return mpl_literal(text)
+
+
 def wrap(title: str, width: int = 70) -> str:
-    """A title broken into lines of at most ``width`` characters (long problem names)."""
+    """A title broken into lines of at most ``width`` characters (long problem names), drawn
+    literally (:func:`literal`)."""
     import textwrap
 
-    return "\n".join(textwrap.fill(line, width) for line in str(title).splitlines())
+    return literal("\n".join(textwrap.fill(line, width) for line in str(title).splitlines()))
 
 
 def _axes(ax):
@@ -108,7 +118,7 @@ def plot_journal(journal, ax=None, columns: str | Sequence[str] = "loss", *, log
     cols = _columns(journal, columns)
     many = len(cols) > 12  # a legend of 40 entries hides the picture
     for c in cols:
-        name = c if label is None else (label if len(cols) == 1 else f"{label}: {c}")
+        name = literal(c if label is None else (label if len(cols) == 1 else f"{label}: {c}"))
         ax.plot(journal.epochs, journal.rows[:, journal.columns.index(c)],
                 marker="o" if len(journal) <= 30 else None, ms=3, lw=1 if many else 1.8,
                 label=None if many else name, **line_kw)
@@ -117,9 +127,9 @@ def plot_journal(journal, ax=None, columns: str | Sequence[str] = "loss", *, log
     if any(c != "loss" for c in cols) and not logy:
         ax.axhline(0.0, color="0.6", lw=0.8, zorder=0)  # as the notes draw it: where zero is
     ax.set_xlabel("epoch")
-    ax.set_ylabel(cols[0] if len(cols) == 1 else ("parameter value" if "loss" not in cols else "value"))
-    ax.set_title(title if title is not None else
-                 ("loss per epoch" if cols == ["loss"] else ", ".join(cols[:6]) + " per epoch"))
+    ax.set_ylabel(literal(cols[0]) if len(cols) == 1 else ("parameter value" if "loss" not in cols else "value"))
+    ax.set_title(literal(title if title is not None else
+                         ("loss per epoch" if cols == ["loss"] else ", ".join(cols[:6]) + " per epoch")))
     if not many and (len(cols) > 1 or label is not None):
         ax.legend(fontsize="small")
     ax.grid(True, alpha=0.3)
@@ -132,7 +142,7 @@ def plot_runs(runs: Mapping[str, Any], ax=None, column: str = "loss", *, logy: b
     ax = _axes(ax)
     for k, (label, journal) in enumerate(runs.items()):
         plot_journal(journal, ax, [column], logy=logy, label=label, title="", color=f"C{k}")
-    ax.set_title(title if title is not None else f"{column} per epoch")
+    ax.set_title(literal(title if title is not None else f"{column} per epoch"))
     return ax
 
 
@@ -172,115 +182,37 @@ def save_journal_plot(journal, path: str, title: str = "") -> None:
 
 
 # -- loss surface --------------------------------------------------------------------------
-def parameter_index(network, name: str) -> int:
-    """The position of a journal name (``w``, ``W1[1,2]``, ``b2[1]``) in the parameter vector."""
-    names = network.parameter_names()
-    if name not in names:
-        raise KeyError(f"no parameter {name!r}; the network's are {', '.join(names[:12])}"
-                       + (", ..." if len(names) > 12 else ""))
-    return names.index(name)
-
-
-def default_pair(network) -> tuple[str, str]:
-    """The two parameters a surface shows when none are named: the first two trainable."""
-    names, trainable = network.parameter_names(), []
-    for lay in network.layers:
-        trainable += [lay.train_weights] * lay.W.size + [lay.train_biases] * lay.units
-    chosen = [n for n, t in zip(names, trainable) if t][:2]
-    if len(chosen) < 2:
-        raise ValueError("a loss surface needs two trainable parameters; this network has "
-                         f"{len(chosen)}")
-    return chosen[0], chosen[1]
-
-
-def descent_path(network, x, y, learning_rate: float, schedule, names: Sequence[str]) -> np.ndarray:
-    """The two named parameters before training and after every update, (updates + 1, 2).
-
-    One row per update of the whole schedule (all epochs), from :func:`training.steps`.
-    """
-    from .training import steps
-
-    idx = [parameter_index(network, n) for n in names]
-    per_epoch = -(-len(x) // schedule.size(len(x)))
-    updates = steps(network, x, y, learning_rate, schedule, per_epoch * schedule.epochs)
-    points = [network.parameters()[idx]] + [s.after.parameters()[idx] for s in updates]
-    return np.array(points)
-
-
-def loss_surface(network, x, y, names: Sequence[str], u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The loss over all of (x, y) with parameter ``names[0]`` = u[j], ``names[1]`` = v[i],
-    every other parameter held at ``network``'s value. Returns (len(v), len(u)).
-
-    Each height is the core's forward pass and loss (``forward_arrays``, ``output_layer``).
-    """
-    from . import losses as _loss
-    from .network import forward_arrays
-
-    i, j = (parameter_index(network, n) for n in names)
-    base = network.parameters()
-    acts = [lay.activation for lay in network.layers]
-    x = np.asarray(x, dtype=network.dtype)
-    y = np.asarray(y, dtype=network.dtype)
-    out = np.empty((len(v), len(u)))
-    for r, b in enumerate(v):
-        for c, a in enumerate(u):
-            vec = base.copy()
-            vec[i], vec[j] = a, b
-            Ws, bs = _unpack(network, vec)
-            zs, as_ = forward_arrays(Ws, bs, acts, x)
-            per_ex = _loss.output_layer(network.loss, acts[-1], zs[-1], as_[-1], y, network.reduction)[0]
-            out[r, c] = _loss.reduce(per_ex, network.reduction)
-    return out
-
-
-def _unpack(network, vec: np.ndarray):
-    Ws, bs, k = [], [], 0
-    for lay in network.layers:
-        nW = lay.W.size
-        Ws.append(vec[k:k + nW].reshape(lay.W.shape))
-        bs.append(vec[k + nW:k + nW + lay.units])
-        k += nW + lay.units
-    return Ws, bs
-
-
-def _limits(paths: Mapping[str, np.ndarray], margin: float = 0.35, least: float = 0.5):
-    pts = np.vstack([p[np.isfinite(p).all(axis=1)] for p in paths.values()])
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    mid, half = (lo + hi) / 2, np.maximum((hi - lo) * (0.5 + margin), least / 2)
-    return mid - half, mid + half
-
-
-def plot_surface(network, x, y, paths: Mapping[str, np.ndarray], names: Sequence[str], ax=None, *,
-                 resolution: int = 81, limits=None, title: str | None = None, colorbar: bool = True):
+def plot_surface(surface, paths: Mapping[str, np.ndarray], ax=None, *, title: str | None = None,
+                 colorbar: bool = True):
     """Contours of the loss over two parameters with each run's descent path on top.
 
-    ``paths`` maps a label (the method) to an (updates + 1, 2) array from
-    :func:`descent_path`; the rest of the parameters are held at ``network``'s values.
+    ``surface`` is a :class:`deltarule.landscape.Surface` (grid ``u``, ``v``, heights
+    ``loss`` (len(v), len(u)), ``names``, ``label``) and ``paths`` maps a label (the method)
+    to an (updates + 1, 2) array from :func:`deltarule.landscape.descent_path`; both are
+    computed by the caller, this only draws them.
     """
     ax = _axes(ax)
-    lo, hi = limits if limits is not None else _limits(paths)
-    u, v = np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
-    L = loss_surface(network, x, y, names, u, v)
+    u, v, L, names = surface.u, surface.v, surface.loss, surface.names
+    lo, hi = (u[0], v[0]), (u[-1], v[-1])
     levels = np.unique(np.quantile(L, np.linspace(0, 1, 21)))  # detail where the loss is low
     filled = ax.contourf(u, v, L, levels=levels, cmap="Greys", alpha=0.8)  # light = low loss
     ax.contour(u, v, L, levels=levels, colors="0.35", linewidths=0.4, alpha=0.7)
     if colorbar:
-        ax.figure.colorbar(filled, ax=ax, label=f"loss ({network.loss.name}, {network.reduction})",
-                           format="%.3g")
+        ax.figure.colorbar(filled, ax=ax, label=literal(surface.label), format="%.3g")
     for k, (label, path) in enumerate(paths.items()):  # colours C0, C1, ... as in plot_runs
         z = 3 + len(paths) - k  # the first (often the shortest) path on top
         ax.plot(path[:, 0], path[:, 1], "-o" if len(path) <= 200 else "-", color=f"C{k}", ms=2.5,
                 lw=1.6 if len(path) <= 200 else 0.8, zorder=z,
-                label=f"{label} ({len(path) - 1} update{'' if len(path) == 2 else 's'})")
+                label=literal(f"{label} ({len(path) - 1} update{'' if len(path) == 2 else 's'})"))
         ax.plot(*path[-1], marker="X", ms=10, color=f"C{k}", mec="black", mew=0.8, zorder=z)
     first = next(iter(paths.values()))[0]
     ax.plot(*first, marker="*", ms=15, color="gold", mec="black", ls="", label="start", zorder=9)
     ax.plot([], [], marker="X", ms=9, color="0.6", mec="black", ls="", label="end")
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
-    ax.set_title(wrap(title) if title is not None else f"loss surface over {names[0]} and {names[1]}")
+    ax.set_xlabel(literal(names[0]))
+    ax.set_ylabel(literal(names[1]))
+    ax.set_title(wrap(title if title is not None else f"loss surface over {names[0]} and {names[1]}"))
     ax.legend(fontsize="small", loc="best", framealpha=0.85)
     return ax
 
@@ -292,23 +224,18 @@ def class_labels(y: np.ndarray) -> np.ndarray:
     return (y[:, 0] > 0.5).astype(int) if y.shape[1] == 1 else y.argmax(axis=1)
 
 
-def plot_boundary(network, x, y, ax=None, *, resolution: int = 200, title: str | None = None,
-                  colorbar: bool = True):
+def plot_boundary(grid, x, y, ax=None, *, title: str | None = None, colorbar: bool = True):
     """The classes a two-input network predicts over the plane, with the data on top.
 
-    One output unit: the predicted probability of class 1 in colour, the 1/2 line in
-    black. Several outputs (softmax): each point coloured by the most probable class.
+    ``grid`` is a :class:`deltarule.landscape.Boundary` (the network's outputs over a grid
+    of the plane, computed by the caller). One output unit: the predicted probability of
+    class 1 in colour, the 1/2 line in black. Several outputs (softmax): each point
+    coloured by the most probable class.
     """
-    if network.sizes[0] != 2:
-        raise ValueError(f"a decision boundary needs a network of two inputs, this one has {network.sizes[0]}")
     ax = _axes(ax)
     x = np.asarray(x, dtype=float)
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    pad = np.maximum((hi - lo) * 0.15, 0.25)
-    u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
-    v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
-    U, V = np.meshgrid(u, v)
-    out = network.predict(np.column_stack([U.ravel(), V.ravel()]))
+    U, V = np.meshgrid(grid.u, grid.v)
+    out = grid.out
     labels = class_labels(y)
     if out.shape[1] == 1:
         P = out[:, 0].reshape(U.shape)

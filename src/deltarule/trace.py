@@ -1,7 +1,9 @@
-"""The immutable record of a pass: every z, a, dL_da, delta, dW, db, and of an update.
+"""The immutable record of a pass: every z, a, f'(z), dL_da, delta, dW, db, and of an update.
 
-Renderers, the checker and the JSON output only *read* these objects; nothing here
-computes a gradient. All arrays are read-only views. Layers are 1-based in names
+Renderers, the checker and the JSON output only *read* these objects: they hold every
+number a worked solution prints (the local slopes f'(z), each example's loss and, for an
+update, each example's own gradient and the pass with the new parameters), all computed
+once by :mod:`deltarule.network`; nothing here computes a gradient. All arrays are read-only views. Layers are 1-based in names
 (``z1``, ``delta2``, ``W1_new``) as in the notes, 0-based in the ``layers`` tuple.
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ Array = np.ndarray
 
 PER_EXAMPLE = ("z", "a", "dL_da", "delta")
 LAYER_FIELDS = ("W", "b", *PER_EXAMPLE, "dW", "db")
+EXAMPLE_GRADIENTS_MAX = 1 << 16  # numbers: per-example gradients kept up to n x P of this
 
 
 def frozen(x: Array) -> Array:
@@ -37,6 +40,8 @@ class LayerTrace:
     Shapes: W (units, fan_in), b (units,); z, a, dL_da, delta (n, units), one row per
     example; dW (units, fan_in) = sum_i delta[i] a_prev[i]^T = delta^T a_prev; db (units,).
     dL_da and delta are derivatives of the *batch* loss (they carry 1/n under ``mean``).
+    fprime (n, units) is the activation's ``derivative(z, a)``, f'(z) elementwise (for
+    softmax the diagonal of its Jacobian, da_k/dz_k); None only in a trace built by hand.
     """
 
     W: Array
@@ -47,6 +52,7 @@ class LayerTrace:
     delta: Array
     dW: Array
     db: Array
+    fprime: Array | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,11 @@ class Step:
     """One gradient-descent update: the trace before it, the network after it.
 
     ``examples`` are the 0-based indices of the batch in the data; ``loss_after`` is the
-    batch loss on the same examples with the updated parameters.
+    batch loss on the same examples with the updated parameters, and ``after_trace`` the
+    pass that gave it (z', a' of every example). ``example_gradients`` (n, P) holds each
+    example's own gradient (its loss alone, at the parameters before the update; a row is
+    ordered as :meth:`Trace.gradient`) where n x P is at most ``EXAMPLE_GRADIENTS_MAX``,
+    else None (a batch that large is not written out example by example).
 
     >>> import deltarule as dr
     >>> step = dr.load_problem("seed-002").steps(1)[0]
@@ -100,6 +110,8 @@ class Step:
     after: "Network"
     learning_rate: float
     loss_after: float
+    after_trace: Trace | None = None
+    example_gradients: Array | None = None
 
     @property
     def before(self) -> "Network":

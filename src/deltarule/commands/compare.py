@@ -146,17 +146,17 @@ def run(args) -> int:
 
 def compare_figure(problem, runs: list[Run], logy: bool = False):
     """Loss per epoch of every run; beside it, for two parameters, the surface and paths."""
-    from .. import plots
+    from .. import landscape, plots
 
     names, paths = problem.network.parameter_names(), {}
     if len(names) == 2:
-        paths = {r.label: plots.descent_path(problem.network, problem.x, problem.y, problem.learning_rate,
+        paths = {r.label: landscape.descent_path(problem.network, problem.x, problem.y, problem.learning_rate,
                                              r.schedule, names) for r in runs if not r.diverged}
     fig, axes = plots.new_figure((12.0, 4.8) if paths else plots.SIZE, ncols=2 if paths else 1)
     plots.plot_runs({r.label: r.journal for r in runs}, axes[0], logy=logy,
                     title=f"loss per epoch ({problem.network.loss.name}, {problem.network.reduction})")
     if paths:
-        plots.plot_surface(problem.network, problem.x, problem.y, paths, names, axes[1],
+        plots.plot_surface(landscape.surface(problem.network, problem.x, problem.y, names, paths), paths, axes[1],
                            title="descent paths on the loss surface")
     fig.suptitle(plots.wrap(f"{problem.name}: {', '.join(r.label for r in runs)} from the same start", 120))
     return fig

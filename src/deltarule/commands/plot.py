@@ -117,20 +117,20 @@ def _describe(problem, run) -> str:
 
 def _surface(problem, args):
     from ..errors import InputError
-    from .. import plots
+    from .. import landscape, plots
 
     net = problem.network
     methods = args.methods or list(METHODS)
     try:
-        names = args.params or plots.default_pair(net)
+        names = args.params or landscape.default_pair(net)
         for n in names:
-            plots.parameter_index(net, n)
+            landscape.parameter_index(net, n)
     except (KeyError, ValueError) as e:
         raise InputError(str(e.args[0]), "--params") from None
     if names[0] == names[1]:
         raise InputError("choose two different parameters", "--params")
     runs = train_runs(problem, {m: schedule_for(problem, m, args) for m in methods})
-    paths = {r.label: plots.descent_path(net, problem.x, problem.y, problem.learning_rate, r.schedule, names)
+    paths = {r.label: landscape.descent_path(net, problem.x, problem.y, problem.learning_rate, r.schedule, names)
              for r in runs if not r.diverged}
     if not paths:
         return plots.journal_figure({r.label: r.journal for r in runs}), runs
@@ -140,7 +140,8 @@ def _surface(problem, args):
         held = first.result.network if args.hold == "end" else net
         note = f"\nother parameters held at their {'trained (' + first.label + ')' if args.hold == 'end' else 'starting'} values"
     fig, (ax,) = plots.new_figure((7.0, 5.6))
-    plots.plot_surface(held, problem.x, problem.y, paths, names, ax, resolution=args.resolution or 81,
+    surface = landscape.surface(held, problem.x, problem.y, names, paths, resolution=args.resolution or 81)
+    plots.plot_surface(surface, paths, ax,
                        title=f"{problem.name}\nloss surface over {names[0]} and {names[1]}, "
                              f"{runs[0].schedule.epochs} epochs, learning rate {problem.learning_rate:g}{note}")
     return fig, runs
@@ -148,7 +149,7 @@ def _surface(problem, args):
 
 def _boundary(problem, args):
     from ..errors import InputError
-    from .. import plots
+    from .. import landscape, plots
 
     if problem.network.sizes[0] != 2:
         raise InputError(f"a decision boundary needs two inputs; this network takes {problem.network.sizes[0]}",
@@ -158,7 +159,8 @@ def _boundary(problem, args):
     r = runs[0]
     net = r.diverged.network if r.diverged else r.result.network
     fig, (ax,) = plots.new_figure((7.0, 5.6))
-    plots.plot_boundary(net, problem.x, problem.y, ax, resolution=args.resolution or 200,
+    grid = landscape.boundary(net, problem.x, resolution=args.resolution or 200)
+    plots.plot_boundary(grid, problem.x, problem.y, ax,
                         title=f"{problem.name}\ndecision boundary after {r.schedule.epochs} epochs "
                               f"({_describe(problem, r)})")
     return fig, runs
@@ -179,7 +181,7 @@ def _diagram(problem, args) -> int:
         n = len(obj.examples)
         what = f"update {args.step} ({method}), example {obj.examples[min(args.example, n) - 1] + 1}"
     elif problem.x is not None:  # no learning rate: the forward and backward pass over all the data
-        obj, n, what = problem, len(problem.x), f"example {args.example}"
+        obj, n, what = problem.network.trace(problem.x, problem.y), len(problem.x), f"example {args.example}"
     if n is None and args.example > 1:
         raise InputError("the problem has no data: there is no example to draw", "--example")
     if n is not None and args.example > n:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from . import nonnegative_int, positive_int, write_output
-from ..errors import ExitStatus
+from ..errors import ExitStatus, InputError
 
 HELP = "worked solution of the first N updates of a problem (text, markdown, latex, html, json)"
 EXAMPLE = ("  deltarule solve seed-002\n"
@@ -58,7 +58,10 @@ def run(args) -> int:
     from ..explain import Solution
 
     decimals = args.decimals if args.decimals is not None else problem.decimals
-    solution = Solution(problem, steps, decimals, args.style, args.chain)
+    try:
+        solution = Solution(problem, steps, decimals, args.style, args.chain)
+    except InputError as e:  # the library names its fields (chain, style); here they are options
+        raise InputError(e.message, f"--{e.field}" if e.field in ("chain", "style") else e.field, e.file) from None
     if args.format == "text" and (not args.output or args.output == "-"):
         from ..explain.text import print_rich
 

@@ -8,6 +8,9 @@
 
 In Jupyter a :class:`Solution` displays itself (``_repr_html_``, ``_repr_markdown_``).
 The document is built once from the traces (:mod:`.build`); each renderer lays it out.
+Renderers only read the :class:`~deltarule.trace.Step` records they are given:
+:func:`deltarule.solve` (in :mod:`deltarule.solution`, above this package) loads the
+problem and takes the steps.
 """
 from __future__ import annotations
 
@@ -23,7 +26,9 @@ class Solution:
     ``steps`` are the :class:`~deltarule.trace.Step` records it shows, ``decimals`` the
     rounding of every number shown (computations keep full precision), ``style``
     ``"neuron"`` (one equation per neuron) or ``"matrix"``, ``chain`` a parameter name
-    whose fully expanded chain rule is added. Build one with :func:`solve`.
+    whose fully expanded chain rule is added. Build one with :func:`deltarule.solve`.
+    ``problem`` is read for its network, data, name, description, learning rate and
+    method only (any object with those attributes).
     """
 
     def __init__(self, problem, steps, decimals: int, style: str = "neuron", chain: str | None = None):
@@ -45,7 +50,7 @@ class Solution:
             from . import html
             return html.render(self.document)
         from ..errors import InputError
-        raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "--format")
+        raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", "format")
 
     def to_text(self) -> str:
         """Plain text for a terminal or a file (Unicode symbols, aligned equations)."""
@@ -77,28 +82,6 @@ class Solution:
         return html.fragment(self.document)
 
 
-def solve(problem, steps: int = 1, *, style: str = "neuron", decimals: int | None = None,
-          chain: str | None = None) -> Solution:
-    """The worked solution of the first ``steps`` updates of ``problem`` (a Problem, a
-    problem file or a built-in example name), shown to ``decimals`` places (default the
-    problem's), per neuron or in matrix form, with the fully expanded chain of one
-    parameter (``chain="W1[1,1]"``) if asked.
-
-    >>> import deltarule as dr
-    >>> sol = dr.solve("seed-002", chain="W1[1,1]")
-    >>> sol
-    Solution('seed-002 two-two-one', 1 update(s), style='neuron')
-    >>> "The fully expanded chain for dW1[1,1]" in sol.to_text()
-    True
-    """
-    from ..problem import Problem, load_problem
-
-    if not isinstance(problem, Problem):
-        problem = load_problem(problem)
-    d = problem.decimals if decimals is None else int(decimals)
-    return Solution(problem, problem.steps(steps), d, style, chain)
-
-
 def render(problem, steps, fmt: str, decimals: int, options: dict | None = None) -> str:
     """The solution of ``steps`` in format ``fmt`` (``options``: style, chain)."""
     options = options or {}
@@ -106,4 +89,4 @@ def render(problem, steps, fmt: str, decimals: int, options: dict | None = None)
     return sol.render(fmt)
 
 
-__all__ = ["FORMATS", "STYLES", "Solution", "solve", "render"]
+__all__ = ["FORMATS", "STYLES", "Solution", "render"]

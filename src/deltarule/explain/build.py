@@ -1,11 +1,10 @@
 """Trace -> worked-solution Document (compute once, render many).
 
-The builder reads every number from the :class:`~deltarule.trace.Step` records. The only
-values it asks the core for besides the trace are ones the notes also show and the trace
-does not keep, each computed by the core's own objects: the local slopes f'(z)
-(``Activation.derivative``), the forward pass with the new parameters
-(``Network.trace``), and, for a batch, each example's own gradient (``Network.trace``
-of that example alone). Nothing here adds or multiplies model values.
+The builder reads every number from the :class:`~deltarule.trace.Step` records: the
+local slopes f'(z) (``LayerTrace.fprime``), each example's loss, each example's own
+gradient (``Step.example_gradients``) and the pass with the new parameters
+(``Step.after_trace``) were all computed by the core when the step was taken. Nothing
+here adds or multiplies model values, and nothing here imports training or problem code.
 """
 from __future__ import annotations
 
@@ -197,7 +196,7 @@ def _update(B: Builder, problem, step, k: int, count: int, chain) -> None:
         B.add(Note((f"The batch loss is the mean over its {n} examples, so every per-example "
                     f"derivative below (dL/da, δ) carries the factor 1/{n}; the gradients add them up.",)))
     tr = step.trace
-    slopes = [lay.activation.derivative(lt.z, lt.a) for lay, lt in zip(step.before.layers, tr.layers)]
+    slopes = [lt.fprime for lt in tr.layers]  # f'(z) of each layer, from the core
     for e in range(min(n, MAX_EXAMPLES)):
         if n > 1:
             data = (f": x = {B.vector(tr.x[e], column=False).text}, y = {B.vector(tr.y[e], column=False).text}"
@@ -216,7 +215,8 @@ def _update(B: Builder, problem, step, k: int, count: int, chain) -> None:
         _batch_loss(B, step)
     B.add(Heading("Gradients", 3))
     _gradients(B, step)
-    if 1 < n <= MAX_EXAMPLES and step.before.parameters().size <= 5 * MAX_UNITS:
+    if 1 < n <= MAX_EXAMPLES and step.before.parameters().size <= 5 * MAX_UNITS \
+            and step.example_gradients is not None:
         _per_example_gradients(B, step)
     if chain is not None and k == 1:
         _chain(B, step, chain, slopes)
@@ -398,14 +398,13 @@ def _gradients(B: Builder, step) -> None:
 
 
 def _per_example_gradients(B: Builder, step) -> None:
-    """Each example's own gradient (its loss alone, by the core), beside the batch's."""
+    """Each example's own gradient (its loss alone, kept by the core), beside the batch's."""
     net, tr = step.before, step.trace
     names = []
     for l, lay in enumerate(net.layers, start=1):  # the order of the vectors below
         names += [N.W(l, i + 1, j + 1).text for i in range(lay.units) for j in range(lay.fan_in)]
         names += [N.b(l, i + 1).text for i in range(lay.units)]
-    own = [net.trace(tr.x[e:e + 1], tr.y[e:e + 1]) for e in range(len(step.examples))]
-    vecs = [t.gradient() for t in own]
+    vecs = step.example_gradients
     batch = tr.gradient()
     how = "their mean" if net.reduction == "mean" else "their sum"
     B.add(Paragraph((f"Each example's own gradient (its loss alone, at the same parameters), and the batch "
@@ -442,11 +441,10 @@ def _parameters(B: Builder, step) -> None:
 
 
 def _after(B: Builder, step) -> None:
-    tr = step.trace
-    again = step.after.trace(tr.x, tr.y)  # the core's forward pass with the new parameters
+    again = step.after_trace  # the core's pass with the new parameters
     B.add(Heading("After the update", 3))
     n = len(step.examples)
-    for e in range(min(n, MAX_EXAMPLES)):
+    for e in range(min(n, MAX_EXAMPLES) if again is not None else 0):
         if n > 1:
             B.add(Paragraph((f"Example {step.examples[e] + 1}:",)))
         for l, lt in enumerate(again.layers, start=1):
@@ -472,14 +470,14 @@ def parse_chain(spec: str, network) -> tuple[str, int, int, int | None]:
         return ("W", 1, 1, 1) if spec.strip() == "w" else ("b", 1, 1, None)
     m = _CHAIN.match(spec)
     if not m or (m.group(1) == "W") != (m.group(4) is not None):
-        raise InputError(f"expected a parameter such as W1[1,2] or b2[1] (1-based), got {spec!r}", "--chain")
+        raise InputError(f"expected a parameter such as W1[1,2] or b2[1] (1-based), got {spec!r}", "chain")
     kind, l, i = m.group(1), int(m.group(2)), int(m.group(3))
     j = int(m.group(4)) if m.group(4) else None
     if not 1 <= l <= len(network.layers):
-        raise InputError(f"layer {l} does not exist (the network has {len(network.layers)})", "--chain")
+        raise InputError(f"layer {l} does not exist (the network has {len(network.layers)})", "chain")
     units, fan_in = network.layers[l - 1].W.shape
     if not 1 <= i <= units or (j is not None and not 1 <= j <= fan_in):
-        raise InputError(f"{spec.strip()} is outside layer {l}'s W ({units} x {fan_in}) and b ({units})", "--chain")
+        raise InputError(f"{spec.strip()} is outside layer {l}'s W ({units} x {fan_in}) and b ({units})", "chain")
     return kind, l, i, j
 
 
@@ -551,9 +549,9 @@ def _chain(B: Builder, step, chain: str, slopes) -> None:
 def build(problem, steps, decimals: int, style: str = "neuron", chain: str | None = None) -> Document:
     """The worked solution of ``steps`` (Step records of ``problem``) as a Document."""
     if style not in STYLES:
-        raise InputError(f"unknown style {style!r}; expected one of {', '.join(STYLES)}", "--style")
+        raise InputError(f"unknown style {style!r}; expected one of {', '.join(STYLES)}", "style")
     if chain is not None:
-        parse_chain(chain, problem.network)  # refuse a bad --chain before any work
+        parse_chain(chain, problem.network)  # refuse a bad chain before any work
     B = Builder(decimals, style)
     _givens(B, problem, steps)
     for k, step in enumerate(steps, start=1):

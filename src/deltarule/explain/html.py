@@ -1,13 +1,18 @@
 """One self-contained HTML page: MathML (latex2mathml), an inline SVG diagram, print styles.
 
 No scripts, no external resources (a Content-Security-Policy forbids both), and every text
-from a file is escaped. The MathML is checked before it is used: only MathML elements may
-appear in it, otherwise the formula is shown as escaped LaTeX source.
+from a file is escaped (control characters shown as escapes first, by
+:func:`deltarule.formatting.safe_text`). The MathML is rebuilt before it is used: only
+MathML elements may appear in it (otherwise the formula is shown as escaped LaTeX source)
+and only MathML's presentation attributes are kept (no ``href``, ``xlink:*``, ``on*``,
+``style`` or anything else).
 """
 from __future__ import annotations
 
-import re
-from html import escape
+from html import escape as _escape
+from html.parser import HTMLParser
+
+from ..formatting import safe_text
 
 from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table
 
@@ -38,7 +43,63 @@ CSS = """
 _MATHML_TAGS = {"math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup",
                 "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd",
                 "mstyle", "mpadded", "mphantom", "menclose", "mfenced", "semantics", "annotation"}
-_TAG = re.compile(r"</?\s*([A-Za-z][A-Za-z0-9:-]*)")
+# MathML's presentation attributes: nothing here can name a URL, run a script or style the page.
+_MATHML_ATTRS = {"xmlns", "display", "displaystyle", "mathvariant", "mathsize", "mathcolor", "mathbackground",
+                 "scriptlevel", "scriptminsize", "scriptsizemultiplier", "stretchy", "fence", "separator",
+                 "separators", "open", "close", "lspace", "rspace", "accent", "accentunder", "columnalign",
+                 "rowalign", "columnspacing", "rowspacing", "columnlines", "rowlines", "frame", "framespacing",
+                 "equalrows", "equalcolumns", "align", "linethickness", "numalign", "denomalign", "bevelled",
+                 "movablelimits", "largeop", "symmetric", "minsize", "maxsize", "form", "width", "height",
+                 "depth", "voffset", "notation", "encoding", "dir", "class"}
+
+
+def escape(s: str, quote: bool = True) -> str:
+    """Text from anywhere as HTML text: control characters shown as escapes, then ``<>&"'`` as entities."""
+    return _escape(safe_text(s), quote=quote)
+
+
+class _MathMLFilter(HTMLParser):
+    """Rebuilds MathML from its parts: allowed elements, allowed attributes, escaped text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.clean = True
+
+    def _start(self, tag: str, attrs, empty: bool) -> None:
+        if tag not in _MATHML_TAGS:
+            self.clean = False
+            return
+        kept = "".join(f' {k}="{_escape(v or "")}"' for k, v in attrs if k in _MATHML_ATTRS)
+        self.out.append(f"<{tag}{kept}{' /' if empty else ''}>")
+
+    def handle_starttag(self, tag, attrs):
+        self._start(tag, attrs, False)
+
+    def handle_startendtag(self, tag, attrs):
+        self._start(tag, attrs, True)
+
+    def handle_endtag(self, tag):
+        self.clean = self.clean and tag in _MATHML_TAGS
+        self.out.append(f"</{tag}>")
+
+    def handle_data(self, data):
+        self.out.append(_escape(data, quote=False))
+
+    def _refuse(self, *_):
+        self.clean = False
+
+    handle_comment = handle_decl = handle_pi = unknown_decl = _refuse
+
+
+def sanitize_mathml(markup: str) -> str | None:
+    """``markup`` rebuilt with MathML elements and presentation attributes only (every other
+    attribute dropped), or None when it holds an element that is not MathML, a comment or
+    a declaration."""
+    f = _MathMLFilter()
+    f.feed(markup)
+    f.close()
+    return "".join(f.out) if f.clean and f.out else None
 
 
 def mathml(tex: str, display: bool = False) -> str:
@@ -46,13 +107,10 @@ def mathml(tex: str, display: bool = False) -> str:
     from latex2mathml.converter import convert
 
     try:
-        out = convert(tex, display="block" if display else "inline")
+        out = sanitize_mathml(convert(tex, display="block" if display else "inline"))
     except Exception:  # latex2mathml raises various errors on input it cannot read
-        out = ""
-    tags = _TAG.findall(out)
-    if not out or any(t.lower() not in _MATHML_TAGS for t in tags) or "&" in re.sub(r"&#x?[0-9A-Fa-f]+;|&[a-z]+;", "", out):
-        return f"<code>{escape(tex)}</code>"
-    return out
+        out = None
+    return out if out is not None else f"<code>{escape(tex)}</code>"
 
 
 def _inline(parts) -> str:

@@ -8,6 +8,7 @@ are replaced), so no file can inject commands.
 """
 from __future__ import annotations
 
+from ..formatting import safe_text
 from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table
 
 # (math-mode forms where a text symbol would need the TS1 fonts, which pdflatex would generate)
@@ -30,8 +31,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 
 
 def escape(s: str) -> str:
+    """Text as LaTeX that sets it literally: control characters shown as escapes first."""
     out = []
-    for ch in s:
+    for ch in safe_text(s):
         if ch in _SPECIALS:
             out.append(_SPECIALS[ch])
         elif ch in _UNICODE:

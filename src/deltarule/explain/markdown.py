@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import re
 
+from ..formatting import safe_text
 from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|$~])")
 
 
 def escape(s: str) -> str:
-    """Text as Markdown that shows it literally (and is safe where HTML is allowed)."""
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text as Markdown that shows it literally (and is safe where HTML is allowed), on one
+    line: control characters (a newline too) are shown as escapes, not obeyed."""
+    s = safe_text(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _SPECIAL.sub(r"\\\1", s)
     return "\\" + s if s[:1] in ("#", "-", "+", "=") else s
 

@@ -1,9 +1,9 @@
 """Plain text (and rich, on a terminal) rendering of a worked solution, 80 columns."""
 from __future__ import annotations
 
-import re
 import textwrap
 
+from ..formatting import safe_text
 from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table
 
 WIDTH = 80
@@ -62,12 +62,10 @@ def lines(doc: Document) -> list[tuple[str, str]]:
     return out
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _safe(line: str) -> str:
-    """No terminal control sequences from a file's text (an ESC in a problem's name)."""
-    return _CONTROL.sub("?", line)
+    """No terminal control sequences from a file's text (an ESC in a problem's name is shown
+    as ``\x1b``; a newline in it as ``\n``, so one line stays one line)."""
+    return safe_text(line)
 
 
 def render(doc: Document) -> str:

@@ -1,0 +1,124 @@
+"""What the teaching pictures show, computed: descent paths, loss surfaces, boundary grids.
+
+The pictures (:mod:`deltarule.plots`) only draw; the numbers they draw are computed here,
+by the core and the training code: descent paths from :func:`deltarule.training.steps`
+(one point per update), surface heights from the core's forward pass and loss
+(:meth:`Network.evaluate`), class probabilities over the plane from :meth:`Network.predict`.
+
+    >>> import deltarule as dr
+    >>> from deltarule import landscape
+    >>> p = dr.load_problem("seed-000-neuron")
+    >>> path = landscape.descent_path(p.network, p.x, p.y, 0.9, dr.Schedule("batch", epochs=2), ["w", "b"])
+    >>> path.shape
+    (3, 2)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+
+def parameter_index(network, name: str) -> int:
+    """The position of a journal name (``w``, ``W1[1,2]``, ``b2[1]``) in the parameter vector."""
+    names = network.parameter_names()
+    if name not in names:
+        raise KeyError(f"no parameter {name!r}; the network's are {', '.join(names[:12])}"
+                       + (", ..." if len(names) > 12 else ""))
+    return names.index(name)
+
+
+def default_pair(network) -> tuple[str, str]:
+    """The two parameters a surface shows when none are named: the first two trainable."""
+    names, trainable = network.parameter_names(), []
+    for lay in network.layers:
+        trainable += [lay.train_weights] * lay.W.size + [lay.train_biases] * lay.units
+    chosen = [n for n, t in zip(names, trainable) if t][:2]
+    if len(chosen) < 2:
+        raise ValueError("a loss surface needs two trainable parameters; this network has "
+                         f"{len(chosen)}")
+    return chosen[0], chosen[1]
+
+
+def descent_path(network, x, y, learning_rate: float, schedule, names: Sequence[str]) -> np.ndarray:
+    """The two named parameters before training and after every update, (updates + 1, 2).
+
+    One row per update of the whole schedule (all epochs), from :func:`training.steps`.
+    """
+    from .training import steps
+
+    idx = [parameter_index(network, n) for n in names]
+    per_epoch = -(-len(x) // schedule.size(len(x)))
+    updates = steps(network, x, y, learning_rate, schedule, per_epoch * schedule.epochs)
+    points = [network.parameters()[idx]] + [s.after.parameters()[idx] for s in updates]
+    return np.array(points)
+
+
+def loss_surface(network, x, y, names: Sequence[str], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The loss over all of (x, y) with parameter ``names[0]`` = u[j], ``names[1]`` = v[i],
+    every other parameter held at ``network``'s value. Returns (len(v), len(u)).
+
+    Each height is the core's forward pass and loss (:meth:`Network.evaluate`).
+    """
+    i, j = (parameter_index(network, n) for n in names)
+    base = network.parameters()
+    out = np.empty((len(v), len(u)))
+    for r, b in enumerate(v):
+        for c, a in enumerate(u):
+            vec = base.copy()
+            vec[i], vec[j] = a, b
+            out[r, c] = network.with_parameters(vec).evaluate(x, y)
+    return out
+
+
+def limits(paths: Mapping[str, np.ndarray], margin: float = 0.35, least: float = 0.5):
+    """(low, high) corners of a window around every finite point of the paths."""
+    pts = np.vstack([p[np.isfinite(p).all(axis=1)] for p in paths.values()])
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    mid, half = (lo + hi) / 2, np.maximum((hi - lo) * (0.5 + margin), least / 2)
+    return mid - half, mid + half
+
+
+@dataclass(frozen=True)
+class Surface:
+    """The loss over a grid of two parameters: ``loss`` (len(v), len(u)), and what it is."""
+
+    u: np.ndarray
+    v: np.ndarray
+    loss: np.ndarray
+    names: tuple[str, str]
+    label: str  # "loss (half_sse, mean)", for the colour bar
+
+
+def surface(network, x, y, names: Sequence[str], paths: Mapping[str, np.ndarray], *,
+            resolution: int = 81, window=None) -> Surface:
+    """The loss over a ``resolution`` x ``resolution`` grid around the paths (or ``window``,
+    a (low, high) pair of corners), the other parameters held at ``network``'s values."""
+    lo, hi = window if window is not None else limits(paths)
+    u, v = np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    return Surface(u, v, loss_surface(network, x, y, names, u, v), (names[0], names[1]),
+                   f"loss ({network.loss.name}, {network.reduction})")
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """The network's outputs over a grid of the plane: ``out`` (len(v) * len(u), K), row-major
+    over (v, u) as ``np.meshgrid(u, v)`` lays the points out."""
+
+    u: np.ndarray
+    v: np.ndarray
+    out: np.ndarray
+
+
+def boundary(network, x, *, resolution: int = 200) -> Boundary:
+    """The outputs of a two-input network over the data's box, padded by 15 % (at least 0.25)."""
+    if network.sizes[0] != 2:
+        raise ValueError(f"a decision boundary needs a network of two inputs, this one has {network.sizes[0]}")
+    x = np.asarray(x, dtype=float)
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = np.maximum((hi - lo) * 0.15, 0.25)
+    u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    U, V = np.meshgrid(u, v)
+    return Boundary(u, v, network.predict(np.column_stack([U.ravel(), V.ravel()])))
