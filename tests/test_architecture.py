@@ -48,14 +48,11 @@ ALLOWED = {
         "deltarule.network -> deltarule.torch_bridge",  # the PyTorch exit belongs in the bridge
     },
     # (b) renderer -> training / engine / problem / data module it imports
-    "renderers": {
-        "deltarule.explain -> deltarule.problem",  # solve() runs training
-        "deltarule.plots -> deltarule.training",
-    },
+    "renderers": set(),
     # (c) modules on an import cycle (training <-> fast <-> checkpoint -> netfile -> network ->
     # torch_bridge -> training)
     "cycles": {
-        "deltarule.checkpoint", "deltarule.fast", "deltarule.netfile", "deltarule.network", "deltarule.plots",
+        "deltarule.checkpoint", "deltarule.fast", "deltarule.netfile", "deltarule.network",
         "deltarule.torch_bridge", "deltarule.training",
     },
     # (d) "module: what" - a formula's name compared, a tanh computed, the leaky slope written

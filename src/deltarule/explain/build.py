@@ -215,8 +215,7 @@ def _update(B: Builder, problem, step, k: int, count: int, chain) -> None:
         _batch_loss(B, step)
     B.add(Heading("Gradients", 3))
     _gradients(B, step)
-    if 1 < n <= MAX_EXAMPLES and step.before.parameters().size <= 5 * MAX_UNITS \
-            and step.example_gradients is not None:
+    if 1 < n <= MAX_EXAMPLES and step.before.parameters().size <= 5 * MAX_UNITS:
         _per_example_gradients(B, step)
     if chain is not None and k == 1:
         _chain(B, step, chain, slopes)
@@ -400,6 +399,8 @@ def _gradients(B: Builder, step) -> None:
 def _per_example_gradients(B: Builder, step) -> None:
     """Each example's own gradient (its loss alone, kept by the core), beside the batch's."""
     net, tr = step.before, step.trace
+    if step.example_gradients is None:  # not kept for this step
+        return
     names = []
     for l, lay in enumerate(net.layers, start=1):  # the order of the vectors below
         names += [N.W(l, i + 1, j + 1).text for i in range(lay.units) for j in range(lay.fan_in)]
