@@ -466,3 +466,35 @@ def test_answers_read_through_the_bounded_reader(tmp_path, capsys):
     a.write_text("problem: /dev/zero\nanswers: {z1: [0.1, 0.2]}\n")
     assert main(["check", str(a), "--allow-outside"]) == 2
     assert capsys.readouterr().err == "/dev/zero: is a device, not a regular file\n"
+
+
+# -- the notes' per-example delta convention (seed 000, seed 004 example 3) --------------------------------
+S4 = dr.load_problem("seed-004-example-3")  # w = 0.5, b = 0, sse, mean over x = 1, 2, 3 (y = 0, 1, 1)
+
+
+def test_per_example_deltas_with_averaged_gradients_are_right():
+    # each example's own delta: 2 (yhat_i - y_i) yhat_i (1 - yhat_i) with yhat = [0.6225, 0.7311, 0.8176]:
+    # [0.2926, -0.1058, -0.0544]; the batch loss's delta is a third of that: [0.0975, -0.0353, -0.0181].
+    # dW1 = (0.2926 x 1 - 0.1058 x 2 - 0.0544 x 3)/3 = -0.0274, db1 = (0.2926 - 0.1058 - 0.0544)/3 = 0.0441;
+    # each example's own dL/da = 2 (yhat_i - y_i) = [1.2449, -0.5379, -0.3649]
+    per_example = [[0.2926], [-0.1058], [-0.0544]]
+    np.testing.assert_allclose(3 * S4.steps(1)[0].values()["delta1"], per_example, atol=5e-5)
+    r = dr.check(S4, {"decimals": 4, "answers": {"dL_da1": [[1.2449], [-0.5379], [-0.3649]], "delta1": per_example,
+                                                 "dW1": [[-0.0274]], "db1": [0.0441]}})
+    assert r.ok and r.right == 4
+    assert "per-example convention" in r["delta1"].note and "1/3" in r["delta1"].note
+    assert "[[0.0975], [-0.0353], [-0.0181]]" in r["delta1"].note
+    assert r["delta1"].to_json()["basis"] == "true" and r["dW1"].note == ""
+    # alone, the per-example dL_da1 is no longer "summed over the 3 examples instead of averaged"
+    assert only(dr.check(S4, {"decimals": 4, "answers": {"dL_da1": [[1.2449], [-0.5379], [-0.3649]]}})).right
+    # the batch loss's own convention stays right, with no note
+    v = only(dr.check(S4, {"decimals": 4, "answers": {"delta1": [[0.0975], [-0.0353], [-0.0181]]}}))
+    assert v.right and v.note == ""
+
+
+def test_per_example_slip_is_pointed_at_and_followed_through():
+    # delta1[3] slipped to -0.0644 (true -0.0544); their dW1 = (0.2926 - 0.1058 x 2 - 0.0644 x 3)/3 = -0.0374
+    r = dr.check(S4, {"decimals": 4, "answers": {"delta1": [[0.2926], [-0.1058], [-0.0644]], "dW1": [[-0.0374]]}})
+    assert r["dW1"].right and r["dW1"].basis == "follow-through from delta1"
+    assert r["delta1"].note.startswith("entry [3,1]: -0.0644, should be -0.0544")
+    assert r.wrong == 1

@@ -78,6 +78,12 @@ class Claim:
     given: Any
     display_shape: tuple
     index: tuple | None
+    scale: float = 1.0  # value = as written x scale (1/n for the per-example delta convention)
+
+    @property
+    def tolerance(self) -> float:
+        """Half a unit of the claim's decimals, in the units of ``value``."""
+        return half_unit(self.decimals) * self.scale
 
 
 def _depth(v: Any) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import losses as _loss
-from .answers import Claim, Node, close, half_unit, label, split
+from .answers import Claim, Node, close, label, split
 from .graph import Evaluator, Graph, Variant
 
 _SYMBOL = {"sigmoid": "σ"}
@@ -173,14 +173,14 @@ def diagnose(g: Graph, ev: Evaluator, claim: Claim, wrong: np.ndarray, v, band) 
 
     ``wrong``: the entries (internal shape) that match neither the truth nor ``v``, the
     follow-through value, within its ``band``."""
-    node, tol = claim.node, half_unit(claim.decimals)
+    node, tol = claim.node, claim.tolerance
     t = g.truth(node)
     right = (t, np.zeros(t.shape)) if v is None else (v, band)  # what the right formula gives
     for target in ev.unclaimed_ancestors(node):
         for var in variants(g, ev, target):
             if _reproduces(ev, node, var, claim.value, wrong, tol, right):
                 return var.text if var.node == node else f"{var.text}, in {label(var.node)}"
-    return _generic_match(t, v, band, claim.value[wrong], wrong, claim.decimals) or _copied(g, ev, claim, wrong)
+    return _generic_match(t, v, band, claim, wrong) or _copied(g, ev, claim, wrong)
 
 
 def _reproduces(ev: Evaluator, node: Node, var: Variant, c: np.ndarray, wrong: np.ndarray, tol: float,
@@ -199,10 +199,11 @@ def _reproduces(ev: Evaluator, node: Node, var: Variant, c: np.ndarray, wrong: n
     return bool(close(c, from_truth, tol).all() and np.any(np.abs(from_truth - ev.g.truth(node)[wrong]) > 2 * tol))
 
 
-def _generic_match(t: np.ndarray, v, band, c: np.ndarray, wrong: np.ndarray, d: int) -> str:
-    """A sign, transposition or truncation of the true or follow-through value that gives ``c``."""
-    tol = half_unit(d)
-    for text, alt in _generic(t, v, d):
+def _generic_match(t: np.ndarray, v, band, claim: Claim, wrong: np.ndarray) -> str:
+    """A sign, transposition or truncation of the true or follow-through value that gives the claim."""
+    c, tol, s = claim.value[wrong], claim.tolerance, claim.scale
+    for text, alt in _generic(t / s, None if v is None else v / s, claim.decimals):
+        alt = alt * s
         if alt.shape != t.shape:
             continue
         if text.startswith("truncated"):
@@ -217,7 +218,7 @@ def _generic_match(t: np.ndarray, v, band, c: np.ndarray, wrong: np.ndarray, d: 
 
 def _copied(g: Graph, ev: Evaluator, claim: Claim, wrong: np.ndarray) -> str:
     """Rows of the claim that equal rows of another number of the same update."""
-    node, tol, value = claim.node, half_unit(claim.decimals), claim.value
+    node, tol, value = claim.node, claim.tolerance, claim.value
     if value.ndim != 2:
         return ""
     k = node[0]

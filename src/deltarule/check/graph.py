@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import losses as _loss
 from ..problem import Problem
-from .answers import Claim, Node, half_unit, split, truth_of
+from .answers import Claim, Node, split, truth_of
 
 
 class Graph:
@@ -167,7 +167,7 @@ class Evaluator:
                 c.node, (np.full(c.mask.shape, np.nan), np.zeros(c.mask.shape, bool), np.zeros(c.mask.shape)))
             value, mask, half = value.copy(), mask | c.mask, half.copy()
             value[c.mask] = c.value[c.mask]
-            half[c.mask] = half_unit(c.decimals)
+            half[c.mask] = c.tolerance
             self.claimed[c.node] = (value, mask, half)
 
     def value(self, target: Node, variant: Variant | None = None, perturb=None, use_claims=True):

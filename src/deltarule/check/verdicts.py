@@ -2,6 +2,8 @@
 student's own earlier numbers, else diagnosed (see :mod:`.diagnoses`)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..problem import Problem
@@ -11,6 +13,16 @@ from .graph import Evaluator, Graph
 from .report import Verdict, shown
 
 MAX_ENTRIES = 3  # wrong entries pointed at one by one; more, and the whole value is shown
+
+
+def _convention(claim: Claim, expected) -> str:
+    """The note on a claim read in the per-example delta convention (``scale`` 1/n)."""
+    if claim.scale == 1.0:
+        return ""
+    n = round(1 / claim.scale)
+    return (f"in the notes' per-example convention (each example's own derivative, without the "
+            f"batch's 1/{n}; the gradients then average them); in the batch loss's convention it is "
+            f"{shown(expected, claim.decimals)}")
 
 
 class Checker:
@@ -33,34 +45,37 @@ class Checker:
 
     def judge(self, claim: Claim) -> Verdict:
         """The verdict on one claim: the true value, else follow-through, else a diagnosis."""
-        node, mask, d = claim.node, claim.mask, claim.decimals
-        tol = half_unit(d)
+        node, mask, d, s = claim.node, claim.mask, claim.decimals, claim.scale
         t, c = self.g.truth(node), claim.value
         expected = self._as_claimed(claim, t)
         expected_json = expected.tolist() if isinstance(expected, np.ndarray) else float(expected)
         given = claim.given.tolist() if isinstance(claim.given, np.ndarray) else claim.given
-        ok = close(c[mask], t[mask], tol)
+        verdict = lambda status, note, basis: Verdict(  # noqa: E731
+            claim.key, status, given, expected_json, "; ".join(x for x in (note, _convention(claim, expected)) if x),
+            basis, d)
+        ok = close(c[mask], t[mask], claim.tolerance)
         if ok.all():
-            return Verdict(claim.key, "right", given, expected_json, "", "true value", d)
+            return verdict("right", "", "true value")
         v = band = None
         influence: dict = {}
         if self.ev.frontier(node):
             v, band = self.ev.with_band(node, influence=influence)
-            ok = ok | close(c[mask], v[mask], tol + band[mask])
+            ok = ok | close(c[mask], v[mask], claim.tolerance + band[mask])
         if ok.all():
             names = self._culprits(influence)
-            note = f"follows from your {names} (the true value is {shown(expected, d)})"
-            return Verdict(claim.key, "right", given, expected_json, note, f"follow-through from {names}", d)
+            return verdict("right", f"follows from your {names} (the true value is {shown(expected / s, d)})",
+                           f"follow-through from {names}")
         wrong = np.zeros(mask.shape, bool)
         wrong[mask] = ~ok
-        note = self._should_be(claim, wrong, t, v, influence)
+        note = self._should_be(claim, wrong, t / s, None if v is None else v / s, influence)
         why = diagnose(self.g, self.ev, claim, wrong, v, band)
-        note += f": {why}" if why else f" = {self.g.formula(node)}, with {self._inputs(node, d)}"
-        return Verdict(claim.key, "wrong", given, expected_json, note, "", d)
+        return verdict("wrong", note + (f": {why}" if why else f" = {self.g.formula(node)}, with {self._inputs(node, d)}"),
+                       "")
 
     def _should_be(self, claim: Claim, wrong: np.ndarray, t: np.ndarray, v, influence: dict) -> str:
         """'should be X (Y from your Z)' for the whole claim, or 'entry [2,3]: 0.238, should be
-        0.236' for each wrong entry when only a few of several are wrong."""
+        0.236' for each wrong entry when only a few of several are wrong (``t``, ``v`` and the
+        claim in the units the student wrote)."""
         d, mask = claim.decimals, claim.mask
         follows = v is not None and not close(v[mask], t[mask], half_unit(d)).all()
         yours = f" from your {self._culprits(influence)}" if follows else ""
@@ -72,7 +87,8 @@ class Checker:
         for flat in np.flatnonzero(wrong):
             at = ",".join(str(i + 1) for i in np.unravel_index(flat, claim.display_shape))
             mine = f" ({shown(v.flat[flat], d)}{yours})" if follows else ""
-            parts.append(f"entry [{at}]: {shown(claim.value.flat[flat], d)}, should be {shown(t.flat[flat], d)}{mine}")
+            written = claim.value.flat[flat] / claim.scale
+            parts.append(f"entry [{at}]: {shown(written, d)}, should be {shown(t.flat[flat], d)}{mine}")
         return "; ".join(parts)
 
     def _culprits(self, influence: dict) -> str:
@@ -94,3 +110,33 @@ class Checker:
             dp = max([d] + [c.decimals for c in self.claims if c.node == p])
             parts.append(f"{label(p)} = {shown(val, dp)}" + (" (yours)" if mine else ""))
         return ", ".join(parts) or "the problem's data"
+
+
+def judge(problem: Problem, steps: list, claims: list[Claim]) -> tuple[Verdict, ...]:
+    """Every claim's verdict. A batch update's dL_da and delta claims are also read in the
+    notes' per-example convention (each example's own derivative, n times the batch loss's
+    under ``mean``; the gradients then average them): that reading is kept, update by update,
+    when it leaves fewer claims wrong."""
+    verdicts = _judge(problem, steps, claims)
+    for k in sorted({c.node[0] for c in claims if _per_example(c, problem, steps)}):
+        n = len(steps[k - 1].examples)
+        alt = [replace(c, value=c.value / n, scale=1 / n) if c.node[0] == k and _per_example(c, problem, steps)
+               else c for c in claims]
+        alt_verdicts = _judge(problem, steps, alt)
+        if sum(not v.right for v in alt_verdicts) < sum(not v.right for v in verdicts):
+            claims, verdicts = alt, alt_verdicts
+    return verdicts
+
+
+def _per_example(claim: Claim, problem: Problem, steps: list) -> bool:
+    """A dL_da or delta claim of a batch update whose loss is averaged over the examples."""
+    kind, _ = split(claim.node[1])
+    n = len(steps[claim.node[0] - 1].examples)
+    return kind in ("dL_da", "delta") and n > 1 and problem.network.reduction == "mean"
+
+
+def _judge(problem: Problem, steps: list, claims: list[Claim]) -> tuple[Verdict, ...]:
+    checker = Checker(problem, steps, claims)
+    # absurd claims (1e300) may overflow the follow-through: such values match nothing
+    with np.errstate(all="ignore"):
+        return tuple(checker.judge(c) for c in claims)
