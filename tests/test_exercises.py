@@ -376,3 +376,61 @@ def test_roster_without_a_student_column_is_one_line(tmp_path, capsys):
                  "-o", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err == f"{roster}: student: no 'student' column (the header has: 'name')\n"
+
+
+def test_read_set_gives_a_marker_what_was_asked(class_set):
+    from deltarule.classroom import read_set
+
+    s = read_set(class_set)
+    assert s["asked"] == list(load_template("seed-002").asked) and s["decimals"] == 3
+    assert set(s["marks"].values()) == {1.0} and len(s["exercises"]) == 30
+    first = s["exercises"]["s01"]
+    assert first["student"] == "s01" and first["problem"] == class_set / "s01" / "problem.yaml"
+
+
+SOFTMAX = {
+    "layers": [{"weights": [[U1, U1], [U1, U1]], "biases": [0.0, 0.0], "activation": "sigmoid"},
+               {"weights": [[U1, U1], [U1, U1]], "biases": [0.0, 0.0], "activation": "softmax"}],
+    "loss": "cross_entropy", "data": {"inputs": [[U1, U1]], "targets": [[1.0, 0.0]]},
+    "learning_rate": 1.0, "decimals": 2, "asked": ["dL_da2", "delta2", "dW2"],
+}
+
+
+def test_a_number_that_always_fails_is_refused_early():
+    # -y/yhat is 0 for the class that is not the target: dL_da2[2] always shows 0.00
+    with pytest.raises(dr.InputError) as e:
+        make_one(parse_template(SOFTMAX, "ce.yaml"), 1, "a", "a", "a")
+    assert str(e.value).startswith("ce.yaml: asked: no round-safe exercise in 131,072 draws at 2 decimals: "
+                                   "dL_da2 is shown as zero in 100% of them")
+    ex = make_one(parse_template({**SOFTMAX, "allow_zero": ["dL_da2"]}, "ce.yaml"), 1, "a", "a", "a")
+    assert shown(ex.values["dL_da2"], 2)[1] == "0.00" and float(shown(ex.values["delta2"], 2)[0]) < 0
+    assert_round_safe_softmax(ex)
+
+
+def assert_round_safe_softmax(ex) -> None:
+    # softmax + cross_entropy: delta2 = yhat - y, computed from the rounded yhat
+    p = dr.parse_problem(ex.doc, "p.yaml")
+    a2 = [r(v, 2) for v in p.steps(1)[0].values()["a2"]]
+    student_delta = [r(a - y, 2) for a, y in zip(a2, p.y[0])]
+    assert student_delta == [float(s) for s in shown(ex.values["delta2"], 2)]
+
+
+@pytest.mark.parametrize("change, line", [
+    ({"dtype": "float32"}, "t.yaml: dtype: not in a template (an exercise is worked in float64)"),
+    ({"validation": 0.5}, "t.yaml: validation: not in a template"),
+])
+def test_what_a_template_cannot_hold(change, line):
+    with pytest.raises(dr.InputError) as e:
+        parse_template({**BATCH_TEMPLATE, **change}, "t.yaml")
+    assert str(e.value).startswith(line)
+
+
+def test_data_from_a_file_is_written_into_each_problem(tmp_path):
+    (tmp_path / "course").mkdir()
+    (tmp_path / "course" / "data.csv").write_text("x1,x2,y\n0.5,-0.5,1\n", encoding="utf-8")
+    doc = {**BATCH_TEMPLATE, "data": {"file": "data.csv", "targets": ["y"]}, "asked": ["z1", "dW2"], "marks": {}}
+    (tmp_path / "course" / "t.json").write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["exercises", str(tmp_path / "course" / "t.json"), "--count", "1", "--seed", "5", "-o", str(out)]) == 0
+    p = dr.load_problem(out / "001" / "problem.yaml")
+    assert p.x.tolist() == [[0.5, -0.5]] and p.y.tolist() == [[1.0]]

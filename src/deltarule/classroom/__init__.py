@@ -83,5 +83,31 @@ def write_set(exercises, template: Template, seed: int, outdir: str | Path) -> l
     return written
 
 
+def read_set(folder: str | Path) -> dict:
+    """A written set, as a marker needs it: ``asked`` (names), ``marks`` (name -> weight),
+    ``decimals``, and ``exercises``: exercise id -> {student (None without a roster), seed, problem
+    (the path of its problem.yaml)}, in manifest order. InputError (one line) when unreadable."""
+    from ..errors import InputError
+    from ..loader import read_document
+
+    root = Path(folder)
+    meta = read_document(root / "exercises.yaml")
+    if not isinstance(meta, dict) or not isinstance(meta.get("asked"), list):
+        raise InputError("not a set written by 'deltarule exercises' (no asked list)", "asked",
+                         str(root / "exercises.yaml"))
+    path = root / "manifest.csv"
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"cannot read the manifest ({e})", "", str(path)) from None
+    if rows and set(rows[0]) != {"exercise", "student", "seed", "problem"}:
+        raise InputError("expected the columns exercise,student,seed,problem", "", str(path))
+    exercises = {r["exercise"]: {"student": r["student"] or None, "seed": int(r["seed"]),
+                                 "problem": root / r["problem"]} for r in rows}
+    return {"asked": list(meta["asked"]), "marks": dict(meta.get("marks") or {}),
+            "decimals": meta.get("decimals"), "exercises": exercises}
+
+
 __all__ = ["Exercise", "Template", "exercise_seed", "folder_name", "load_template", "make_set",
-           "manifest_csv", "parse_template", "read_roster", "set_files", "write_set"]
+           "manifest_csv", "parse_template", "read_roster", "read_set", "set_files", "write_set"]

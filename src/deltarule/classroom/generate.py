@@ -100,6 +100,8 @@ def make_one(template: Template, seed: int, key: str, ident: str, student: str |
     name = f"{template.base.name or Path(template.source).stem} — exercise {ident}"
     _, doc, problem, draws = roundsafe.search(template, rng, name, max_draws)
     doc["description"] = f"Exercise {ident}, drawn from {Path(template.source).name} (seed {seed})."
+    if isinstance(doc.get("data"), dict) and "file" in doc["data"]:  # the problem file travels alone
+        doc["data"] = {"inputs": problem.x.tolist(), "targets": problem.y.tolist()}
     problem = _with_description(problem, doc["description"])
     values = roundsafe.truth_values(problem)
     asked_values = {n: np.asarray(values[n]) for n in template.asked}

@@ -31,6 +31,7 @@ from ..formatting import fmt
 MARGIN = 0.1        # of a unit in the last shown decimal
 BATCH = 8192        # candidates screened at once
 MAX_DRAWS = 2_000_000
+HOPELESS = 16 * BATCH  # after this many draws, a number that failed in every one is refused at once
 Rounder = Callable[[np.ndarray], np.ndarray]
 
 
@@ -285,6 +286,8 @@ def search(template, rng: np.random.Generator, name: str = "", max_draws: int = 
             if confirm(problem, template.asked, decimals, template.allow_zero):
                 return cand.pick(c), doc, problem, used + int(c) + 1
         used += size
+        if used >= HOPELESS and max(why.values(), default=0) == used:
+            break  # one asked number fails in every candidate so far: it will not stop failing
     # the commonest failure; on a tie, 'shown as zero' (the one a template can allow)
     (worst, reason), count = max(why.items(), key=lambda kv: (kv[1], kv[0][1] == "shown as zero"))
     raise InputError(f"no round-safe exercise in {used:,} draws at {decimals} decimals: {worst} is "
