@@ -197,7 +197,7 @@ def index_html(exercises, title: str) -> str:
 
 # -- LaTeX ---------------------------------------------------------------------------------------------
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-                "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}"}
+                "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}"}
 _UNICODE_TEX = {"ŷ": r"$\hat{y}$", "θ": r"$\theta$", "η": r"$\eta$", "∂": r"$\partial$", "δ": r"$\delta$",
                 "←": r"$\leftarrow$", "−": "-", "′": "'", "×": r"$\times$", "—": "---"}
 
@@ -208,7 +208,8 @@ def clean_text(text) -> str:
 
 
 def tex_escape(text: str) -> str:
-    """Plain text for LaTeX: specials escaped, a few symbols as math, other non-ASCII dropped to '?'."""
+    """Plain text for LaTeX: specials escaped, a few symbols as math, Latin-1 letters kept (inputenc
+    knows them), any other non-ASCII character shown as '?'."""
     out = []
     for ch in clean_text(text):
         if ch in _TEX_SPECIAL:
@@ -216,7 +217,7 @@ def tex_escape(text: str) -> str:
         elif ch in _UNICODE_TEX:
             out.append(_UNICODE_TEX[ch])
         else:
-            out.append(ch if ord(ch) < 128 else "?")
+            out.append(ch if ord(ch) < 128 or (ord(ch) < 256 and ch.isalpha()) else "?")
     return "".join(out)
 
 
