@@ -121,7 +121,7 @@ class _Softmax(Activation):
 softmax = _Softmax(
     "softmax", _softmax, lambda z, a: a * (1.0 - a),  # diagonal of the Jacobian only
     r"\mathrm{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}}",
-    r"\frac{\partial a_k}{\partial z_j} = a_k(\mathbb{1}[k = j] - a_j)",
+    r"\frac{\partial a_k}{\partial z_j} = a_k(\delta_{kj} - a_j)",
     elementwise=False, text="softmax(z)_k = e^(z_k) / Σ_j e^(z_j)",
     text_derivative="∂a_k/∂z_j = a_k([k = j] - a_j)",
 )
