@@ -417,16 +417,21 @@ def test_template_prints_a_blank_answers_file_that_check_reads(tmp_path, capsys)
     text = capsys.readouterr().out
     doc = yaml.safe_load(text)
     assert doc["problem"] == "seed-002" and doc["decimals"] == 3
-    # 2 layers: z, a per layer (4), loss, dL_da, delta, dW, db per layer (8), W_new, b_new (4), loss_after
-    names = ["z1", "a1", "z2", "a2", "loss", "dL_da2", "delta2", "dW2", "db2", "dL_da1", "delta1", "dW1", "db1",
-             "W1_new", "b1_new", "W2_new", "b2_new", "loss_after"]
+    # 2 layers: z, a per layer (4), losses, loss, then dL_da, fprime, delta, dW, db per layer (10),
+    # W_new, b_new per layer (4), loss_after
+    names = ["z1", "a1", "z2", "a2", "losses", "loss", "dL_da2", "fprime2", "delta2", "dW2", "db2", "dL_da1",
+             "fprime1", "delta1", "dW1", "db1", "W1_new", "b1_new", "W2_new", "b2_new", "loss_after"]
     assert list(doc["answers"]) == names
     assert doc["answers"]["dW1"] == [[None, None], [None, None]] and doc["answers"]["z2"] == [None]
+    step = S2.steps(1)[0]
+    truth = {**V2, "fprime1": step.trace.layers[0].fprime[0], "fprime2": step.trace.layers[1].fprime[0],
+             "losses": step.trace.per_example_loss}
     for name in names:
-        assert np.shape(doc["answers"][name]) == np.shape(V2[name])
+        assert np.shape(doc["answers"][name]) == np.shape(truth[name])
+    assert doc["answers"]["losses"] == [None] and doc["answers"]["fprime1"] == [None, None]
     # filled with the true values at 3 decimals: every number right
-    filled = {**doc, "answers": {n: np.round(np.asarray(V2[n], float), 3).tolist() for n in names}}
-    assert dr.check(filled).right == 18
+    filled = {**doc, "answers": {n: np.round(np.asarray(truth[n], float), 3).tolist() for n in names}}
+    assert dr.check(filled).right == 21
     # a blank left in place is not judged; a file of nothing but blanks is one line, exit 2
     doc["answers"]["z1"] = [0.378, None]
     a = tmp_path / "a.yaml"
@@ -498,3 +503,31 @@ def test_per_example_slip_is_pointed_at_and_followed_through():
     assert r["dW1"].right and r["dW1"].basis == "follow-through from delta1"
     assert r["delta1"].note.startswith("entry [3,1]: -0.0644, should be -0.0544")
     assert r.wrong == 1
+
+
+# -- claims for f'(z) and for each example's loss ---------------------------------------------------------------
+def test_fprime_claims_and_follow_through():
+    # seed 003 (as computed, 2 decimals): sigma'(z2) = a2 (1 - a2) = [0.7311 x 0.2689, 0.7824 x 0.2176]
+    # = [0.1948, 0.1718] -> [0.19, 0.17]. The notes write [0.2, 0.17]: from their rounded a2 = [0.73, 0.78],
+    # 0.73 x 0.27 = 0.1971 -> 0.20, right by follow-through (alone, entry [1] is wrong)
+    r = dr.check(S3, {"decimals": 2, "answers": {"a2": [0.73, 0.78], "fprime2": [0.2, 0.17]}})
+    assert r["fprime2"].basis == "follow-through from a2" and r.ok
+    note = only(dr.check(S3, {"decimals": 2, "answers": {"fprime2": [0.2, 0.17]}})).note
+    assert note.startswith("entry [1]: 0.20, should be 0.19 = sigmoid'(z2)")
+    # delta2 = dL_da2 * fprime2: from their fprime2 [0.2, 0.18] and the true dL_da2 [0.6849, -0.1704]:
+    # [0.137, -0.0307] -> [0.14, -0.03] follows (the true delta2 is [0.1334, -0.0293] -> [0.13, -0.03])
+    r = dr.check(S3, {"decimals": 2, "answers": {"fprime2": [0.2, 0.18], "delta2": [0.14, -0.03]}})
+    assert not r["fprime2"].right and r["delta2"].basis == "follow-through from fprime2"
+    # one example: fprime1 is a vector, as z1 is; seed 002: a1 (1 - a1) = [0.2413, 0.2406]
+    assert only(dr.check(S2, {"decimals": 4, "answers": {"fprime1": [0.2413, 0.2406]}})).right
+
+
+def test_losses_claims_one_per_example():
+    # seed 004 example 3 (sse): (yhat_i - y_i)^2 = [0.6225^2, (0.7311 - 1)^2, (0.8176 - 1)^2]
+    # = [0.3875, 0.0723, 0.0333]; their mean is the loss 0.1644
+    r = dr.check(S4, {"decimals": 4, "answers": {"losses": [0.3875, 0.0723, 0.0333], "losses[2]": 0.0724,
+                                                 "loss": 0.1644}})
+    assert r["losses"].right and r["loss"].right and r["losses"].expected[1] == pytest.approx(0.0723295, abs=1e-7)
+    assert r["losses[2]"].note.startswith("should be 0.0723 = sse of each example's a1 and y")
+    # each example's loss is not averaged: a third of each (the batch loss's share) is wrong
+    assert not only(dr.check(S4, {"decimals": 4, "answers": {"losses": [0.1292, 0.0241, 0.0111]}})).right

@@ -10,7 +10,8 @@ An answers file (YAML or JSON) claims numbers under the canonical names::
       step2.W1_new: [[0.1, 0.3], [0.2, 0.4]]   # a later update
       loss: {value: 0.0208, decimals: 4}        # a number stated to other decimals
 
-Names: ``z{l} a{l} dL_da{l} delta{l} dW{l} db{l} W{l}_new b{l}_new loss loss_after``.
+Names: ``z{l} a{l} fprime{l} dL_da{l} delta{l} dW{l} db{l} W{l}_new b{l}_new loss losses
+loss_after`` (``fprime{l}`` is f'(z_l) and ``losses`` each example's loss, per example).
 
 Judging (the contract's rule). With d the claim's decimals, a claimed c is right when
 ``|c - v| <= 1/2 * 10^-d`` (ties right, relative slack 1e-9), where v is

@@ -1,7 +1,7 @@
 """Answers files: reading them, the claim names, and each claim validated against the problem.
 
-A claim's name is ``[stepK.]BASE[[i[,j]]]`` with BASE one of ``z{l} a{l} dL_da{l} delta{l}
-dW{l} db{l} W{l}_new b{l}_new loss loss_after`` (layers and indices 1-based, ASCII digits
+A claim's name is ``[stepK.]BASE[[i[,j]]]`` with BASE one of ``z{l} a{l} fprime{l} dL_da{l}
+delta{l} dW{l} db{l} W{l}_new b{l}_new loss losses loss_after`` (layers and indices 1-based, ASCII digits
 only). A claim holds its entries in the checker's internal shape: per-example quantities
 are (n examples, units) even where the file writes a vector for a one-example update.
 """
@@ -24,12 +24,14 @@ ENTRY_FIELDS = ("value", "decimals")
 MAX_STEPS = 10_000
 MAX_DECIMALS = 15
 KINDS = ("z", "a", "dL_da", "delta", "dW", "db")
-PER_EXAMPLE = ("z", "a", "dL_da", "delta")
-NAME_HELP = "z{l}, a{l}, dL_da{l}, delta{l}, dW{l}, db{l}, W{l}_new, b{l}_new, loss, loss_after"
+PER_EXAMPLE = ("z", "a", "fprime", "dL_da", "delta")
+NAME_HELP = ("z{l}, a{l}, fprime{l}, dL_da{l}, delta{l}, dW{l}, db{l}, W{l}_new, b{l}_new, loss, losses, "
+             "loss_after")
+WHOLE = ("loss", "loss_after", "losses")  # names of no layer
 # [0-9], not \d: \d also matches other scripts' digits ('z١'), which int() reads but no name has
-_NAME = re.compile(r"^(?:step(?P<step>[0-9]+)\.)?(?P<base>loss_after|loss|(?:z|a|dL_da|delta|dW|db)[0-9]+"
+_NAME = re.compile(r"^(?:step(?P<step>[0-9]+)\.)?(?P<base>loss_after|losses|loss|(?:z|a|fprime|dL_da|delta|dW|db)[0-9]+"
                    r"|[Wb][0-9]+_new)(?:\[(?P<i>[0-9]+)(?:,(?P<j>[0-9]+))?\])?$")
-_BASE = re.compile(r"^(loss_after|loss|z|a|dL_da|delta|dW|db|W|b)([0-9]*)(_new)?$")
+_BASE = re.compile(r"^(loss_after|losses|loss|z|a|fprime|dL_da|delta|dW|db|W|b)([0-9]*)(_new)?$")
 Node = tuple  # (step k, base name): (1, "dW1")
 
 
@@ -125,7 +127,7 @@ def parse_name(key: Any, layers: int, path: str) -> tuple[int, str, tuple | None
                          f"'step2.' for a later update, '[i,j]' for one entry", path)
     base = m.group("base")
     kind, l = split(base)
-    if kind not in ("loss", "loss_after") and not 1 <= l <= layers:
+    if kind not in WHOLE and not 1 <= l <= layers:
         raise InputError(f"unknown name {key!r}: there is no layer {l} (layers are 1..{layers})", path)
     k = int(m.group("step") or 1)
     if not 1 <= k <= MAX_STEPS:
@@ -139,15 +141,24 @@ def parse_name(key: Any, layers: int, path: str) -> tuple[int, str, tuple | None
 def truth_of(step, base: str) -> np.ndarray:
     """The true value in the checker's shapes: per-example quantities (n, units), always."""
     kind, l = split(base)
-    if kind == "loss":
-        return np.asarray(step.loss)
-    if kind == "loss_after":
-        return np.asarray(step.loss_after)
+    if kind in WHOLE:
+        return np.asarray({"loss": step.loss, "loss_after": step.loss_after,
+                           "losses": step.trace.per_example_loss}[kind])
     if kind == "a" and l == 0:
         return np.asarray(step.trace.x)
     if kind in ("W_new", "b_new"):
         return np.asarray(getattr(step.after.layers[l - 1], kind[0]))
     return np.asarray(getattr(step.trace.layers[l - 1], kind))
+
+
+def shown_truth(step, base: str) -> np.ndarray:
+    """The true value as the answers file writes it (Step.values()'s shapes: a per-example
+    quantity of a one-example update as a vector; ``losses`` one number per example)."""
+    values = step.values()
+    if base in values:
+        return np.asarray(values[base])
+    v = truth_of(step, base)
+    return v[0] if split(base)[0] == "fprime" and len(step.examples) == 1 else v
 
 
 def require_answers(answers: Any) -> None:
@@ -209,7 +220,7 @@ def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
     claims = []
     for key, raw in answers.items():
         k, base, index = parse_name(key, len(steps[0].trace.layers), f"answers.{key}")
-        truth = np.asarray(steps[k - 1].values()[base])
+        truth = shown_truth(steps[k - 1], base)
         internal = truth_of(steps[k - 1], base).shape
         raw, path, d = _entry(raw, f"answers.{key}", decimals)
         if raw is None:
@@ -224,14 +235,14 @@ def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
 
 def blank(step) -> dict:
     """Every name of one update (a :class:`~deltarule.trace.Step`) with None in each entry, in the
-    order of the work: ``z1 a1 ... loss``, then back ``dL_da{L} delta{L} dW{L} db{L} ...``, then
+    order of the work: ``z1 a1 ... losses loss``, then back ``dL_da{L} fprime{L} delta{L} dW{L}
+    db{L} ...``, then
     ``W1_new b1_new ... loss_after``. The answers of a blank answers file."""
-    values = step.values()
     L = len(step.trace.layers)
-    names = [f"{q}{l}" for l in range(1, L + 1) for q in ("z", "a")] + ["loss"]
-    names += [f"{q}{l}" for l in range(L, 0, -1) for q in ("dL_da", "delta", "dW", "db")]
+    names = [f"{q}{l}" for l in range(1, L + 1) for q in ("z", "a")] + ["losses", "loss"]
+    names += [f"{q}{l}" for l in range(L, 0, -1) for q in ("dL_da", "fprime", "delta", "dW", "db")]
     names += [f"{p}{l}_new" for l in range(1, L + 1) for p in "Wb"] + ["loss_after"]
-    return {name: np.full(np.shape(values[name]), None).tolist() for name in names}
+    return {name: np.full(np.shape(shown_truth(step, name)), None).tolist() for name in names}
 
 
 # -- the document --------------------------------------------------------------------------------------

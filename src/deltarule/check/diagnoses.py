@@ -24,7 +24,7 @@ def variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
     """The mistaken formulas worth trying at ``node``."""
     k, name = node
     kind, l = split(name)
-    if kind in ("loss", "loss_after") or (kind == "dL_da" and l == g.L):
+    if kind in ("loss", "loss_after", "losses") or (kind == "dL_da" and l == g.L):
         return _loss_variants(g, node)
     out: list[Variant] = []
     if kind == "delta":
@@ -57,7 +57,8 @@ def _loss_variants(g: Graph, node: Node) -> list[Variant]:
     squared = ("sse", "half_sse", "mse", "half_mse")
     names = [n for n in squared if n != net.loss.name] if net.loss.name in squared else []
     n_ex = len(g.steps[node[0] - 1].examples)
-    reductions = [net.reduction] + ([r for r in _loss.REDUCTIONS if r != net.reduction] if n_ex > 1 else [])
+    others = [r for r in _loss.REDUCTIONS if r != net.reduction] if n_ex > 1 and node[1] != "losses" else []
+    reductions = [net.reduction, *others]
     out = []
     for red in reductions:
         for name in [net.loss.name, *names]:

@@ -42,8 +42,11 @@ class Graph:
             "z": ((k, f"a{l - 1}"), (k, f"W{l}"), (k, f"b{l}")),
             "a": ((k, f"z{l}"),) if l else (),
             "loss": ((k, f"a{L}"),),  # from yhat, as a student computes it
+            "losses": ((k, f"a{L}"),),
+            "fprime": ((k, f"z{l}"), (k, f"a{l}")),
             "dL_da": ((k, f"a{L}"),) if l == L else ((k, f"delta{l + 1}"), (k, f"W{l + 1}")),
-            "delta": ((k, f"dL_da{l}"), (k, f"z{l}"), (k, f"a{l}")),
+            "delta": ((k, f"dL_da{l}"), (k, f"fprime{l}")) if self._through_fprime(l)
+                     else ((k, f"dL_da{l}"), (k, f"z{l}"), (k, f"a{l}")),
             "dW": ((k, f"delta{l}"), (k, f"a{l - 1}")),
             "db": ((k, f"delta{l}"),),
             "W_new": ((k, f"W{l}"), (k, f"dW{l}")),
@@ -56,7 +59,7 @@ class Graph:
         """The node's formula on its parents' values (``loss``/``reduction`` override the net's)."""
         k, name = node
         kind, l = split(name)
-        if kind in ("loss", "loss_after") or (kind == "dL_da" and l == self.L):
+        if kind in ("loss", "loss_after", "losses") or (kind == "dL_da" and l == self.L):
             return self._output(kind, k, get, loss or self.net.loss, reduction or self.net.reduction)
         if kind == "a" and l == 0:
             return np.asarray(self.steps[k - 1].trace.x)
@@ -79,7 +82,19 @@ class Graph:
         """dL/da_l = delta_{l+1} W_{l+1} (rows), i.e. W_{l+1}^T delta_{l+1} per example."""
         return get((k, f"delta{l + 1}")) @ get((k, f"W{l + 1}"))
 
+    def _through_fprime(self, l: int) -> bool:
+        """delta_l = dL_da_l * f'(z_l) entry by entry (an elementwise activation), so a claimed
+        fprime{l} carries through to delta{l}; softmax's delta needs its whole Jacobian."""
+        return self.net.layers[l - 1].activation.elementwise
+
+    def _fprime(self, k: int, l: int, get: Callable) -> np.ndarray:
+        """f'(z_l), entry by entry (for softmax the diagonal of its Jacobian), as the trace holds it."""
+        return self.net.layers[l - 1].activation.derivative(get((k, f"z{l}")), get((k, f"a{l}")))
+
     def _delta(self, k: int, l: int, get: Callable) -> np.ndarray:
+        """delta_l = dL/dz_l: dL_da_l * f'(z_l) for an elementwise f, else f's backward pass."""
+        if self._through_fprime(l):
+            return get((k, f"dL_da{l}")) * get((k, f"fprime{l}"))
         act = self.net.layers[l - 1].activation
         return act.backward(get((k, f"dL_da{l}")), get((k, f"z{l}")), get((k, f"a{l}")))
 
@@ -111,6 +126,8 @@ class Graph:
         a = get((k, f"a{self.L}"))
         if kind == "loss":
             return np.asarray(_loss.reduce(loss.value(a, y), reduction))
+        if kind == "losses":  # each example's own loss: no reduction
+            return np.asarray(loss.value(a, y))
         # dL/da depends on a alone; z enters only the delta that output_layer also returns
         z = get((k, f"z{self.L}"))
         return _loss.output_layer(loss, self.net.layers[-1].activation, z, a, y, reduction)[1]
@@ -136,6 +153,8 @@ class Graph:
             "a": f"{act}(z{l})",
             "loss": f"{net.loss.name} ({getattr(net.loss, 'text', '') or net.loss.description}) of a{L} "
                     f"and y, {net.reduction} over the examples",
+            "losses": f"{net.loss.name} of each example's a{L} and y",
+            "fprime": f"{act}'(z{l})",
             "dL_da": (f"dL/da{L} of {net.loss.name}" if l == L else f"W{l + 1}^T delta{l + 1}"),
             "delta": f"dL_da{l} * {act}'(z{l})",
             "dW": f"delta{l} a{l - 1}^T" + (" (a0 = x)" if l == 1 else ""),
@@ -282,10 +301,10 @@ def _order(node: Node) -> tuple:
     kind, l = split(node[1])
     if kind in ("W", "b", "z", "a"):
         return node[0], 0, l, ("W", "b", "z", "a").index(kind)
-    if kind == "loss":
-        return node[0], 1, 0, 0
-    if kind in ("dL_da", "delta", "dW", "db"):
-        return node[0], 2, -l, ("dL_da", "delta", "dW", "db").index(kind)
+    if kind in ("losses", "loss"):
+        return node[0], 1, 0, ("losses", "loss").index(kind)
+    if kind in ("dL_da", "fprime", "delta", "dW", "db"):
+        return node[0], 2, -l, ("dL_da", "fprime", "delta", "dW", "db").index(kind)
     return node[0], 3, l if l else 10**6, ("W_new", "b_new", "loss_after").index(kind)
 
 

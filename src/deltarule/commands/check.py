@@ -20,7 +20,7 @@ EXAMPLE = ("  deltarule check seed-003 my-answers.yaml\n"
            "    dW1[1,2]: 0.001         # one entry, 1-based\n"
            "    step2.W1_new: [[0.15, 0.2], [0.25, 0.3]]\n"
            "    loss: {value: 0.0316, decimals: 4}\n"
-           "names: z{l} a{l} dL_da{l} delta{l} dW{l} db{l} W{l}_new b{l}_new loss loss_after\n"
+           "names: z{l} a{l} fprime{l} dL_da{l} delta{l} dW{l} db{l} W{l}_new b{l}_new loss losses loss_after\n"
            "A number is right when it matches the true value, or follows from your own earlier\n"
            "numbers (the band widened by their rounding).\n"
            "exit status: 0 all right; 1 something wrong; 2 bad input")
