@@ -104,8 +104,10 @@ def _num(v: float, decimals: int) -> str:
     return fmt(v, decimals) + ("†" if is_tiny(v, decimals) else "")
 
 
-def _text(x: float, y: float, s: str, cls: str, anchor: str = "middle") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">'
+def _text(x: float, y: float, s: str, cls: str, anchor: str = "middle", name: str = "") -> str:
+    """``name`` (a canonical name, ``z1[2]``) becomes ``data-name``, for pages that highlight it."""
+    data = f' data-name="{name}"' if name else ""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}"{data}>'
             f"{escape(s)}</text>")
 
 
@@ -173,28 +175,31 @@ def _edges(v: _Values, g: _Layout, decimals: int, labels: bool) -> list[str]:
         for i, yb in enumerate(g.rows[l + 1]):
             d = g.slots[l][i]
             for j, ya in enumerate(g.rows[l]):
-                lines.append(f'<line class="e" x1="{xa:.1f}" y1="{ya:.1f}" x2="{xb:.1f}" y2="{yb:.1f}"/>')
+                w = f"W{l + 1}[{i + 1},{j + 1}]"
+                lines.append(f'<line class="e" x1="{xa:.1f}" y1="{ya:.1f}" x2="{xb:.1f}" y2="{yb:.1f}" '
+                             f'data-edge="{w}"/>')
                 if labels:
                     ey = ya + (yb - ya) * d / (xb - xa)  # where the edge crosses the slot
-                    for (s, cls), dy in zip(_edge_texts(v, l, i, j, decimals), (-3, 11)):
-                        texts.append(_text(xa + d, ey + dy, s, cls))
+                    for (s, cls), dy, nm in zip(_edge_texts(v, l, i, j, decimals), (-3, 11), (w, "d" + w)):
+                        texts.append(_text(xa + d, ey + dy, s, cls, name=nm))
     return lines + texts
 
 
 def _neuron(v: _Values, c: int, r: int, cx: float, cy: float, decimals: int) -> list[str]:
     """Circle, name above, x or (z, a) inside, bias and its gradient below."""
-    out = [f'<circle class="{"i" if c == 0 else "n"}" cx="{cx:.1f}" cy="{cy:.1f}" r="{RADIUS}"/>',
+    unit = f"{c}[{r + 1}]"  # data-unit and data-name: what a page highlights (layer 0 the inputs)
+    out = [f'<circle class="{"i" if c == 0 else "n"}" cx="{cx:.1f}" cy="{cy:.1f}" r="{RADIUS}" data-unit="{unit}"/>',
            _text(cx, cy - RADIUS - 6, f"x{r + 1}" if c == 0 else f"unit {r + 1}", "h")]
     if c == 0:
         if v.x is not None:
-            out.append(_text(cx, cy + 4, _num(v.x[r], decimals), "v"))
+            out.append(_text(cx, cy + 4, _num(v.x[r], decimals), "v", name=f"x[{r + 1}]"))
         return out
     if v.z is not None:
-        out += [_text(cx, cy - 3, "z " + _num(v.z[c - 1][r], decimals), "z"),
-                _text(cx, cy + 12, "a " + _num(v.a[c - 1][r], decimals), "v")]
-    out.append(_text(cx, cy + RADIUS + 13, "b " + _num(v.net.layers[c - 1].b[r], decimals), "b"))
+        out += [_text(cx, cy - 3, "z " + _num(v.z[c - 1][r], decimals), "z", name="z" + unit),
+                _text(cx, cy + 12, "a " + _num(v.a[c - 1][r], decimals), "v", name="a" + unit)]
+    out.append(_text(cx, cy + RADIUS + 13, "b " + _num(v.net.layers[c - 1].b[r], decimals), "b", name="b" + unit))
     if v.db is not None:
-        out.append(_text(cx, cy + RADIUS + 26, "∂ " + _num(v.db[c - 1][r], decimals), "g"))
+        out.append(_text(cx, cy + RADIUS + 26, "∂ " + _num(v.db[c - 1][r], decimals), "g", name="db" + unit))
     return out
 
 

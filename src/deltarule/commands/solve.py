@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from . import nonnegative_int, positive_int, write_output
 from ..errors import ExitStatus, InputError
@@ -9,7 +10,8 @@ from ..errors import ExitStatus, InputError
 HELP = "worked solution of the first N updates of a problem (text, markdown, latex, html, json)"
 EXAMPLE = ("  deltarule solve seed-002\n"
            "  deltarule solve seed-003 --style matrix --chain 'W1[1,1]' --format html -o seed-003.html\n"
-           "  deltarule solve seed-004-example-3-stochastic --steps 3 --format json -o steps.json")
+           "  deltarule solve seed-004-example-3-stochastic --steps 3 --format json -o steps.json\n"
+           "  deltarule solve seed-002 --format html --interactive -o page.html   # step through it in a browser")
 FORMATS = ("text", "markdown", "latex", "html", "json")
 
 
@@ -23,6 +25,10 @@ def add_arguments(p) -> None:
     p.add_argument("--chain", metavar="PARAM",
                    help="also expand the chain rule in full for one parameter, e.g. W1[1,1] or b2[1]")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    p.add_argument("--interactive", action="store_true",
+                   help="with --format html: a page that steps through the solution one line at a time")
+    p.add_argument("--epochs", type=positive_int, metavar="E",
+                   help="with --interactive: also train E epochs and add a slider over the journal")
 
 
 def solution_json(steps) -> str:
@@ -47,9 +53,17 @@ def _finite_steps(problem, count: int):
     return steps
 
 
+def _check_interactive(args) -> None:
+    if getattr(args, "interactive", False) and args.format != "html":
+        raise InputError("needs --format html", "--interactive")
+    if getattr(args, "epochs", None) is not None and not getattr(args, "interactive", False):
+        raise InputError("only with --format html --interactive (the epoch slider)", "--epochs")
+
+
 def run(args) -> int:
     from ..problem import load_problem
 
+    _check_interactive(args)
     problem = load_problem(args.problem)
     steps = _finite_steps(problem, args.steps)
     if args.format == "json":
@@ -62,6 +76,16 @@ def run(args) -> int:
         solution = Solution(problem, steps, decimals, args.style, args.chain)
     except InputError as e:  # the library names its fields (chain, style); here they are options
         raise InputError(e.message, f"--{e.field}" if e.field in ("chain", "style") else e.field, e.file) from None
+    if getattr(args, "interactive", False):
+        from ..training import Diverged
+
+        try:
+            page = solution.interactive(args.epochs).page
+        except Diverged as e:  # training for the epoch slider diverged: say so, as train does
+            print(f"{problem.source or args.problem}: --epochs: {e}", file=sys.stderr)
+            return ExitStatus.DIVERGED
+        write_output(page, args.output)
+        return ExitStatus.OK
     if args.format == "text" and (not args.output or args.output == "-"):
         from ..explain.text import print_rich
 

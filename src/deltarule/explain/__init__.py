@@ -68,6 +68,21 @@ class Solution:
         """A self-contained HTML page (MathML, the network diagram as inline SVG)."""
         return self.render("html")
 
+    def interactive(self, epochs: int | None = None):
+        """The page that steps through this solution one line at a time (see
+        :mod:`deltarule.explain.interactive`); in Jupyter it displays inline, without a
+        server. ``epochs``: also train that many epochs and add a slider over the journal."""
+        from . import interactive
+
+        journal = None
+        if epochs is not None:
+            from dataclasses import replace
+
+            p = self.problem
+            journal = replace(p, schedule=replace(p.schedule, epochs=int(epochs))).train().journal
+        page = interactive.render(self.problem, self.steps, self.document, self.decimals, journal)
+        return interactive.Interactive(page)
+
     def __str__(self) -> str:
         return self.to_text()
 
