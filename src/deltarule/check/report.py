@@ -18,8 +18,6 @@ def shown(x: Any, d: int) -> str:
         x = x.tolist()
     if isinstance(x, (list, tuple)):
         return "[" + ", ".join(shown(e, d) for e in x) + "]"
-    if not abs(float(x)) < 1e9:  # absurd claims: no 300-digit strings
-        return f"{float(x):.6g}"
     return fmt(x, d)
 
 
