@@ -531,3 +531,16 @@ def test_losses_claims_one_per_example():
     assert r["losses[2]"].note.startswith("should be 0.0723 = sse of each example's a1 and y")
     # each example's loss is not averaged: a third of each (the batch loss's share) is wrong
     assert not only(dr.check(S4, {"decimals": 4, "answers": {"losses": [0.1292, 0.0241, 0.0111]}})).right
+
+
+def test_text_from_answers_files_is_shown_not_obeyed(tmp_path, capsys):
+    # an escape in a key or in problem: would retitle (ESC ]2;) or clear (ESC [2J) the marker's terminal
+    a = tmp_path / "a.yaml"
+    a.write_text('problem: "x\\e]2;owned\\ay"\nanswers: {z1: [0.378, 0.393]}\n')
+    assert main(["check", str(a)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{a}: problem: no such file ({tmp_path}/x\\x1b]2;owned\\x07y) and no built-in example of that name\n"
+    a.write_text('problem: seed-002\nanswers: {"z1\\e[2J": [0.378, 0.393]}\n')
+    assert main(["check", str(a)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{a}: answers.z1\\x1b[2J: unknown name 'z1\\x1b[2J'") and "\x1b" not in err

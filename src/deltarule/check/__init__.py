@@ -47,6 +47,7 @@ from .answers import (
     OutsideError,
     close,
     document,
+    field_of,
     half_unit,
     parse_claims,
     parse_name,
@@ -119,7 +120,7 @@ def _check(problem: Problem, answers: Any, decimals: int, file: str) -> Report:
     try:
         require_answers(answers)
         layers = len(problem.network.layers)
-        count = max(parse_name(k, layers, f"answers.{k}")[0] for k in answers)
+        count = max(parse_name(k, layers, field_of(k))[0] for k in answers)
     except InputError as e:
         raise e.in_file(file) from None
     if problem.network.dtype != np.float64:  # judge against the exact arithmetic, not float32's

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..formatting import safe_text
 from ..fields import _kind, integer, mapping, matrix, number, vector
 from ..problem import Problem
 
@@ -33,6 +34,11 @@ _NAME = re.compile(r"^(?:step(?P<step>[0-9]+)\.)?(?P<base>loss_after|losses|loss
                    r"|[Wb][0-9]+_new)(?:\[(?P<i>[0-9]+)(?:,(?P<j>[0-9]+))?\])?$")
 _BASE = re.compile(r"^(loss_after|losses|loss|z|a|fprime|dL_da|delta|dW|db|W|b)([0-9]*)(_new)?$")
 Node = tuple  # (step k, base name): (1, "dW1")
+
+
+def field_of(key: Any) -> str:
+    """``answers.KEY`` as an error's field, control characters shown as escapes (never obeyed)."""
+    return f"answers.{safe_text(str(key))}"
 
 
 def split(name: str) -> tuple[str, int]:
@@ -219,10 +225,10 @@ def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
     require_answers(answers)
     claims = []
     for key, raw in answers.items():
-        k, base, index = parse_name(key, len(steps[0].trace.layers), f"answers.{key}")
+        k, base, index = parse_name(key, len(steps[0].trace.layers), field_of(key))
         truth = shown_truth(steps[k - 1], base)
         internal = truth_of(steps[k - 1], base).shape
-        raw, path, d = _entry(raw, f"answers.{key}", decimals)
+        raw, path, d = _entry(raw, field_of(key), decimals)
         if raw is None:
             continue
         mask, value = _place(raw, path, base, truth, internal, index)
@@ -332,4 +338,4 @@ def resolve_problem(ref: Any, base: Path, file: str, allow_outside: bool = False
         return load_problem(path)
     if _example(ref):
         return load_problem(_example(ref))
-    raise InputError(f"no such file ({path}) and no built-in example of that name", "problem", file)
+    raise InputError(f"no such file ({safe_text(str(path))}) and no built-in example of that name", "problem", file)

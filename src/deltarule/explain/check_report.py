@@ -9,7 +9,7 @@ from __future__ import annotations
 import html as _html
 from typing import Any
 
-from ..formatting import fmt
+from ..formatting import fmt, safe_text
 
 COLUMNS = ("name", "claimed", "expected", "verdict", "note")
 
@@ -41,9 +41,14 @@ def verdict_word(v) -> str:
 
 
 def rows(report) -> list[tuple[str, str, str, str, str]]:
-    """(name, claimed, expected, verdict, note) per claim, as the tables show them."""
-    return [(v.name, claimed(v.claimed, v.decimals), numbers(v.expected, v.decimals), verdict_word(v), v.note)
-            for v in report.verdicts]
+    """(name, claimed, expected, verdict, note) per claim, as the tables show them (text from
+    the files made safe: no control characters)."""
+    return [(safe_text(v.name), claimed(v.claimed, v.decimals), numbers(v.expected, v.decimals), verdict_word(v),
+             safe_text(v.note)) for v in report.verdicts]
+
+
+def _summary(report) -> str:
+    return safe_text(report.summary())
 
 
 def text(report) -> str:
@@ -51,7 +56,7 @@ def text(report) -> str:
     table = [COLUMNS, *rows(report)]
     widths = [max(len(r[i]) for r in table) for i in range(4)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in table]
-    return "\n".join([*(line.rstrip() for line in lines), "", report.summary(), report.tolerance])
+    return "\n".join([*(line.rstrip() for line in lines), "", _summary(report), report.tolerance])
 
 
 def rich(report):
@@ -59,19 +64,19 @@ def rich(report):
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=report.summary(), caption=report.tolerance, caption_justify="left")
+    table = Table(title=Text(_summary(report)), caption=report.tolerance, caption_justify="left")
     for col in COLUMNS:
         table.add_column(col, overflow="fold")
-    for r in rows(report):
+    for r in rows(report):  # Text, not str: brackets in numbers and notes are not rich markup
         style = "red" if r[3] == "WRONG" else ("yellow" if "follow" in r[3] else "green")
-        table.add_row(r[0], r[1], r[2], Text(r[3], style=style), r[4])
+        table.add_row(Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3], style=style), Text(r[4]))
     return table
 
 
 def markdown(report) -> str:
     """A Markdown table with the summary in bold above and the tolerance in italics below."""
     esc = lambda s: s.replace("|", "\\|")
-    lines = [f"**{report.summary()}**", "", "| " + " | ".join(COLUMNS) + " |", "|---|---|---|---|---|"]
+    lines = [f"**{_summary(report)}**", "", "| " + " | ".join(COLUMNS) + " |", "|---|---|---|---|---|"]
     lines += [f"| `{esc(r[0])}` | " + " | ".join(esc(c) for c in r[1:]) + " |" for r in rows(report)]
     return "\n".join([*lines, "", f"*{report.tolerance}*"])
 
@@ -84,13 +89,13 @@ def html(report) -> str:
                          f"<td style='color:{colours.get(c, '#a60')}'>{_html.escape(c)}</td>"
                          for i, c in enumerate(r)) + "</tr>" for r in rows(report))
     head = "".join(f"<th>{h}</th>" for h in COLUMNS)
-    return (f"<div><p><b>{_html.escape(report.summary())}</b></p><table><thead><tr>{head}</tr></thead>"
+    return (f"<div><p><b>{_html.escape(_summary(report))}</b></p><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table><p><i>{_html.escape(report.tolerance)}</i></p></div>")
 
 
 def page(report) -> str:
     """A self-contained HTML page of the report (``check --format html``)."""
-    title = _html.escape(report.summary())
+    title = _html.escape(_summary(report))
     style = ("body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:0.2em 0.5em;text-align:left;vertical-align:top}")
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"

@@ -34,7 +34,7 @@ def rich(result):
     for col in COLUMNS:
         table.add_column(col, justify="left" if col in ("parameter", "verdict") else "right")
     for r in rows(result):
-        table.add_row(*r[:4], Text(r[4], style="green" if r[4] == "ok" else "red"))
+        table.add_row(*(Text(c) for c in r[:4]), Text(r[4], style="green" if r[4] == "ok" else "red"))
     return table
 
 
