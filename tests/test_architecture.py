@@ -59,9 +59,6 @@ ALLOWED = {
     "formulas": {
         "deltarule._scalar: 0.01", "deltarule._scalar: math.tanh",
         "deltarule.check.diagnoses: 'sigmoid'",
-        "deltarule.classroom.template: 'bce'", "deltarule.classroom.template: 'cross_entropy'",
-        "deltarule.classroom.template: 'sigmoid'", "deltarule.classroom.template: 'softmax'",
-        "deltarule.classroom.template: 'tanh'",
         "deltarule.data: 'bce'", "deltarule.data: 'cross_entropy'",
         "deltarule.explain.build: 'half_mse'", "deltarule.explain.build: 'half_sse'",
         "deltarule.explain.build: 'mse'", "deltarule.explain.build: 'sigmoid'",

@@ -450,3 +450,16 @@ def test_sheet_and_key_compile_with_pdflatex_whatever_the_student_id(tmp_path):
                              capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stdout[-2000:]
     assert "Zoë \\& \\textless{}b\\textgreater{}\\#1" in (folder / "sheet.tex").read_text(encoding="utf-8")
+
+
+def test_redrawn_targets_must_suit_the_loss():
+    from deltarule.classroom.template import _output_range, _targets_fit
+
+    assert _output_range("sigmoid", 1.0) == (0.0, 1.0) and _output_range("tanh", 5.0) == (-1.0, 1.0)
+    assert _output_range("identity", 2.5) == (-2.5, 2.5) and _output_range("softmax", 1.0) == (0.0, 1.0)
+    one = {"draw": "uniform", "low": 0, "high": 1, "decimals": 1}
+    drawn = {**SOFTMAX, "data": {"inputs": [[0.5, 0.5]], "targets": [[one, one]]}}
+    drawn["data"]["targets"] = [[{**one, "low": 0.5, "high": 0.5}, {**one, "low": 0.5, "high": 0.5}]]
+    assert _targets_fit(parse_template(drawn, "ce.yaml"))          # 0.5 + 0.5: always a probability row
+    drawn["data"]["targets"] = [[{**one, "low": 0.4, "high": 0.6}, {**one, "low": 0.4, "high": 0.6}]]
+    assert not _targets_fit(parse_template(drawn, "ce.yaml"))      # 0.4 + 0.6 sometimes, 0.4 + 0.4 too

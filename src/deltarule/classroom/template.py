@@ -278,11 +278,41 @@ def _flat(rows) -> list:
     return [v for r in rows for v in (r if isinstance(r, list) else [r])]
 
 
+def _output_range(activation_name: str, bound: float) -> tuple[float, float]:
+    """The output layer's range, read off the activation itself (f at z = -30 and 30, rounded),
+    within [-bound, bound]: sigmoid and softmax [0, 1], tanh [-1, 1], identity [-bound, bound]."""
+    from ..activations import get
+
+    ends = get(activation_name).value(np.array([[-30.0, 30.0]]))[0]
+    return max(float(np.round(ends.min())), -bound), min(float(np.round(ends.max())), bound)
+
+
+def _targets_fit(template: Template, samples: int = 256) -> bool:
+    """Whether redrawn targets are always ones the loss accepts (bce needs [0, 1], cross_entropy
+    probability rows): ``samples`` draws of the targets, each checked as a problem file's would be."""
+    from ..data import check_targets
+
+    rng = np.random.default_rng(0)
+    drawn = [(slot(p)[2], d.sample(rng, samples)) for p, d in template.draws if slot(p)[0] == "y"]
+    for k in range(samples):
+        y = np.array(template.base.y, dtype=np.float64)
+        for index, values in drawn:
+            y[index] = values[k]
+        try:
+            check_targets(y, template.base.network, "data.targets")
+        except InputError:
+            return False
+    return True
+
+
 def from_example(name: str) -> Template:
     """A built-in example as a template: its weights and biases (per layer), inputs and targets
     redrawn uniformly at the precision they are written with, in [-R, R] with R = max(1, the
-    largest |value|); targets of a sigmoid or softmax output (or bce) in [0, 1], of tanh in
-    [-1, 1]; the probability rows of cross_entropy, the learning rate and the rest are kept."""
+    largest |value|); targets within the output activation's range (sigmoid: [0, 1], tanh:
+    [-1, 1]). Targets that redrawn number by number could break the loss's rule (cross_entropy's
+    probability rows), the learning rate and everything else are kept."""
+    from importlib import resources
+
     from .. import examples
     from ..loader import parse_text
 
@@ -297,19 +327,17 @@ def from_example(name: str) -> Template:
                              "layers", name)
         layer["weights"] = _redraw(layer["weights"], _uniform(_flat(layer["weights"])))
         layer["biases"] = _redraw(layer["biases"], _uniform(layer["biases"]))
-    out, loss = doc["layers"][-1]["activation"], doc.get("loss")
     data["inputs"] = _redraw(data["inputs"], _uniform(_flat(data["inputs"])))
-    targets = _flat(data["targets"])
-    if loss != "cross_entropy":
-        if out in ("sigmoid", "softmax") or loss == "bce":
-            spec = _uniform(targets, 0.0, 1.0)
-        else:
-            spec = _uniform(targets, -1.0, 1.0) if out == "tanh" else _uniform(targets)
-        data["targets"] = _redraw(data["targets"], spec)
-    from importlib import resources
-
+    fixed_targets = data["targets"]
+    spec = _uniform(_flat(fixed_targets))
+    spec["low"], spec["high"] = _output_range(doc["layers"][-1]["activation"], spec["high"])
+    data["targets"] = _redraw(fixed_targets, spec)
     with resources.as_file(resources.files(examples.__name__)) as folder:
-        return parse_template(doc, name, folder)
+        template = parse_template(doc, name, folder)
+        if not _targets_fit(template):
+            data["targets"] = fixed_targets
+            template = parse_template(doc, name, folder)
+    return template
 
 
 def load_template(ref: str | Path) -> Template:
