@@ -413,7 +413,9 @@ def test_data_file_errors(here):
     write("fake.npz", "not a zip")
     assert refused(base.format(f="fake.npz")).startswith("fake.npz: not a readable .npz file")
     np.savez("obj.npz", inputs=np.array([{"a": 1}], dtype=object), targets=np.ones(1))
-    assert refused(base.format(f="obj.npz")).startswith("obj.npz: not a readable .npz file")  # no pickle
+    # no pickle: refused from the .npy header (behaviour changed on purpose: the dtype is named)
+    assert refused(base.format(f="obj.npz")) == \
+        "obj.npz: inputs: expected real numbers (floating point up to float64, or integers), got Python objects"
 
 
 # -- not a problem file at all ---------------------------------------------------------------------
@@ -566,3 +568,52 @@ def test_the_readers_of_files_do_not_import_problem(module):
     imported = _imports(module)
     assert imported, module  # the scan found this module's imports
     assert "problem" not in imported and "training" not in imported and "check" not in imported
+
+
+# -- confinement: a data file lies in the problem file's folder (issue 12.18) ------------------------
+CSV_PROBLEM = edit("  inputs: [[0.05, 0.10]]\n  targets: [[0.50]]\n", "  file: {f}\n  targets: [y]\n")
+OUTSIDE = "problem.yaml: data.file: {} (pass --allow-outside, or allow_outside=True, to read it anyway)"
+
+
+def test_a_data_file_outside_the_problem_folder_is_refused_without_reading_it(here, capsys):
+    secret = here.parent / f"{here.name}-secret.csv"
+    secret.write_text("x1,x2,y\nTOPSECRET,1,2\n")
+    os.makedirs("sub")
+    os.symlink(secret, "sub/link.csv")
+    os.symlink("/proc/self/environ", "env.csv")
+    cases = {str(secret): "an absolute path; a data file must lie in the problem file's folder",
+             f"../{secret.name}": "outside the problem file's folder (after '..' and symbolic links)",
+             "sub/link.csv": "outside the problem file's folder (after '..' and symbolic links)",
+             "env.csv": "outside the problem file's folder (after '..' and symbolic links)"}
+    for name, why in cases.items():
+        write("problem.yaml", CSV_PROBLEM.format(f=name))
+        assert main(["solve", "problem.yaml"]) == 2
+        out, err = capsys.readouterr()
+        assert err == OUTSIDE.format(why) + "\n" and out == ""
+        assert "TOPSECRET" not in err and os.environ.get("PATH", "@@") not in err
+    # the user opts in: the file is read (and its bad value shown, since the user asked for it)
+    assert main(["solve", "problem.yaml", "--allow-outside"]) == 2
+    assert capsys.readouterr().err.startswith("problem.yaml: data.targets: no column 'y' (columns: ")
+    write("problem.yaml", CSV_PROBLEM.format(f=str(secret)))
+    with pytest.raises(InputError, match="TOPSECRET"):
+        load_problem("problem.yaml", allow_outside=True)
+
+
+def test_data_below_the_problem_folder_and_built_in_examples_still_load(here):
+    write("data/in.csv", "x1,x2,y\n0.05,0.10,0.5\n")
+    assert load(CSV_PROBLEM.format(f="data/../data/in.csv")).x.tolist() == [[0.05, 0.10]]
+    assert load_problem("moons").x.shape == (120, 2)  # the example's CSV lies beside it
+
+
+@pytest.mark.parametrize("command", ["solve", "train", "gradcheck", "predict", "compare", "plot"])
+def test_every_command_that_reads_problems_takes_allow_outside(command, capsys):
+    assert main([command, "--help"]) == 0
+    assert "--allow-outside" in capsys.readouterr().out
+
+
+def test_a_mistyped_example_name_suggests_the_nearest(here, capsys):
+    assert main(["solve", "seed-02"]) == 2
+    assert capsys.readouterr().err == \
+        "seed-02: no such file or built-in example (did you mean 'seed-002'? see 'deltarule examples')\n"
+    assert main(["solve", "zzz"]) == 2
+    assert capsys.readouterr().err == "zzz: no such file\n"

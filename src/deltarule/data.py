@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import array
 import csv
+import io
+import math
+import os
+import struct
 import zipfile
+import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
@@ -26,6 +31,7 @@ from . import examples
 from .errors import InputError
 from .fields import _kind, _plural, boolean, gib, mapping, matrix, number, vector
 from .limits import MAX_CSV_BYTES, MAX_EXAMPLES_BYTES
+from .reader import limit_stream, open_regular
 
 if TYPE_CHECKING:  # a type only: data reads fields, it needs no network code
     from .network import Network
@@ -71,13 +77,15 @@ def check_targets(y: np.ndarray, network: Network, path: str) -> None:
                              f"row {i + 1} sums to {y[i].sum():g}", path)
 
 
-def parse_data(spec: Any, network: Network, base_dir: Path) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(inputs (n, d), targets (n, K), one_hot) from the ``data:`` field."""
+def parse_data(spec: Any, network: Network, base_dir: Path,
+               allow_outside: bool = False) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(inputs (n, d), targets (n, K), one_hot) from the ``data:`` field (a file in ``base_dir``,
+    or below it, unless ``allow_outside``: see :func:`data_path`)."""
     spec = mapping(spec, "data", DATA_FIELDS)
     d, k = network.sizes[0], network.sizes[-1]
     one_hot = boolean(spec.get("one_hot", False), "data.one_hot")
     if "file" in spec:
-        x, y = _from_file(spec, base_dir, d, k, one_hot)
+        x, y = _from_file(spec, base_dir, d, k, one_hot, allow_outside)
     else:
         for f in ("inputs", "targets"):
             if f not in spec:
@@ -107,24 +115,36 @@ def _builtin_hint(name: str) -> str:
     return ""
 
 
-def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool):
-    name = spec["file"]
+def data_path(name: Any, base_dir: Path, allow_outside: bool = False, field: str = "data.file") -> Path:
+    """The file a problem's ``data.file`` names: relative to the problem file's folder and inside
+    it (``..`` and symlinks resolved) unless ``allow_outside``. The refusal never opens the file."""
     if not isinstance(name, str) or not name:
-        raise InputError(f"expected a file name, got {_kind(name)}", "data.file")
-    path = (base_dir / name)
-    if not path.is_file():
+        raise InputError(f"expected a file name, got {_kind(name)}", field)
+    path = Path(base_dir) / name
+    if allow_outside:
+        return path
+    why = " (pass --allow-outside, or allow_outside=True, to read it anyway)"
+    if Path(name).is_absolute():
+        raise InputError("an absolute path; a data file must lie in the problem file's folder" + why, field)
+    try:
+        inside = path.resolve().is_relative_to(Path(base_dir).resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a name the system refuses
+        inside = False
+    if not inside:
+        raise InputError("outside the problem file's folder (after '..' and symbolic links)" + why, field)
+    return path
+
+
+def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool, allow_outside: bool = False):
+    name = spec["file"]
+    path = data_path(name, base_dir, allow_outside)
+    if not path.exists():
         raise InputError(f"no such data file ({path}){_builtin_hint(name)}", "data.file")
     suffix = path.suffix.lower()
-    size = path.stat().st_size
-    limit = MAX_CSV_BYTES if suffix == ".csv" else MAX_EXAMPLES_BYTES
-    if size > limit:  # before reading a byte of it
-        raise InputError(f"data file is {size / 2**30:.3g} GiB; the limit is {limit / 2**30:.0f} GiB"
-                         + (" for CSV (up to 4 GiB as numbers; use .npz for more)" if suffix == ".csv" else ""),
-                         "data.file")
     if suffix == ".npz":
-        x, y = _read_npz(path)
+        x, y = read_npz(path)
     elif suffix == ".csv":
-        x, y = _read_csv(path, spec, d)
+        x, y = _read_csv(path, spec)
     else:
         raise InputError("data files must be .csv or .npz", "data.file")
     where = str(path)
@@ -143,84 +163,184 @@ def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool):
     return x, y
 
 
-def _check_npz_size(z, name: str, file: str) -> None:
-    """Refuse an array whose header declares more than MAX_EXAMPLES_BYTES (a zip bomb too)."""
-    with z.zip.open(f"{name}.npy") as fh:
+def _open_data(path: Path, size_field: str) -> BinaryIO:
+    """The data file opened (a regular file only), refused before reading when it declares more
+    than the limit (CSV: MAX_CSV_BYTES, NPZ: MAX_EXAMPLES_BYTES); reading stays bounded too."""
+    csv_file = path.suffix.lower() == ".csv"
+    limit = MAX_CSV_BYTES if csv_file else MAX_EXAMPLES_BYTES
+    fh = open_regular(path)
+    size = os.fstat(fh.fileno()).st_size
+    if size > limit:  # before reading a byte of it
+        fh.close()
+        raise InputError(f"data file is {size / 2**30:.3g} GiB; the limit is {limit / 2**30:.0f} GiB"
+                         + (" for CSV (up to 4 GiB as numbers; use .npz for more)" if csv_file else ""),
+                         size_field, "" if size_field else str(path))
+    return fh
+
+
+# -- NPZ: every member checked from the zip directory and the .npy header before a byte is read --------
+_NOT_NUMBERS = {"c": "complex numbers", "M": "dates (datetime64)", "m": "durations (timedelta64)", "U": "text",
+                "S": "bytes", "b": "true/false values", "O": "Python objects", "V": "records"}
+_ZIP_FAULTS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError,
+               struct.error, KeyError, TypeError)
+
+
+def read_npz(path: str | Path, need_targets: bool = True, size_field: str = "data.file"):
+    """(inputs, targets) float64 from an .npz file (targets None when absent and not needed).
+
+    Refused with one line, before the array is read: a damaged, empty or encrypted archive, a
+    member that declares more than MAX_EXAMPLES_BYTES (a zip bomb, a header of 10^6 x 10^6), a dtype
+    that is not real floating (at most float64) or integer, more than 2 dimensions, data shorter
+    or longer than its header says; after reading: a bad CRC, a value that is not finite.
+    """
+    file = str(path)
+    with _open_data(Path(path), size_field) as fh:
+        try:
+            with zipfile.ZipFile(fh) as z:
+                arrays = _npz_arrays(z, need_targets, file)
+        except InputError:
+            raise
+        except _ZIP_FAULTS as e:
+            raise InputError(f"not a readable .npz file ({type(e).__name__}: {str(e)[:120]})", "", file) from None
+    for a, arr in zip(("inputs", "targets"), arrays):
+        if arr is not None and not np.isfinite(arr).all():
+            raise InputError("must be a 1-D or 2-D array of finite numbers", a, file)
+    return arrays[0], arrays[1]
+
+
+def _npz_arrays(z: zipfile.ZipFile, need_targets: bool, file: str) -> list:
+    """[inputs, targets or None] from the open archive."""
+    names = {info.filename: info for info in z.infolist()}
+    wanted = ("inputs", "targets") if need_targets else ("inputs",)
+    missing = [a for a in wanted if f"{a}.npy" not in names]
+    if missing:
+        has = ", ".join(n[:-4] for n in names if n.endswith(".npy"))[:200]
+        raise InputError(f"missing array '{missing[0]}' (has {has or 'none'})", "", file)
+    return [_npz_member(z, names[f"{a}.npy"], a, file) if f"{a}.npy" in names else None
+            for a in ("inputs", "targets")]
+
+
+def _npz_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, file: str) -> np.ndarray:
+    """One member: zip flags, the .npy header (dtype, shape, declared size), then the data."""
+    if info.flag_bits & 0x1:
+        raise InputError("the archive is encrypted; deltarule reads only plain .npz files", name, file)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise InputError("compressed with a method .npz files do not use", name, file)
+    if info.file_size > MAX_EXAMPLES_BYTES + 2**16:
+        raise InputError(f"declares {gib(info.file_size)} of data; the limit is "
+                         f"{MAX_EXAMPLES_BYTES / 2**30:.0f} GiB", name, file)
+    with z.open(info) as fh:
         version = np.lib.format.read_magic(fh)
-        shape, _, dtype = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                           else np.lib.format.read_array_header_2_0)(fh)
-    count = int(np.prod(shape, dtype=object)) if shape else 1
+        if version not in ((1, 0), (2, 0)):
+            raise InputError(f"an .npy version {version[0]}.{version[1]} array (1.0 and 2.0 are read)", name, file)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+            np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(fh)
+        count = _check_npy(shape, dtype, name, file)
+        nbytes = count * dtype.itemsize
+        if info.file_size - fh.tell() != nbytes:
+            raise InputError(f"damaged: the header declares {nbytes:,} bytes of data, the archive holds "
+                             f"{max(info.file_size - fh.tell(), 0):,}", name, file)
+        raw = fh.read(nbytes)
+        if len(raw) != nbytes or fh.read(1):  # the last read checks the CRC too
+            raise InputError("damaged: the data is cut short", name, file)
+    array = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return array.astype(np.float64)
+
+
+def _check_npy(shape: tuple, dtype: np.dtype, name: str, file: str) -> int:
+    """The number of values of an .npy header, or InputError for what deltarule does not read."""
+    if dtype.kind not in "iuf" or dtype.hasobject or (dtype.kind == "f" and dtype.itemsize > 8):
+        what = _NOT_NUMBERS.get(dtype.kind, f"{dtype.name} (more precision than float64)")
+        raise InputError(f"expected real numbers (floating point up to float64, or integers), got {what}",
+                         name, file)
+    if len(shape) not in (1, 2):
+        raise InputError(f"must be a 1-D or 2-D array, got {len(shape)} dimensions", name, file)
+    count = math.prod(shape)
     if count * 8 > MAX_EXAMPLES_BYTES:
         raise InputError(f"{' x '.join(map(str, shape))} numbers would need {gib(count * 8)} as float64; "
                          f"the limit is {MAX_EXAMPLES_BYTES / 2**30:.0f} GiB", name, file)
+    return count
 
 
-def _read_npz(path: Path):
-    try:
-        with np.load(path, allow_pickle=False) as z:  # no pickle, ever
-            missing = [a for a in ("inputs", "targets") if a not in z.files]
-            if missing:
-                raise InputError(f"missing array '{missing[0]}' (has {', '.join(z.files) or 'none'})", "",
-                                 str(path))
-            for a in ("inputs", "targets"):  # the header's shape, before any array is read
-                _check_npz_size(z, a, str(path))
-            x, y = np.asarray(z["inputs"], dtype=np.float64), np.asarray(z["targets"], dtype=np.float64)
-    except InputError:
-        raise
-    except (ValueError, OSError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        raise InputError(f"not a readable .npz file ({str(e)[:200]})", "", str(path)) from None
-    for a, arr in (("inputs", x), ("targets", y)):
-        if arr.ndim not in (1, 2) or not np.isfinite(arr).all():
-            raise InputError("must be a 1-D or 2-D array of finite numbers", a, str(path))
-    return x, y
+# -- CSV: a header row, then one row of numbers per example; O(columns) per row -------------------------
+def _columns(header: list[str]) -> str:
+    """The header for a message: every name when few, else the first ten and how many there are."""
+    names = header if len(header) <= 20 else [*header[:10], "..."]
+    shown = ", ".join(n[:40] for n in names)
+    return f"columns: {shown}" if len(header) <= 20 else f"{len(header):,} columns: {shown}"
 
 
-def _csv_row(row: list[str], header: list[str], cols: list[int], line: int, file: str) -> list[float]:
-    if len(row) != len(header):
-        raise InputError(f"expected {len(header)} values, got {len(row)}", f"line {line}", file)
+def _csv_row(row: list[str], width: int, header: list[str], cols: list[int], line: int, file: str) -> list[float]:
+    if len(row) != width:
+        raise InputError(f"expected {width} values, got {len(row)}", f"line {line}", file)
     out = []
     for j in cols:
         try:
             v = float(row[j])
         except ValueError:
             v = float("nan")
-        if not np.isfinite(v):
+        if not math.isfinite(v):
             raise InputError(f"expected a finite number, got {row[j][:40]!r}",
-                             f"line {line}, column {header[j]!r}", file)
+                             f"line {line}, column {header[j][:40]!r}", file)
         out.append(v)
     return out
 
 
-def _read_csv(path: Path, spec: dict, d: int):
-    file = str(path)
+def _read_csv(path: Path, spec: dict):
     targets = spec.get("targets")
     if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
         raise InputError("expected a list of target column names, e.g. [label]", "data.targets")
+    inputs = spec.get("inputs") or None
+    if inputs is not None and (not isinstance(inputs, list) or not all(isinstance(c, str) for c in inputs)):
+        raise InputError("with a file, expected a list of input column names, e.g. [x1, x2]", "data.inputs")
+    return read_csv(path, targets, inputs)
+
+
+def read_csv(path: str | Path, targets: list[str] | tuple = (), inputs: list[str] | None = None,
+             width: int | None = None, fields: tuple[str, str] = ("data.inputs", "data.targets"),
+             size_field: str = "data.file"):
+    """(inputs (n, len(inputs)), targets (n, len(targets))) from a CSV file with a header row.
+
+    ``inputs`` None: every column that is not a target (then ``width``, when given, must match:
+    ``predict``'s check). A column named that the header lacks is an error at ``fields`` (the
+    field that named it). Columns are found through a dict: O(columns), whatever the width.
+    """
+    file = str(path)
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.reader(fh)
+        with _open_data(Path(path), size_field) as raw:
+            bounded = limit_stream(raw, MAX_CSV_BYTES, file, "CSV files")
+            reader = csv.reader(io.TextIOWrapper(bounded, encoding="utf-8", newline=""))
             header = [h.strip() for h in next(reader, [])]
             if not header:
                 raise InputError("empty file (expected a header row)", "", file)
-            for t in targets:
-                if t not in header:
-                    raise InputError(f"no column {t!r} (columns: {', '.join(header)})", "data.targets")
-            inputs = spec.get("inputs") or [h for h in header if h not in targets]
-            if not isinstance(inputs, list) or not all(isinstance(c, str) for c in inputs):
-                raise InputError("with a file, expected a list of input column names, e.g. [x1, x2]",
-                                 "data.inputs")
-            for c in inputs:
-                if c not in header:
-                    raise InputError(f"no column {c!r} (columns: {', '.join(header)})", "data.inputs")
-            cols = [header.index(c) for c in inputs] + [header.index(t) for t in targets]
+            inputs, cols = _pick_columns(header, list(targets), inputs, width, fields, file)
             values = array.array("d")  # 8 bytes a number as it is read: no list of rows in memory
             for line, row in enumerate(reader, start=2):
-                if not row:  # a blank line
-                    continue
-                values.extend(_csv_row(row, header, cols, line, file))
+                if row:  # a blank line is skipped
+                    values.extend(_csv_row(row, len(header), header, cols, line, file))
     except (UnicodeDecodeError, csv.Error) as e:
         raise InputError(f"not a readable CSV file ({str(e)[:200]})", "", file) from None
     except OSError as e:
-        raise InputError(f"cannot read ({e.strerror})", "", file) from None
+        raise InputError(f"cannot read ({e.strerror or e})", "", file) from None
     table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(cols))
     return table[:, :len(inputs)], table[:, len(inputs):]
+
+
+def _pick_columns(header: list[str], targets: list[str], inputs: list[str] | None, width: int | None,
+                  fields: tuple[str, str], file: str) -> tuple[list[str], list[int]]:
+    """(input names, column indices of inputs then targets); the first column of a name counts."""
+    index: dict[str, int] = {}
+    for j, h in enumerate(header):
+        index.setdefault(h, j)
+    for names, field in ((targets, fields[1]), (inputs or (), fields[0])):
+        missing = next((c for c in names if c not in index), None)
+        if missing is not None:
+            raise InputError(f"no column {missing[:40]!r} ({_columns(header)})", field)
+    if inputs is None:
+        chosen = set(targets)
+        inputs = [h for h in header if h not in chosen]
+        if width is not None and len(inputs) != width:
+            raise InputError(f"{len(inputs)} columns, but the model takes {width} inputs "
+                             f"(name the input columns with --inputs)", "", file)
+    return inputs, [index[c] for c in inputs] + [index[t] for t in targets]

@@ -150,6 +150,16 @@ def _finite_array(v: list, items: Any) -> np.ndarray | None:
 
 def matrix(v: Any, path: str, rows: int | None = None, cols: int | None = None) -> np.ndarray:
     """A list of equally long rows of finite numbers, optionally of a given shape."""
+    _check_rows(v, path, rows, cols)
+    fast = _finite_array(v, itertools.chain.from_iterable(v))
+    if fast is not None:
+        return fast
+    return np.array([[number(x, f"{path}[{i}][{j}]") for j, x in enumerate(r)] for i, r in enumerate(v)],
+                    dtype=np.float64)
+
+
+def _check_rows(v: Any, path: str, rows: int | None, cols: int | None) -> None:
+    """Refuse anything but a non-empty list of equally long, non-empty lists (of the shape asked)."""
     shape = f"{_plural(rows, 'row') if rows is not None else 'rows'} of " \
             f"{_plural(cols, 'number') if cols is not None else 'numbers'}"
     if not isinstance(v, list) or not v:
@@ -165,8 +175,3 @@ def matrix(v: Any, path: str, rows: int | None = None, cols: int | None = None) 
                              else f"rows differ in length: row 1 has {width}, row {i + 1} has {len(r)}", path)
     if width == 0:
         raise InputError("rows are empty", path)
-    fast = _finite_array(v, itertools.chain.from_iterable(v))
-    if fast is not None:
-        return fast
-    return np.array([[number(x, f"{path}[{i}][{j}]") for j, x in enumerate(r)] for i, r in enumerate(v)],
-                    dtype=np.float64)

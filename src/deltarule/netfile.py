@@ -32,42 +32,53 @@ def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list, room
     act_names = (*_act.ACTIVATIONS, *_act.ALIASES)
     activation = _act.get(choice(spec["activation"], f"{path}.activation", act_names))
     if "weights" in spec:
-        for bad in ("units", "init"):
-            if bad in spec:
-                raise InputError("give either weights and biases, or units and init, not both", f"{path}.{bad}")
-        if "biases" not in spec:
-            raise InputError("missing field 'biases' (one per row of weights)", path)
-        b = vector(spec["biases"], f"{path}.biases")
-        if len(b) == 0:
-            raise InputError("expected at least one bias (one per neuron)", f"{path}.biases")
-        W = matrix(spec["weights"], f"{path}.weights", rows=len(b), cols=fan_in)
-        if "inputs" in spec and integer(spec["inputs"], f"{path}.inputs", 1) != W.shape[1]:
-            raise InputError(f"says {spec['inputs']} inputs but the weights have {W.shape[1]} columns",
-                             f"{path}.inputs")
+        W, b = _given_weights(spec, path, fan_in)
     elif "units" in spec:
-        units = integer(spec["units"], f"{path}.units", 1)
-        if "biases" in spec:
-            raise InputError("biases without weights; give both, or units and init", f"{path}.biases")
-        if fan_in is None:
-            if "inputs" not in spec:
-                raise InputError("the first layer needs 'inputs:' (how many inputs) when it gives units",
-                                 path)
-            fan_in = integer(spec["inputs"], f"{path}.inputs", 1)
-        if units * fan_in > MAX_PARAMETERS:
-            raise InputError(f"{_show(units)} x {_show(fan_in)} weights would need "
-                             f"{gib(units * fan_in * 8)}; the limit is {MAX_PARAMETERS:,} "
-                             f"parameters per layer", f"{path}.units")
-        if units * (fan_in + 1) > room:
-            raise InputError(f"{_show(units)} x {_show(fan_in)} more weights make the network larger "
-                             f"than {MAX_PARAMETERS:,} parameters in all", f"{path}.units")
-        init = choice(spec.get("init", "xavier"), f"{path}.init", INITS)
-        if not rng:
-            rng.append(np.random.default_rng(rng_seed))
-        W, b = _initial_weights(init, units, fan_in, rng[0]), np.zeros(units)
+        W, b = _drawn_weights(spec, path, fan_in, room, rng, rng_seed)
     else:
         raise InputError("missing field 'weights' (or 'units' with 'init')", path)
     flags = {k: boolean(spec[k], f"{path}.{k}") for k in ("train_weights", "train_biases") if k in spec}
     return Layer(W, b, activation, **flags)
+
+
+def _given_weights(spec: dict, path: str, fan_in: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """W (units x fan_in) and b (units,) written in the file."""
+    for bad in ("units", "init"):
+        if bad in spec:
+            raise InputError("give either weights and biases, or units and init, not both", f"{path}.{bad}")
+    if "biases" not in spec:
+        raise InputError("missing field 'biases' (one per row of weights)", path)
+    b = vector(spec["biases"], f"{path}.biases")
+    if len(b) == 0:
+        raise InputError("expected at least one bias (one per neuron)", f"{path}.biases")
+    W = matrix(spec["weights"], f"{path}.weights", rows=len(b), cols=fan_in)
+    if "inputs" in spec and integer(spec["inputs"], f"{path}.inputs", 1) != W.shape[1]:
+        raise InputError(f"says {spec['inputs']} inputs but the weights have {W.shape[1]} columns",
+                         f"{path}.inputs")
+    return W, b
+
+
+def _drawn_weights(spec: dict, path: str, fan_in: int | None, room: int, rng: list,
+                   rng_seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """W drawn by ``init`` (units x fan_in) and b = 0, refused beyond MAX_PARAMETERS before drawing."""
+    units = integer(spec["units"], f"{path}.units", 1)
+    if "biases" in spec:
+        raise InputError("biases without weights; give both, or units and init", f"{path}.biases")
+    if fan_in is None:
+        if "inputs" not in spec:
+            raise InputError("the first layer needs 'inputs:' (how many inputs) when it gives units", path)
+        fan_in = integer(spec["inputs"], f"{path}.inputs", 1)
+    if units * fan_in > MAX_PARAMETERS:
+        raise InputError(f"{_show(units)} x {_show(fan_in)} weights would need "
+                         f"{gib(units * fan_in * 8)}; the limit is {MAX_PARAMETERS:,} "
+                         f"parameters per layer", f"{path}.units")
+    if units * (fan_in + 1) > room:
+        raise InputError(f"{_show(units)} x {_show(fan_in)} more weights make the network larger "
+                         f"than {MAX_PARAMETERS:,} parameters in all", f"{path}.units")
+    init = choice(spec.get("init", "xavier"), f"{path}.init", INITS)
+    if not rng:
+        rng.append(np.random.default_rng(rng_seed))
+    return _initial_weights(init, units, fan_in, rng[0]), np.zeros(units)
 
 
 def _initial_weights(init: str, units: int, fan_in: int, rng: np.random.Generator) -> np.ndarray:

@@ -147,10 +147,11 @@ class Problem:
         return train(self.network, x, y, lr, schedule, **kwargs)
 
 
-def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".") -> Problem:
+def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".", *, allow_outside: bool = False) -> Problem:
     """Validate a problem document (already parsed YAML/JSON) and build the Problem.
 
-    ``file`` names the document in error messages; ``base_dir`` resolves ``data: {file: ...}``.
+    ``file`` names the document in error messages; ``base_dir`` resolves ``data: {file: ...}``,
+    which must lie inside it (``..`` and symbolic links resolved) unless ``allow_outside``.
     Anything malformed raises :class:`InputError` with one line, ``FILE: field: problem``.
 
     >>> import deltarule as dr
@@ -186,7 +187,7 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".") -> Probl
         x = y = None
         one_hot = False
         if "data" in doc:
-            x, y, one_hot = parse_data(doc["data"], network, Path(base_dir))
+            x, y, one_hot = parse_data(doc["data"], network, Path(base_dir), allow_outside)
             check_size(network, len(x), schedule)
         validation = parse_validation(doc["validation"], seed, x) if "validation" in doc else None
         return Problem(network, x, y, lr, decimals, schedule, str(name), description, file, seed, one_hot,
@@ -227,8 +228,11 @@ def parse_training(spec: Any, seed: int = 0) -> Schedule:
     return Schedule(method, batch_size, epochs, shuffle, tseed)
 
 
-def load_problem(path: str | Path) -> Problem:
+def load_problem(path: str | Path, *, allow_outside: bool = False) -> Problem:
     """Read and validate a problem file, or a built-in example by name.
+
+    A data file the problem names must lie in the problem file's folder (or below it) unless
+    ``allow_outside`` (the command line's ``--allow-outside``).
 
     >>> import deltarule as dr
     >>> p = dr.load_problem("seed-003")      # a path, or a name that 'deltarule examples' lists
@@ -243,7 +247,7 @@ def load_problem(path: str | Path) -> Problem:
         near = examples.nearest(file) if not p.suffix and len(p.parts) == 1 else None
         raise InputError(f"no such file or built-in example (did you mean {near!r}? see 'deltarule examples')"
                          if near else "no such file", "", file)
-    return parse_problem(read_document(p), file, p.parent)
+    return parse_problem(read_document(p), file, p.parent, allow_outside=allow_outside)
 
 
 def load_example(name: str) -> Problem:
@@ -252,9 +256,9 @@ def load_example(name: str) -> Problem:
         return parse_problem(examples.parse(name), name, path.parent)
 
 
-def load_network(path: str | Path) -> Network:
+def load_network(path: str | Path, *, allow_outside: bool = False) -> Network:
     """A saved model (or any problem file's network)."""
-    return load_problem(path).network
+    return load_problem(path, allow_outside=allow_outside).network
 
 
 def replace_schedule(problem: Problem, **changes: Any) -> Problem:

@@ -113,6 +113,11 @@ def _check_declared(fh: BinaryIO, file: str, limit: int, what: str, hint: str) -
         raise too_big(file, size, limit, what, hint)
 
 
+def limit_stream(fh: BinaryIO, limit: int, file: str, what: str = "files", hint: str = "") -> BinaryIO:
+    """``fh`` buffered, refusing the file (``too_big``) once reading passes ``limit`` bytes."""
+    return io.BufferedReader(_Bounded(fh, limit, file, what, hint))
+
+
 def bounded(path: str | Path, limit: int, what: str = "files", hint: str = "") -> BinaryIO:
     """``open_regular(path)``, buffered, refusing the file when reading passes ``limit`` bytes."""
     fh = open_regular(path)

@@ -110,7 +110,7 @@ def check(problem: Any = None, answers: Any = None, *, decimals: int | None = No
         confined = bool(file) and not allow_outside
         problem = resolve_problem(doc["problem"], base, file, allow_outside=not confined)
     elif not isinstance(problem, Problem):
-        problem = load_problem(problem)
+        problem = load_problem(problem, allow_outside=allow_outside)
     report = _check(problem, doc["answers"], problem.decimals if decimals is None else decimals, file)
     return replace(report, student=str(doc.get("student", "")), exercise=str(doc.get("exercise", "")))
 

@@ -39,6 +39,21 @@ def positive_float(text: str) -> float:
     return v
 
 
+def add_allow_outside(p: argparse.ArgumentParser) -> None:
+    """``--allow-outside``: read the data files a problem names even outside its folder."""
+    p.add_argument("--allow-outside", action="store_true",
+                   help="read files that a problem (or answers) file names even when they lie outside its "
+                        "folder (absolute paths, '..', symbolic links); refused by default")
+
+
+def load_problem(args, path=None):
+    """The problem named on the command line (``args.problem`` unless ``path``), honouring
+    ``--allow-outside``."""
+    from ..problem import load_problem as load
+
+    return load(args.problem if path is None else path, allow_outside=getattr(args, "allow_outside", False))
+
+
 def write_output(text: str, path: str | None) -> None:
     """Print ``text``, or write it atomically to ``path``."""
     if not path or path == "-":

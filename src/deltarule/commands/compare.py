@@ -43,6 +43,9 @@ def add_run_arguments(p, methods_default: str | None) -> None:
 
 
 def add_arguments(p) -> None:
+    from . import add_allow_outside
+
+    add_allow_outside(p)
     add_run_arguments(p, ",".join(METHODS))
     p.add_argument("--plot", metavar="FILE.png", help="draw the loss per epoch of every method (png or svg); "
                    "for a two-parameter model also the loss surface with each descent path")
@@ -123,7 +126,7 @@ def print_table(problem, runs: list[Run], lr: float) -> None:
 def run(args) -> int:
     from ..problem import load_problem
 
-    problem = load_problem(args.problem).require("data", *(() if args.learning_rate else ("learning_rate",)))
+    problem = load_problem(args.problem, allow_outside=args.allow_outside).require("data", *(() if args.learning_rate else ("learning_rate",)))
     if args.learning_rate:
         from dataclasses import replace
 

@@ -20,6 +20,9 @@ EXAMPLE = ("  deltarule gradcheck seed-002\n"
 
 
 def add_arguments(p) -> None:
+    from . import add_allow_outside
+
+    add_allow_outside(p)
     p.add_argument("problem", help="a problem file (YAML or JSON) or a built-in example name")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.add_argument("--examples", type=positive_int, metavar="N",
@@ -31,7 +34,7 @@ def run(args) -> int:
     from ..gradcheck import check_problem
     from ..problem import load_problem
 
-    result = check_problem(load_problem(args.problem), args.examples)
+    result = check_problem(load_problem(args.problem, allow_outside=args.allow_outside), args.examples)
     if args.format == "json":
         print(json.dumps(result.to_json(), indent=1))
     elif sys.stdout.isatty():

@@ -35,6 +35,9 @@ def rate_list(text: str) -> list[float]:
 
 
 def add_arguments(p) -> None:
+    from . import add_allow_outside
+
+    add_allow_outside(p)
     p.add_argument("--kind", choices=KINDS, required=True, help="which picture")
     p.add_argument("-o", "--output", metavar="FILE", required=True, help="the picture file (.png or .svg)")
     add_run_arguments(p, None)
@@ -60,7 +63,7 @@ def run(args) -> int:
     from ..problem import load_problem
 
     check_output(args.output)  # refuse a bad file name before any work
-    problem = load_problem(args.problem)
+    problem = load_problem(args.problem, allow_outside=args.allow_outside)
     if args.kind != "diagram" or args.learning_rate:
         problem = problem.require("data", *(() if args.learning_rate else ("learning_rate",)))
     if args.learning_rate:

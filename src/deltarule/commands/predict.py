@@ -5,7 +5,9 @@ import csv
 import io
 import sys
 from pathlib import Path
+
 from ..errors import ExitStatus
+from . import add_allow_outside
 
 HELP = "the model's outputs for every example of a data file, as CSV (one row per example)"
 EXAMPLE = ("  deltarule train digits --save digits.json\n"
@@ -24,6 +26,7 @@ def add_arguments(p) -> None:
     p.add_argument("--inputs", metavar="COLS", help="comma-separated CSV columns to use as inputs "
                                                     "(default: every column, when their number fits the model)")
     p.add_argument("-o", "--output", metavar="FILE.csv", help="write here (atomically) instead of stdout")
+    add_allow_outside(p)
 
 
 def run(args) -> int:
@@ -31,8 +34,8 @@ def run(args) -> int:
     from ..problem import load_network
     from . import write_output
 
-    network = load_network(args.model)
-    x, y = read_inputs(args.data, network.sizes[0], args.inputs)
+    network = load_network(args.model, allow_outside=args.allow_outside)
+    x, y = read_inputs(args.data, network.sizes[0], args.inputs, args.allow_outside)
     yhat = network.predict(x)
     kind = classifier(network)
     classes = predicted_classes(yhat, kind) if kind else None
@@ -72,91 +75,34 @@ def to_csv(yhat, classes) -> str:
     return out.getvalue()
 
 
-def read_inputs(source: str, d: int, columns: str | None):
-    """(x (n, d), targets or None) from a CSV, an NPZ, or a problem file / example name."""
+def read_inputs(source: str, d: int, columns: str | None, allow_outside: bool = False):
+    """(x (n, d), targets or None) from a CSV, an NPZ, or a problem file / example name.
+
+    The same readers as a problem's ``data: {file: ...}`` (:mod:`deltarule.data`): regular files
+    only, bounded, NPZ members checked before they are read, one line for anything wrong.
+    """
     import numpy as np
 
+    from ..data import read_csv, read_npz
     from ..errors import InputError
 
     path = Path(source)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".npz") and not path.is_file():
-        raise InputError("no such file", "", source)
+    if columns and suffix != ".csv":
+        raise InputError("--inputs names CSV columns; the data is not a CSV file", "--inputs")
     if suffix == ".csv":
-        x, y = _read_csv(path, d, columns), None
+        names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        x, y = read_csv(path, (), names, width=d, fields=("--inputs", "--inputs"), size_field="")[0], None
     elif suffix == ".npz":
-        x, y = _read_npz(path)
+        x, y = read_npz(path, need_targets=False, size_field="")
     else:
         from ..problem import load_problem
 
-        problem = load_problem(source).require("data")
+        problem = load_problem(source, allow_outside=allow_outside).require("data")
         x, y = problem.x, problem.y
-    if columns and suffix != ".csv":
-        raise InputError("--inputs names CSV columns; the data is not a CSV file", "--inputs")
     x = x.reshape(-1, 1) if x.ndim == 1 else x
     if x.shape[1] != d:
         raise InputError(f"{x.shape[1]} input columns, but the model takes {d} inputs", "inputs", source)
     if len(x) == 0:
         raise InputError("no examples", "inputs", source)
     return np.asarray(x, dtype=np.float64), (None if y is None else np.asarray(y, dtype=np.float64))
-
-
-def _read_npz(path: Path):
-    import numpy as np
-
-    from ..errors import InputError
-
-    try:
-        with np.load(path, allow_pickle=False) as z:  # no pickle, ever
-            if "inputs" not in z.files:
-                raise InputError(f"missing array 'inputs' (has {', '.join(z.files) or 'none'})", "", str(path))
-            x = np.asarray(z["inputs"], dtype=np.float64)
-            y = np.asarray(z["targets"], dtype=np.float64) if "targets" in z.files else None
-    except InputError:
-        raise
-    except (ValueError, OSError, TypeError) as e:
-        raise InputError(f"not a readable .npz file ({e})", "", str(path)) from None
-    if x.ndim not in (1, 2) or not np.isfinite(x).all():
-        raise InputError("must be a 1-D or 2-D array of finite numbers", "inputs", str(path))
-    return x, y
-
-
-def _read_csv(path: Path, d: int, columns: str | None):
-    import numpy as np
-
-    from ..errors import InputError
-
-    file = str(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = [r for r in csv.reader(fh) if r]
-    except (UnicodeDecodeError, csv.Error, OSError) as e:
-        raise InputError(f"not a readable CSV file ({e})", "", file) from None
-    if not rows:
-        raise InputError("empty file (expected a header row)", "", file)
-    header = [h.strip() for h in rows[0]]
-    if columns:
-        names = [c.strip() for c in columns.split(",") if c.strip()]
-        missing = [c for c in names if c not in header]
-        if missing:
-            raise InputError(f"no column {missing[0]!r} (columns: {', '.join(header)})", "--inputs")
-    elif len(header) == d:
-        names = header
-    else:
-        raise InputError(f"{len(header)} columns, but the model takes {d} inputs "
-                         f"(name the input columns with --inputs)", "", file)
-    idx = [header.index(c) for c in names]
-    x = np.empty((len(rows) - 1, len(idx)))
-    for r, row in enumerate(rows[1:]):
-        if len(row) != len(header):
-            raise InputError(f"expected {len(header)} values, got {len(row)}", f"line {r + 2}", file)
-        for c, j in enumerate(idx):
-            try:
-                v = float(row[j])
-            except ValueError:
-                v = float("nan")
-            if not np.isfinite(v):
-                raise InputError(f"expected a finite number, got {row[j]!r}", f"line {r + 2}, column {header[j]!r}",
-                                 file)
-            x[r, c] = v
-    return x

@@ -16,6 +16,9 @@ FORMATS = ("text", "markdown", "latex", "html", "json")
 
 
 def add_arguments(p) -> None:
+    from . import add_allow_outside
+
+    add_allow_outside(p)
     p.add_argument("problem", help="a problem file (YAML or JSON) or a built-in example name")
     p.add_argument("--steps", type=positive_int, default=1, help="how many updates (default 1)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
@@ -64,7 +67,7 @@ def run(args) -> int:
     from ..problem import load_problem
 
     _check_interactive(args)
-    problem = load_problem(args.problem)
+    problem = load_problem(args.problem, allow_outside=args.allow_outside)
     steps = _finite_steps(problem, args.steps)
     if args.format == "json":
         write_output(solution_json(steps), args.output)

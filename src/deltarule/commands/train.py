@@ -23,6 +23,9 @@ EXAMPLE = ("  deltarule train seed-000-neuron --epochs 100 --journal run.csv --s
 
 
 def add_arguments(p) -> None:
+    from . import add_allow_outside
+
+    add_allow_outside(p)
     p.add_argument("problem", help="a problem file (YAML or JSON) or a built-in example name")
     p.add_argument("--method", choices=("batch", "minibatch", "stochastic"), help="gradient descent method")
     p.add_argument("--batch-size", type=positive_int, help="examples per update (minibatch)")
@@ -99,7 +102,7 @@ def run(args) -> int:
     from ..errors import InputError
     from ..training import Diverged, Interrupted
 
-    problem = load_problem(args.problem).require("data")
+    problem = load_problem(args.problem, allow_outside=args.allow_outside).require("data")
     start = None
     if args.resume:  # the checkpoint's schedule and learning rate, unless the command line says otherwise
         from ..checkpoint import load_checkpoint
