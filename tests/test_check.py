@@ -288,9 +288,11 @@ def test_expected_column_rounds_as_solve_does(tmp_path, capsys):
     a.write_text("problem: seed-002\ndecimals: 3\nanswers:\n  z1[2]: 0.5\n  z1: [0.378, 0.5]\n")
     assert main(["check", str(a)]) == 1
     out = capsys.readouterr().out
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("z1")}
-    assert rows["z1[2]"][2] == "0.393" and "should be 0.393" in out
-    assert rows["z1"][3:5] == ["[0.378,", "0.393]"] and "0.392" not in out
+    assert "should be 0.393" in out and "entry [2]: 0.500, should be 0.393" in out and "0.392" not in out
+    # the expected column (Markdown and HTML keep one)
+    assert main(["check", str(a), "--format", "markdown"]) == 1
+    md = capsys.readouterr().out
+    assert "| `z1[2]` | 0.500 | 0.393 | WRONG |" in md and "| `z1` | [0.378, 0.500] | [0.378, 0.393] | WRONG |" in md
 
 
 def test_cli_is_a_real_command():
@@ -544,3 +546,14 @@ def test_text_from_answers_files_is_shown_not_obeyed(tmp_path, capsys):
     assert main(["check", str(a)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"{a}: answers.z1\\x1b[2J: unknown name 'z1\\x1b[2J'") and "\x1b" not in err
+
+
+def test_text_report_fits_100_columns_and_shows_the_true_value_once(capsys):
+    assert main(["check", str(Path(__file__).parent / "answers" / "seed-003.answers.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    # dL_da2: their a2 - y = [0.68, -0.17]; half_mse's (a2 - y)/2 = [0.34, -0.09], said once
+    block = out.split("dL_da2", 1)[1].split("\ndelta2", 1)[0]
+    assert block.count("[0.34, -0.09]") == 1 and "WRONG" in block and "[0.68, -0.17]" in block
+    assert out.count("[0.07, -0.01]") == 2  # delta2 and db2 follow from dL_da2: each true value once
+    assert "\n        follows from your dL_da2 (the true value is [0.07, -0.01])\n" in out

@@ -7,11 +7,13 @@ Reads the verdicts only; numbers are shown by the one rounding function
 from __future__ import annotations
 
 import html as _html
+import textwrap
 from typing import Any
 
 from ..formatting import fmt, safe_text
 
 COLUMNS = ("name", "claimed", "expected", "verdict", "note")
+WIDTH = 100  # columns of the plain-text report
 
 
 def numbers(x: Any, d: int) -> str:
@@ -51,25 +53,41 @@ def _summary(report) -> str:
     return safe_text(report.summary())
 
 
-def text(report) -> str:
-    """A plain table (for pipes and files), then the summary and the tolerance."""
-    table = [COLUMNS, *rows(report)]
-    widths = [max(len(r[i]) for r in table) for i in range(4)]
-    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in table]
-    return "\n".join([*(line.rstrip() for line in lines), "", _summary(report), report.tolerance])
+def text(report, width: int = WIDTH) -> str:
+    """Plain text for pipes and files, at most ``width`` columns: per claim its name, verdict and
+    the claimed numbers, then the note indented below (which says what it should be: the true
+    value is shown once); the summary and the tolerance at the end."""
+    table = rows(report)
+    name_w = max(len(r[0]) for r in table)
+    verdict_w = max(len(r[3]) for r in table)
+    note_indent = " " * (name_w + 2)
+    lines = []
+    for name, claim, _, verdict, note in table:
+        head = f"{name.ljust(name_w)}  {verdict.ljust(verdict_w)}  "
+        lines += _wrap(claim, width, head, " " * len(head))
+        lines += _wrap(note, width, note_indent, note_indent + "  ") if note else []
+    return "\n".join([*lines, "", *_wrap(_summary(report), width), *_wrap(report.tolerance, width)])
+
+
+def _wrap(line: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    """``line`` in lines of at most ``width`` columns (breaking at spaces, never inside a number)."""
+    if len(first) + len(line) <= width:
+        return [first + line]
+    return textwrap.wrap(line, width, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False)
 
 
 def rich(report):
-    """A rich table for a terminal: verdicts coloured, the summary as title, the tolerance below."""
+    """A rich table for a terminal: verdicts coloured, the summary as title, the tolerance below;
+    the true value only in the note (once)."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=Text(_summary(report)), caption=report.tolerance, caption_justify="left")
-    for col in COLUMNS:
+    for col in ("name", "claimed", "verdict", "note"):  # the note says what it should be: no expected column
         table.add_column(col, overflow="fold")
-    for r in rows(report):  # Text, not str: brackets in numbers and notes are not rich markup
-        style = "red" if r[3] == "WRONG" else ("yellow" if "follow" in r[3] else "green")
-        table.add_row(Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3], style=style), Text(r[4]))
+    for name, claim, _, verdict, note in rows(report):  # Text, not str: brackets are not rich markup
+        style = "red" if verdict == "WRONG" else ("yellow" if "follow" in verdict else "green")
+        table.add_row(Text(name), Text(claim), Text(verdict, style=style), Text(note))
     return table
 
 
