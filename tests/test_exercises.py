@@ -22,6 +22,7 @@ import deltarule as dr
 from deltarule.classroom import load_template, make_set, parse_template, write_set
 from deltarule.classroom.generate import exercise_seed, folder_name, make_one
 from deltarule.classroom.quiz import escape_cloze
+from deltarule.classroom.roundsafe import truth_values
 from deltarule.cli import main
 from deltarule.formatting import fmt
 from deltarule.loader import read_document
@@ -187,7 +188,7 @@ def test_sheets_ask_without_answering_and_keys_answer(class_set):
     for row in manifest(class_set):
         folder = class_set / row["exercise"]
         p = dr.load_problem(folder / "problem.yaml")
-        values = p.steps(1)[0].values()
+        values = truth_values(p)
         sheet = (folder / "sheet.html").read_text(encoding="utf-8")
         tex = (folder / "sheet.tex").read_text(encoding="utf-8")
         key = (folder / "key.html").read_text(encoding="utf-8")
@@ -211,7 +212,7 @@ def test_blank_answers_are_nulls_of_the_right_shape_and_fill_to_all_right(class_
         assert "problem" not in doc and doc["decimals"] == 3
         assert list(doc["answers"]) == list(template.asked)
         p = dr.load_problem(class_set / row["problem"])
-        values = p.steps(1)[0].values()
+        values = truth_values(p)
         for name, blank in doc["answers"].items():
             arr = np.array(blank, dtype=object)
             assert arr.shape == np.shape(values[name]) and all(v is None for v in arr.ravel()), name
@@ -237,10 +238,10 @@ def test_quiz_is_a_moodle_bank_whose_every_answer_is_the_key(class_set):
         assert q.find("idnumber").text == row["exercise"]
         text = q.find("questiontext/text").text
         assert q.find("questiontext").get("format") == "html" and r"\(W^{(1)}\)" in text
-        values = dr.load_problem(class_set / row["problem"]).steps(1)[0].values()
+        values = truth_values(dr.load_problem(class_set / row["problem"]))
         expected = [float(v) for n in template.asked for v in np.ravel(values[n])]
         found = MOODLE_NUMERICAL.findall(text)
-        assert len(found) == len(expected) == 20 + 10 + 2  # every number of one update of a 2-2-1 network
+        assert len(found) == len(expected) == 21 + 12 + 3  # every number of one update of a 2-2-1 network
         for (weight, answer, tol, feedback), v in zip(found, expected):
             assert weight == "1" and float(tol) == 0.0005
             assert abs(float(answer) - v) <= float(tol)

@@ -33,7 +33,6 @@ from ..problem import TOP_FIELDS, Problem, parse_problem
 TEMPLATE_FIELDS = ("asked", "marks", "allow_zero")
 DRAW_FIELDS = {"uniform": ("draw", "low", "high", "decimals"), "choice": ("draw", "from")}
 PER_LAYER = ("z", "a", "fprime", "dL_da", "delta", "dW", "db", "W_new", "b_new")
-DEFAULT_PER_LAYER = ("z", "a", "dL_da", "delta", "dW", "db", "W_new", "b_new")
 _NAME = re.compile(r"^(?:(z|a|fprime|dL_da|delta|dW|db)(\d+)|([Wb])(\d+)_new|(loss|loss_after|losses))$")
 MAX_GRID = 10**9
 
@@ -159,14 +158,21 @@ def slot(path: tuple) -> tuple[str, int, tuple] | None:
     return None
 
 
-def default_asked(layers: int, trained: list[tuple[bool, bool]]) -> tuple[str, ...]:
-    """Every number of one update: z, a, dL_da, delta, dW, db, W_new, b_new per layer (no new
-    values for frozen parameters), then loss and loss_after."""
-    names = []
-    for l in range(1, layers + 1):
-        names += [f"{k}{l}" for k in DEFAULT_PER_LAYER if not k.endswith("_new")]
-        names += [f"{k}{l}_new" for k, kept in zip("Wb", trained[l - 1]) if kept]
-    return tuple(names + ["loss", "loss_after"])
+def default_asked(network) -> tuple[str, ...]:
+    """Every number of one update, in the order of the work (as ``check --template`` lists them):
+    z, a of each layer, losses, loss; then back from the last layer dL_da, fprime, delta, dW, db;
+    then the new parameters and loss_after. Left out: what the worked solution does not show
+    (f'(z) of a fused output layer, whose delta is y-hat - y, and of softmax) and the new values
+    of frozen parameters (they are the given ones)."""
+    layers = network.layers
+    names = [f"{q}{l}" for l in range(1, len(layers) + 1) for q in ("z", "a")] + ["losses", "loss"]
+    fused = layers[-1].activation.name in (network.loss.fused or {})
+    for l in range(len(layers), 0, -1):
+        shows_slope = layers[l - 1].activation.elementwise and not (fused and l == len(layers))
+        names += [f"{q}{l}" for q in ("dL_da", "fprime", "delta", "dW", "db") if q != "fprime" or shows_slope]
+    for l, lay in enumerate(layers, start=1):
+        names += [f"{p}{l}_new" for p, kept in zip("Wb", (lay.train_weights, lay.train_biases)) if kept]
+    return tuple(names + ["loss_after"])
 
 
 def _asked_name(name: Any, layers: int, path: str) -> str:
@@ -180,10 +186,11 @@ def _asked_name(name: Any, layers: int, path: str) -> str:
     return name
 
 
-def parse_asked(doc: dict, layers: int, trained: list[tuple[bool, bool]]) -> tuple[str, ...]:
+def parse_asked(doc: dict, network) -> tuple[str, ...]:
     """The asked names (validated), or every number of one update by default."""
+    layers = len(network.layers)
     if "asked" not in doc:
-        return default_asked(layers, trained)
+        return default_asked(network)
     asked = doc["asked"]
     if not isinstance(asked, list) or not asked:
         raise InputError(f"expected a list of names (z1, dW2, W1_new, loss, ...), got {_kind(asked)}", "asked")
@@ -243,8 +250,7 @@ def parse_template(doc: Any, file: str = "", base_dir: str | Path = ".") -> Temp
         if base.x is None or base.learning_rate is None:
             raise InputError("missing (an exercise needs data and a learning rate)",
                              "data" if base.x is None else "learning_rate")
-        trained = [(lay.train_weights, lay.train_biases) for lay in base.network.layers]
-        asked = parse_asked(doc, len(base.network.layers), trained)
+        asked = parse_asked(doc, base.network)
         marks = parse_marks(doc, asked)
         allow_zero = parse_allow_zero(doc, asked)
     except InputError as e:
