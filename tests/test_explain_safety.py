@@ -221,3 +221,16 @@ def test_softmax_solution_compiles_with_pdflatex(tmp_path):
         assert (tmp_path / f"{style}.pdf").stat().st_size > 10_000
         log = (tmp_path / f"{style}.log").read_text(errors="replace")
         assert "Missing character" not in log and "Undefined control sequence" not in log
+
+
+def test_train_and_compare_summaries_show_a_hostile_name_escaped(tmp_path, capsys):
+    # JSON: a lone surrogate is valid there (issue 12.2), ESC and BEL as \\u escapes
+    (tmp_path / "p.json").write_text(
+        '{"name": "a\\u001b]2;owned\\u0007\\nb \\ud800", "loss": "half_sse", "learning_rate": 0.5,'
+        ' "layers": [{"weights": [[0.5]], "biases": [0.0], "activation": "sigmoid"}],'
+        ' "data": {"inputs": [[1.0]], "targets": [[0.0]]}}', encoding="utf-8")
+    for command in (["train", "--epochs", "2"], ["compare", "--methods", "batch"]):
+        assert main([command[0], str(tmp_path / "p.json"), *command[1:]]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("a\\x1b]2;owned\\x07\\nb \\ud800: "), out[:80]
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]", out)

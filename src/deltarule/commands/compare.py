@@ -9,6 +9,7 @@ from typing import Any
 
 from . import nonnegative_int, positive_float, positive_int
 from ..errors import ExitStatus
+from ..formatting import safe_text
 
 HELP = "train with several methods from the same start: a table of loss, updates, time, and a plot"
 EXAMPLE = ("  deltarule compare seed-000-neuron --methods batch,minibatch,stochastic --plot paths.png\n"
@@ -104,13 +105,14 @@ def print_table(problem, runs: list[Run], lr: float) -> None:
         loss = "diverged" if r.diverged else f"{r.result.journal.loss[-1]:.6g}"
         updates = str(r.diverged.update if r.diverged else r.result.updates)
         rows.append((r.label, str(s.size(len(problem.x))), str(s.epochs), updates, loss, f"{r.seconds:.3g}"))
-    caption = (f"{problem.name}: loss {problem.network.loss.name} ({problem.network.reduction}) over "
+    caption = (f"{safe_text(problem.name)}: loss {problem.network.loss.name} ({problem.network.reduction}) over "
                f"{len(problem.x)} examples, learning rate {lr:g}, same start for every method")
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=caption)
+        table = Table(title=Text(caption))  # literal: a name's [brackets] are not rich markup
         for i, h in enumerate(head):
             table.add_column(h, justify="left" if i == 0 else "right")
         for row in rows:

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from . import nonnegative_int, positive_float, positive_int
 from ..errors import ExitStatus
+from ..formatting import safe_text
 
 HELP = "train a network: progress on a terminal, a summary at the end, journal/plot/model files"
 EXAMPLE = ("  deltarule train seed-000-neuron --epochs 100 --journal run.csv --save model.json\n"
@@ -148,7 +149,7 @@ def run(args) -> int:
         save_journal_plot(result.journal, args.plot, title=problem.name)
     if not args.quiet:
         first, last = result.journal.loss[0], result.journal.loss[-1]
-        print(f"{problem.name}: {schedule.method}, {schedule.epochs} epochs, {result.updates} updates, "
+        print(f"{safe_text(problem.name)}: {schedule.method}, {schedule.epochs} epochs, {result.updates} updates, "
               f"learning rate {lr:g}, {elapsed:.3g} s")
         print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}")
         for line in _metric_lines(result.journal, problem):
