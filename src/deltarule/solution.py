@@ -1,11 +1,27 @@
 """``dr.solve``: load a problem, take its first updates, hand them to the renderers.
 
-This sits above both the training code (which takes the steps) and :mod:`deltarule.explain`
-(which only reads them), so the renderers import no training, engine, problem or data module.
+This sits above both the training code (which takes the steps, and trains the journal of
+an interactive page's epoch slider) and :mod:`deltarule.explain` (which only reads them), so
+the renderers import no training, engine, problem or data module.
 """
 from __future__ import annotations
 
-from .explain import Solution
+from . import explain
+
+
+class Solution(explain.Solution):
+    """A worked solution (:class:`deltarule.explain.Solution`) that can also train: the
+    interactive page's epoch slider over a journal of ``epochs`` epochs."""
+
+    def interactive(self, epochs: int | None = None, *, journal=None):
+        """The interactive page; with ``epochs``, the problem is trained that many epochs
+        (its own schedule otherwise) and the journal is added as a slider."""
+        if epochs is not None and journal is None:
+            from dataclasses import replace
+
+            p = self.problem
+            journal = replace(p, schedule=replace(p.schedule, epochs=int(epochs))).train().journal
+        return super().interactive(journal)
 
 
 def solve(problem, steps: int = 1, *, style: str = "neuron", decimals: int | None = None,

@@ -72,7 +72,7 @@ def run(args) -> int:
     if args.format == "json":
         write_output(solution_json(steps), args.output)
         return ExitStatus.OK
-    from ..explain import Solution
+    from ..solution import Solution  # the one that also trains the epoch slider's journal
 
     decimals = args.decimals if args.decimals is not None else problem.decimals
     try:

@@ -68,18 +68,13 @@ class Solution:
         """A self-contained HTML page (MathML, the network diagram as inline SVG)."""
         return self.render("html")
 
-    def interactive(self, epochs: int | None = None):
+    def interactive(self, journal=None):
         """The page that steps through this solution one line at a time (see
         :mod:`deltarule.explain.interactive`); in Jupyter it displays inline, without a
-        server. ``epochs``: also train that many epochs and add a slider over the journal."""
+        server. ``journal``: a training journal (already computed) for a slider over the
+        epochs; :meth:`deltarule.solution.Solution.interactive` trains one on request."""
         from . import interactive
 
-        journal = None
-        if epochs is not None:
-            from dataclasses import replace
-
-            p = self.problem
-            journal = replace(p, schedule=replace(p.schedule, epochs=int(epochs))).train().journal
         page = interactive.render(self.problem, self.steps, self.document, self.decimals, journal)
         return interactive.Interactive(page)
 
