@@ -617,3 +617,55 @@ def test_a_mistyped_example_name_suggests_the_nearest(here, capsys):
         "seed-02: no such file or built-in example (did you mean 'seed-002'? see 'deltarule examples')\n"
     assert main(["solve", "zzz"]) == 2
     assert capsys.readouterr().err == "zzz: no such file\n"
+
+
+# -- hostile text and numbers in YAML/JSON (issues 12.1, 12.2, 12.9) ----------------------------------
+def test_a_json_integer_of_5000_digits_is_one_line(here, capsys):
+    write("big.json", json.dumps(yaml.safe_load(SEED_002)).replace('"learning_rate": 0.5', '"learning_rate": ' + "7" * 5000))
+    assert main(["solve", "big.json"]) == 2
+    assert capsys.readouterr().err == "big.json: not valid JSON: a number of 5,000 digits is too long\n"
+
+
+@pytest.mark.parametrize("where", ["name", "description", "key", "column"])
+def test_a_lone_surrogate_is_refused_at_load(here, capsys, where):
+    doc = yaml.safe_load(SEED_002)
+    if where == "key":
+        doc["\ud800"] = 1
+    elif where == "column":
+        doc["data"] = {"file": "d.csv", "targets": ["\ud800"]}
+    else:
+        doc[where] = "a\ud800b"
+    write("s.json", json.dumps(doc))  # json.dumps writes the surrogate as \ud800, as an attacker would
+    assert "\\ud800" in open("s.json").read()
+    assert main(["train", "s.json", "--quiet"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == "s.json: text holds a lone surrogate (such as \\ud800), which is not a " \
+                                "character; write the character itself\n"
+
+
+def test_a_good_non_ascii_name_trains_and_summarises(here, capsys):
+    doc = yaml.safe_load(SEED_002)
+    doc["name"] = "r\u00e9seau \U0001F9E0"
+    write("ok.json", json.dumps(doc))
+    assert main(["train", "ok.json", "--epochs", "2"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("bad", ["\x1b]2;owned\x07", "\x1b[2J", "a\rb\nc", "\u202eevil", "\x9b31m"])
+def test_control_characters_in_an_error_line_are_escaped(here, capsys, bad):
+    # an unknown key and an unknown activation, both echoed by the error line
+    for text in (SEED_002 + f"{json.dumps(bad)}: 1\n",
+                 SEED_002.replace("activation: sigmoid", f"activation: {json.dumps(bad)}", 1)):
+        write("problem.yaml", text)
+        assert main(["solve", "problem.yaml"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.endswith("\n")
+        assert not any(c in err[:-1] for c in "\x1b\r\n\x07\x9b\u202e"), repr(err)
+        escaped = bad.encode("unicode_escape").decode("ascii").replace("\\u202e", "\\u202e")
+        assert escaped.split("\\")[1][:3] in err  # shown as an escape such as \x1b
+
+
+def test_error_line_escapes_are_the_usual_ones():
+    assert InputError("unknown field", "\x1b]2;title\x07", "p.yaml").line() == "p.yaml: \\x1b]2;title\\x07: unknown field"
+    assert InputError("clear \x1b[2J", "", "a\nb.yaml").line() == "a\\nb.yaml: clear \\x1b[2J"
+    assert InputError("x", "\u202eabc").line() == "\\u202eabc: x"

@@ -51,3 +51,96 @@ def test_with_loss_and_with_parameter_change_one_thing():
         p.with_loss("cross_entropy")
     with pytest.raises(InputError, match="no parameter 'W3\\[1,1\\]'"):
         p.with_parameter("W3[1,1]", 1.0)
+
+
+# -- the API checks what files get (issue 12.17) ------------------------------------------------------
+import math  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import deltarule as dr  # noqa: E402
+
+
+@pytest.mark.parametrize("lr, message", [
+    (-1.0, "seed-002: learning_rate: must be positive, got -1"),
+    (0, "seed-002: learning_rate: must be positive, got 0"),
+    (math.nan, "seed-002: learning_rate: expected a finite number, got nan"),
+    (math.inf, "seed-002: learning_rate: expected a finite number, got inf"),
+    ("0.5", "seed-002: learning_rate: expected a number, got the text '0.5' (remove the quotes to make it a number)"),
+])
+def test_problem_train_refuses_a_learning_rate_a_file_could_not_give(lr, message):
+    with pytest.raises(InputError) as e:
+        dr.load_problem("seed-002").train(learning_rate=lr)
+    assert e.value.line() == message
+
+
+def test_problem_train_takes_a_good_learning_rate_and_numpy_numbers():
+    p = dr.load_problem("seed-002")
+    a, b = p.train(learning_rate=0.5), p.train(learning_rate=np.float32(0.5))
+    np.testing.assert_array_equal(a.network.parameters(), b.network.parameters())
+    np.testing.assert_array_equal(a.network.parameters(), p.train().network.parameters())  # the file's 0.5
+
+
+@pytest.mark.parametrize("value, message", [
+    (math.nan, "W1[1,1]: expected a finite number, got nan"),
+    (-math.inf, "W1[1,1]: expected a finite number, got -inf"),
+    (None, "W1[1,1]: expected a number, got nothing"),
+])
+def test_with_parameter_refuses_what_is_not_a_finite_number(value, message):
+    with pytest.raises(InputError) as e:
+        dr.load_problem("seed-002").with_parameter("W1[1,1]", value)
+    assert e.value.line() == message
+    assert dr.load_problem("seed-002").with_parameter("W1[1,1]", np.float64(0.25)).network.layers[0].W[0, 0] == 0.25
+
+
+@pytest.mark.parametrize("call", [lambda: dr.load_problem(12), lambda: dr.load_problem(None),
+                                  lambda: dr.load_network(3.5), lambda: dr.parse_problem([1, 2])])
+def test_non_path_arguments_raise_the_documented_error(call):
+    with pytest.raises(InputError):
+        call()
+
+
+def test_parse_problem_takes_numpy_arrays_wherever_lists_are():
+    # issue 17: numpy data used to raise "ValueError: operands could not be broadcast"
+    X, y = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0, 1.0, 0.0])
+    doc = {"layers": [{"weights": np.full((2, 2), 0.5), "biases": np.zeros(2), "activation": "tanh"},
+                      {"weights": [np.array([1.0, -1.0])], "biases": (0.0,), "activation": "sigmoid"}],
+           "loss": "bce", "learning_rate": np.float32(0.5), "seed": np.int64(3), "data": {"inputs": X, "targets": y}}
+    p = dr.parse_problem(doc)
+    as_lists = dr.parse_problem({**doc, "layers": [{"weights": [[0.5, 0.5], [0.5, 0.5]], "biases": [0, 0],
+                                                    "activation": "tanh"},
+                                                   {"weights": [[1, -1]], "biases": [0], "activation": "sigmoid"}],
+                                 "data": {"inputs": X.tolist(), "targets": y.tolist()}})
+    np.testing.assert_array_equal(p.x, X)
+    np.testing.assert_array_equal(p.y, y.reshape(-1, 1))
+    assert (p.learning_rate, p.seed) == (0.5, 3)
+    np.testing.assert_array_equal(p.network.parameters(), as_lists.network.parameters())
+    with pytest.raises(InputError) as e:  # a complex array is refused like any non-number
+        dr.parse_problem({**doc, "data": {"inputs": X + 1j, "targets": y}})
+    assert e.value.line() == "data.inputs[0][0]: expected a number, got a complex"
+
+
+# -- numbers must fit the problem's dtype (issue 12.14) -----------------------------------------------
+@pytest.mark.parametrize("where, path", [("weights", "layers[0].weights"), ("biases", "layers[0].biases")])
+def test_a_weight_that_overflows_float32_is_refused_at_load(where, path):
+    layer = {"weights": [[0.5]], "biases": [0.0], "activation": "sigmoid", where: [[1e39]] if where == "weights" else [1e39]}
+    doc = {**BASE, "layers": [layer], "dtype": "float32"}
+    with pytest.raises(InputError) as e:
+        parse_problem(doc, "p.yaml")
+    assert e.value.line() == f"p.yaml: {path}: 1e+39 does not fit in float32 (at most 3.403e+38; use dtype: float64)"
+    assert parse_problem({**doc, "dtype": "float64"}).network.layers[0].W.dtype == np.float64  # float64 holds it
+
+
+def test_data_and_learning_rate_that_overflow_float32_are_refused(tmp_path, capsys):
+    from deltarule.cli import main
+
+    layer = {"weights": [[0.5]], "biases": [0.0], "activation": "sigmoid"}
+    doc = {**BASE, "layers": [layer], "dtype": "float32", "data": {"inputs": [[1e39]], "targets": [[1.0]]}}
+    with pytest.raises(InputError, match=r"^data\.inputs: 1e\+39 does not fit in float32"):
+        parse_problem(doc)
+    f = tmp_path / "lr.yaml"
+    f.write_text("layers: [{weights: [[0.5]], biases: [0], activation: sigmoid}]\nloss: bce\ndtype: float32\n"
+                 "learning_rate: 1e39\ndata: {inputs: [1], targets: [1]}\n")
+    assert main(["train", str(f), "--quiet"]) == 2
+    assert capsys.readouterr().err == f"{f}: learning_rate: 1e+39 does not fit in float32 (at most 3.403e+38; " \
+                                      "use dtype: float64)\n"

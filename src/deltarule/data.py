@@ -29,7 +29,7 @@ import numpy as np
 
 from . import examples
 from .errors import InputError
-from .fields import _kind, _plural, boolean, gib, mapping, matrix, number, vector
+from .fields import _kind, _plural, boolean, gib, mapping, matrix, number, plain, vector
 from .limits import MAX_CSV_BYTES, MAX_EXAMPLES_BYTES
 from .reader import limit_stream, open_regular
 
@@ -40,7 +40,10 @@ DATA_FIELDS = ("inputs", "targets", "file", "one_hot")
 
 
 def _rows(v: Any, path: str, width: int, what: str) -> np.ndarray:
-    """Rows of ``width`` numbers; a flat list is accepted when width is 1."""
+    """Rows of ``width`` numbers; a flat list is accepted when width is 1 (numpy arrays as lists)."""
+    v = plain(v)
+    if isinstance(v, list):
+        v = [plain(r) for r in v]
     if isinstance(v, list) and v and width == 1 and not any(isinstance(r, list) for r in v):
         return vector(v, path).reshape(-1, 1)
     if isinstance(v, list) and v and not isinstance(v[0], list) and width != 1:
@@ -92,7 +95,7 @@ def parse_data(spec: Any, network: Network, base_dir: Path,
                 raise InputError(f"missing field '{f}' (or give 'file')", "data")
         x = _rows(spec["inputs"], "data.inputs", d, f"the first layer takes {d} inputs")
         if one_hot:
-            t = spec["targets"]
+            t = plain(spec["targets"])
             labels = np.array([number(v, f"data.targets[{i}]") for i, v in enumerate(t)]) \
                 if isinstance(t, list) else None
             if labels is None:

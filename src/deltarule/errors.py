@@ -1,7 +1,13 @@
 """The one error users see: ``FILE: field.path: what is wrong`` (exit code 2)."""
 from __future__ import annotations
 
+import re
 from enum import IntEnum
+
+from .formatting import safe_text
+
+# bidirectional overrides and isolates (and the marks): they can make a line read backwards
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class ExitStatus(IntEnum):
@@ -31,9 +37,18 @@ class InputError(ValueError):
         super().__init__(self.line())
 
     def line(self) -> str:
-        """``FILE: field.path: message`` on one line (what the command line prints, exit 2)."""
+        r"""``FILE: field.path: message`` on one line (what the command line prints, exit 2).
+
+        Names, keys and values in it may come from a file: control characters (ESC, CR, LF, the
+        other C0 and C1 codes), bidirectional overrides and lone surrogates are shown as escapes
+        (``\x1b``), so the line stays one line, prints in any encoding and cannot drive a terminal.
+
+        >>> InputError("unknown field", "\x1b]2;owned\x07", "p.yaml").line()
+        'p.yaml: \\x1b]2;owned\\x07: unknown field'
+        """
         parts = [p for p in (self.file, self.field) if p]
-        return ": ".join([*parts, self.message]).replace("\n", " ")
+        text = safe_text(": ".join([*parts, self.message]))
+        return _BIDI.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
     def in_file(self, file: str) -> "InputError":
         """The same error, attributed to ``file`` (when it does not name one yet)."""

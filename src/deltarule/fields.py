@@ -65,8 +65,36 @@ def _hint(text: str) -> str:
     return ""
 
 
+def plain(v: Any) -> Any:
+    """numpy arrays and scalars, and tuples, as the lists and numbers a file gives (the Python API
+    may hand them to any reader that takes lists)."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    return list(v) if isinstance(v, tuple) else v
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text(v: Any, path: str, numbers: bool = False) -> str:
+    """Text (a number too, as its text, when ``numbers``); a lone surrogate (``\\ud800``, which no
+    encoder can write) is refused."""
+    v = plain(v)
+    if numbers and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    if not isinstance(v, str):
+        raise InputError(f"expected text, got {_kind(v)}", path)
+    if not v.isascii() and _SURROGATE.search(v):
+        raise InputError("text holds a lone surrogate (such as \\ud800), which is not a character; "
+                         "write the character itself", path)
+    return v
+
+
 def number(v: Any, path: str) -> float:
     """A finite real number (not a boolean, not text)."""
+    v = plain(v)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise InputError(f"expected a number, got {_kind(v)}", path)
     f = float(v) if isinstance(v, float) or abs(v) < 10**308 else math.inf
@@ -77,6 +105,7 @@ def number(v: Any, path: str) -> float:
 
 def integer(v: Any, path: str, minimum: int | None = None) -> int:
     """A whole number (a float such as 3.0 is accepted), at least ``minimum`` when given."""
+    v = plain(v)
     if isinstance(v, bool) or not isinstance(v, int):
         if isinstance(v, float) and v.is_integer() and math.isfinite(v):
             v = int(v)
@@ -126,6 +155,7 @@ def _plural(n: int, word: str) -> str:
 
 def vector(v: Any, path: str, length: int | None = None) -> np.ndarray:
     """A list of finite numbers, optionally of a given length."""
+    v = plain(v)
     if not isinstance(v, list):
         raise InputError(f"expected a list of numbers, got {_kind(v)}", path)
     if length is not None and len(v) != length:
@@ -150,6 +180,9 @@ def _finite_array(v: list, items: Any) -> np.ndarray | None:
 
 def matrix(v: Any, path: str, rows: int | None = None, cols: int | None = None) -> np.ndarray:
     """A list of equally long rows of finite numbers, optionally of a given shape."""
+    v = plain(v)
+    if isinstance(v, list):
+        v = [plain(r) for r in v]
     _check_rows(v, path, rows, cols)
     fast = _finite_array(v, itertools.chain.from_iterable(v))
     if fast is not None:

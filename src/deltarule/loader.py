@@ -115,8 +115,12 @@ StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_map_deep)
 MAX_DEPTH = 64
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _check_plain(doc: Any) -> None:
-    """Refuse aliases (a container met twice) and absurd nesting, without recursion."""
+    """Refuse aliases (a container met twice), absurd nesting, and text holding a lone surrogate
+    (JSON's ``"\\ud800"``: not a character, no encoder can write it), without recursion."""
     seen: set[int] = set()
     stack = [(doc, 0)]
     while stack:
@@ -127,8 +131,11 @@ def _check_plain(doc: Any) -> None:
             if id(node) in seen:
                 raise InputError("anchors and aliases (&name, *name) are not allowed")
             seen.add(id(node))
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend([(c, depth + 1) for c in children if isinstance(c, (list, dict))])
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            stack.extend([(c, depth + 1) for c in children if isinstance(c, (list, dict, str))])
+        elif isinstance(node, str) and not node.isascii() and _SURROGATE.search(node):
+            raise InputError("text holds a lone surrogate (such as \\ud800), which is not a character; "
+                             "write the character itself")
 
 
 class _JSONDuplicate(ValueError):
@@ -142,6 +149,17 @@ def _json_object(pairs: list) -> dict:
             raise _JSONDuplicate(f"duplicate key {key!r}")
         out[key] = value
     return out
+
+
+class _JSONNumber(ValueError):
+    pass
+
+
+def _json_int(text: str) -> int:
+    """A JSON integer, refused beyond 400 digits (as YAML's are): int() of 5,000 digits raises."""
+    if len(text) > 400:
+        raise _JSONNumber(f"a number of {len(text):,} digits is too long")
+    return int(text)
 
 
 def _json_constant(name: str) -> float:
@@ -286,7 +304,8 @@ def parse_text(text: str, file: str, *, json_only: bool = False) -> Any:
     """Parse a YAML (or JSON) document held in ``text``; errors name ``file``."""
     try:
         if json_only:
-            doc = json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant)
+            doc = json.loads(text, object_pairs_hook=_json_object, parse_constant=_json_constant,
+                             parse_int=_json_int)
             _check_plain(doc)
         else:
             doc = _load_yaml(text)  # checked there
@@ -294,7 +313,7 @@ def parse_text(text: str, file: str, *, json_only: bool = False) -> Any:
         raise e.in_file(file) from None
     except json.JSONDecodeError as e:
         raise InputError(f"not valid JSON: {e.msg}", f"line {e.lineno}, column {e.colno}", file) from None
-    except _JSONDuplicate as e:
+    except (_JSONDuplicate, _JSONNumber) as e:
         raise InputError(f"not valid JSON: {e}", "", file) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark

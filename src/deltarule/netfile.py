@@ -15,7 +15,7 @@ import numpy as np
 from . import activations as _act
 from . import losses as _loss
 from .errors import InputError
-from .fields import _kind, _show, boolean, choice, gib, integer, mapping, matrix, vector
+from .fields import _kind, _show, boolean, choice, gib, integer, mapping, matrix, plain, vector
 from .limits import MAX_PARAMETERS
 from .network import DTYPES, Layer, Network
 
@@ -95,7 +95,7 @@ def _initial_weights(init: str, units: int, fan_in: int, rng: np.random.Generato
 
 def parse_network(doc: dict, seed: int = 0) -> Network:
     """The network part of a problem document (layers, loss, reduction, dtype)."""
-    layers_spec = doc.get("layers")
+    layers_spec = plain(doc.get("layers"))
     if layers_spec is None:
         raise InputError("missing field 'layers' (a list of layers)", "layers")
     if not isinstance(layers_spec, list) or not layers_spec:
@@ -112,7 +112,22 @@ def parse_network(doc: dict, seed: int = 0) -> Network:
     reduction = choice(doc.get("reduction", "mean"), "reduction", _loss.REDUCTIONS)
     dtype = choice(doc.get("dtype", "float64"), "dtype", tuple(DTYPES))
     check_output_loss(layers, loss)
+    for l, layer in enumerate(layers):
+        fits(layer.W, dtype, f"layers[{l}].weights")
+        fits(layer.b, dtype, f"layers[{l}].biases")
     return Network(tuple(layers), loss, reduction).astype(dtype)
+
+
+def fits(values: Any, dtype: Any, path: str) -> None:
+    """Refuse finite numbers that ``dtype`` cannot hold (a weight of 1e39 is inf in float32)."""
+    dt = np.dtype(DTYPES.get(dtype, dtype))
+    a = np.asarray(values, dtype=np.float64)
+    if dt.itemsize >= 8 or a.size == 0:
+        return
+    big = float(np.abs(a).max())
+    if big > float(np.finfo(dt).max):
+        raise InputError(f"{big:.4g} does not fit in {dt.name} (at most {float(np.finfo(dt).max):.4g}; "
+                         f"use dtype: float64)", path)
 
 
 def check_output_loss(layers, loss) -> None:

@@ -22,11 +22,11 @@ from . import examples
 from . import losses as _loss
 from .data import DATA_FIELDS, check_targets, parse_data
 from .errors import InputError
-from .fields import _kind, boolean, choice, gib, integer, mapping, matrix, number, vector
+from .fields import _kind, boolean, choice, gib, integer, mapping, matrix, number, text, vector
 from .limits import MAX_BATCH_BYTES, MAX_PARAMETERS, MAX_STEPS_BYTES, MAX_UPDATES, MAX_WORK, check_size, check_steps
 from .loader import read_document
 from .reader import file_name
-from .netfile import INITS, LAYER_FIELDS, check_output_loss, parse_network
+from .netfile import INITS, LAYER_FIELDS, check_output_loss, fits, parse_network
 from .network import Network
 from .training import METHODS, Schedule
 
@@ -101,7 +101,10 @@ class Problem:
         """
         from dataclasses import replace as _replace
 
-        return _replace(self, network=self.network.with_parameter(name, value))
+        field = text(name, "parameter")
+        value = number(value, field)
+        fits(value, self.network.dtype, field)
+        return _replace(self, network=self.network.with_parameter(field, value))
 
     def require(self, *fields: str) -> "Problem":
         """Refuse (InputError) if a field that a command needs is missing from the file."""
@@ -134,7 +137,8 @@ class Problem:
             from .training import train
 
         self.require("data")
-        lr = learning_rate if learning_rate is not None else self.require("learning_rate").learning_rate
+        lr = self.require("learning_rate").learning_rate if learning_rate is None else \
+            _api_learning_rate(learning_rate, self.network, self.source)
         schedule = schedule or self.schedule
         try:  # options may have changed the file's schedule: check the sizes again
             check_size(self.network, len(self.x), schedule,
@@ -169,17 +173,11 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".", *, allow
         doc = mapping(doc, "", TOP_FIELDS)
         seed = integer(doc.get("seed", 0), "seed", 0)
         network = parse_network(doc, seed)
-        name = doc.get("name", Path(file).stem if file else "")
-        if not isinstance(name, (str, int, float)) or isinstance(name, bool):
-            raise InputError(f"expected text, got {_kind(name)}", "name")
-        description = doc.get("description", "")
-        if not isinstance(description, str):
-            raise InputError(f"expected text, got {_kind(description)}", "description")
+        name = text(doc.get("name", Path(file).stem if file else ""), "name", numbers=True)
+        description = text(doc.get("description", ""), "description")
         lr = None
         if "learning_rate" in doc:
-            lr = number(doc["learning_rate"], "learning_rate")
-            if lr <= 0:
-                raise InputError(f"must be positive, got {doc['learning_rate']}", "learning_rate")
+            lr = learning_rate(doc["learning_rate"], network)
         decimals = integer(doc.get("decimals", 3), "decimals", 0)
         if decimals > 15:
             raise InputError(f"at most 15 decimals are meaningful in float64, got {decimals}", "decimals")
@@ -188,12 +186,31 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".", *, allow
         one_hot = False
         if "data" in doc:
             x, y, one_hot = parse_data(doc["data"], network, Path(base_dir), allow_outside)
+            fits(x, network.dtype, "data.inputs")
+            fits(y, network.dtype, "data.targets")
             check_size(network, len(x), schedule)
         validation = parse_validation(doc["validation"], seed, x) if "validation" in doc else None
-        return Problem(network, x, y, lr, decimals, schedule, str(name), description, file, seed, one_hot,
+        return Problem(network, x, y, lr, decimals, schedule, name, description, file, seed, one_hot,
                        validation)
     except InputError as e:
         raise e.in_file(file) from None
+
+
+def learning_rate(v: Any, network: Network | None = None) -> float:
+    """A positive finite learning rate (that the network's dtype can hold)."""
+    lr = number(v, "learning_rate")
+    if lr <= 0:
+        raise InputError(f"must be positive, got {lr:g}", "learning_rate")
+    if network is not None:
+        fits(lr, network.dtype, "learning_rate")
+    return lr
+
+
+def _api_learning_rate(v: Any, network: Network, source: str) -> float:
+    try:
+        return learning_rate(v, network)
+    except InputError as e:
+        raise e.in_file(source) from None
 
 
 def parse_validation(spec: Any, seed: int = 0, x: np.ndarray | None = None) -> tuple[float, int]:
