@@ -23,7 +23,7 @@ from deltarule.checkpoint import ResumeError, load_checkpoint
 from deltarule.cli import main
 from deltarule.errors import InputError
 from deltarule.problem import parse_problem
-from deltarule.training import Interrupted, Schedule, train
+from deltarule.training import Interrupted, Schedule, loop, train
 
 TINY = {"name": "tiny", "seed": 1,
         "layers": [{"units": 2, "inputs": 2, "init": "xavier", "activation": "tanh"},
@@ -144,7 +144,7 @@ def test_ctrl_c_mid_epoch_gives_the_last_completed_epoch_and_resume_is_exact(mon
     schedule = SCHEDULES["stochastic-shuffled"]
     full = training.generic(p.network, p.x, p.y, p.learning_rate, schedule)
     calls = [0]
-    real = training.forward_arrays
+    real = loop.forward_arrays
 
     def interrupting(*args):
         calls[0] += 1
@@ -152,10 +152,10 @@ def test_ctrl_c_mid_epoch_gives_the_last_completed_epoch_and_resume_is_exact(mon
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(training, "forward_arrays", interrupting)
+    monkeypatch.setattr(loop, "forward_arrays", interrupting)
     with pytest.raises(Interrupted) as info:
         training.generic(p.network, p.x, p.y, p.learning_rate, schedule, on_epoch=_noop)
-    monkeypatch.setattr(training, "forward_arrays", real)
+    monkeypatch.setattr(loop, "forward_arrays", real)
     c = info.value.checkpoint
     assert isinstance(info.value, KeyboardInterrupt) and c.epoch == 3 and c.updates == 15
     assert len(c.journal) == 4

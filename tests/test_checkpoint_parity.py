@@ -47,7 +47,7 @@ def runner(engine):
         return training.generic
     if engine == "scalar":
         require_module("numba")
-    return lambda *a, **k: fast.train(*a, engine=engine, **k)
+    return lambda *a, **k: training.train(*a, engine=engine, **k)
 
 
 def assert_identical(got, want):

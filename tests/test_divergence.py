@@ -21,10 +21,9 @@ import pytest
 
 from conftest import require_module
 
-from deltarule import fast
 from deltarule.cli import main
 from deltarule.problem import load_network, parse_problem
-from deltarule.training import Diverged, generic, steps
+from deltarule.training import Diverged, generic, steps, train
 
 GROWS = {"layers": [{"weights": [[0.5]], "biases": [0.1], "activation": "identity"}], "loss": "sse",
          "data": {"inputs": [[1.0], [2.0], [3.0]], "targets": [[1.0], [2.0], [3.0]]},
@@ -47,7 +46,7 @@ def _train(problem, engine):
         return generic(net, x, y, lr, s)
     if engine == "scalar":
         require_module("numba")
-    result = fast.train(net, x, y, lr, s, engine=engine)
+    result = train(net, x, y, lr, s, engine=engine)
     assert result is not None
     return result
 

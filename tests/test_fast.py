@@ -9,6 +9,7 @@ from conftest import require_module
 
 import deltarule as dr
 from deltarule import fast, training
+from deltarule.training import driver
 from deltarule.network import Layer, Network
 
 
@@ -67,7 +68,7 @@ def test_engines_match_the_generic_loop(engine, acts, loss, schedule):
     net = net_of((3, 4, 2), acts, loss)
     x, y = data(8, 3, 2, loss)
     ref = generic(net, x, y, 0.3, schedule)
-    got = fast.train(net, x, y, 0.3, schedule, engine=engine)
+    got = training.train(net, x, y, 0.3, schedule, engine=engine)
     assert_same(got, ref)
 
 
@@ -81,7 +82,7 @@ def test_journal_modes_reductions_and_frozen_parameters(engine, mode, reduction)
     x, y = data(5, 2, 1, "sse")
     schedule = dr.Schedule("minibatch", 2, epochs=4)
     ref = generic(net, x, y, 0.5, schedule, journal_loss=mode, initial_row=False)
-    got = fast.train(net, x, y, 0.5, schedule, engine=engine, journal_loss=mode, initial_row=False)
+    got = training.train(net, x, y, 0.5, schedule, engine=engine, journal_loss=mode, initial_row=False)
     assert_same(got, ref)
     # frozen: b1 and W2 never move
     assert np.array_equal(got.network.layers[0].b, net.layers[0].b)
@@ -94,7 +95,7 @@ def test_seed_000_ten_epochs_through_the_fast_engines(engine):
     if engine == "scalar":
         require_module("numba")
     p = dr.load_problem("seed-000-update")
-    got = fast.train(p.network, p.x, p.y, p.learning_rate, p.schedule, engine=engine)
+    got = training.train(p.network, p.x, p.y, p.learning_rate, p.schedule, engine=engine)
     assert round(float(got.network.layers[0].b[0]), 4) == -0.3844
     assert_same(got, generic(p.network, p.x, p.y, p.learning_rate, p.schedule))
 
@@ -108,7 +109,7 @@ def test_classifier_extras_and_validation(engine, monkeypatch):
     x, y = data(20, 4, 3, "cross_entropy")
     schedule = dr.Schedule("minibatch", 6, epochs=3)
     ref = generic(net, x[:15], y[:15], 0.2, schedule, validation=(x[15:], y[15:]))
-    got = fast.train(net, x[:15], y[:15], 0.2, schedule, engine=engine, validation=(x[15:], y[15:]))
+    got = training.train(net, x[:15], y[:15], 0.2, schedule, engine=engine, validation=(x[15:], y[15:]))
     assert got.journal.columns[-3:] == ("accuracy", "val_loss", "val_accuracy")
     assert_same(got, ref)
 
@@ -124,7 +125,7 @@ def test_divergence_is_reported_where_the_generic_loop_reports_it(engine):
     with pytest.raises(dr.Diverged) as ref:
         generic(net, x, y, 10.0, schedule)
     with pytest.raises(dr.Diverged) as got:
-        fast.train(net, x, y, 10.0, schedule, engine=engine)
+        training.train(net, x, y, 10.0, schedule, engine=engine)
     assert (got.value.epoch, got.value.update, got.value.reason) == (ref.value.epoch, ref.value.update,
                                                                       ref.value.reason)
     assert np.isfinite(got.value.network.parameters()).all()
@@ -138,7 +139,7 @@ def test_float32_stays_float32_in_the_buffered_engine():
     schedule = dr.Schedule("minibatch", 8, epochs=3, shuffle=True)
     run = fast._BufferedRun(net, x.astype(np.float32), y.astype(np.float32), np.float32(0.1), schedule, "batch")
     assert all(b.dtype == np.float32 for b in (*run.Z, *run.A, *run.D, *run.GW, *run.Gb, run.p))
-    got = fast.train(net, x, y, 0.1, schedule, engine="buffered")
+    got = training.train(net, x, y, 0.1, schedule, engine="buffered")
     ref = generic(net, x, y, 0.1, schedule)
     assert got.network.dtype == np.float32
     assert_same(got, ref, tol=2e-5)
@@ -177,7 +178,7 @@ def test_ctrl_c_gives_the_checkpoint_of_a_completed_epoch(engine):
     with pytest.raises(training.Interrupted) as ref:
         generic(net, x, y, 0.5, schedule, callback=stop)
     with pytest.raises(training.Interrupted) as got:
-        fast.train(net, x, y, 0.5, schedule, engine=engine, callback=stop)
+        training.train(net, x, y, 0.5, schedule, engine=engine, callback=stop)
     g, r = got.value.checkpoint, ref.value.checkpoint
     # the buffered engine stops where the generic loop does; the scalar one at the end of its chunk
     assert g.epoch == 3 if engine == "buffered" else g.epoch >= 3
@@ -203,14 +204,14 @@ def test_softmax_cross_entropy_journal_modes(engine, mode):
     y[::4] = [0.2, 0.5, 0.3]  # probability rows, not only one-hot
     schedule = dr.Schedule("minibatch", 4, epochs=4, shuffle=True, seed=9)
     ref = generic(net, x * 3, y, 0.7, schedule, journal_loss=mode)
-    got = fast.train(net, x * 3, y, 0.7, schedule, engine=engine, journal_loss=mode)
+    got = training.train(net, x * 3, y, 0.7, schedule, engine=engine, journal_loss=mode)
     assert_same(got, ref)
 
 
 @pytest.mark.parametrize("sizes", [(1, 1), (2, 1), (1, 3), (3, 4, 2), (12, 11, 10, 1)])
 def test_parameter_names_are_the_networks(sizes):
     net = net_of(sizes, ("sigmoid",) * (len(sizes) - 1), "sse")
-    assert list(fast.parameter_names(net.sizes)) == net.parameter_names()
+    assert list(driver.parameter_names(net.sizes)) == net.parameter_names()
 
 
 @pytest.mark.parametrize("engine", [None, "buffered"])
@@ -220,7 +221,7 @@ def test_batch_mode_measures_the_training_passes(engine):
     net = net_of((4, 6, 3), ("tanh", "softmax"), "cross_entropy", seed=5)
     x, y = data(30, 4, 3, "cross_entropy")
     schedule = dr.Schedule("batch", epochs=6)
-    run = generic if engine is None else (lambda *a, **k: fast.train(*a, engine=engine, **k))
+    run = generic if engine is None else (lambda *a, **k: training.train(*a, engine=engine, **k))
     by_batch = run(net, x, y, 0.8, schedule, journal_loss="batch").journal.to_frame()
     by_epoch = run(net, x, y, 0.8, schedule, journal_loss="epoch").journal.to_frame()
     np.testing.assert_allclose(by_batch["loss"][1:].to_numpy(), by_epoch["loss"][:-1].to_numpy(), rtol=1e-12)

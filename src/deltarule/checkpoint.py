@@ -24,7 +24,8 @@ import numpy as np
 
 from .errors import InputError
 from .network import Network
-from .training import JOURNAL_LOSSES, METHODS, Journal, Schedule
+from .results import Journal
+from .schedule import JOURNAL_LOSSES, METHODS, Schedule
 
 FORMAT = "deltarule-checkpoint"
 VERSION = 1
@@ -49,6 +50,7 @@ class Checkpoint:
     learning_rate: float
     rng_state: dict | None = None
     data_sha256: str = ""
+    engine: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The checkpoint as plain JSON data: format, version, epoch, updates, training, model, journal."""
@@ -152,12 +154,10 @@ class ResumeError(ValueError):
 
 
 def check_start(start: Checkpoint, network: Network, x: np.ndarray, y: np.ndarray, learning_rate: float,
-                schedule: Schedule, journal_loss: str, columns: tuple[str, ...]) -> None:
-    """Refuse (ResumeError) to resume from a checkpoint of another network, data or schedule."""
+                schedule: Schedule, journal_loss: str, columns: tuple[str, ...], engine: str = "") -> None:
+    """Refuse (ResumeError) to resume from a checkpoint of another network, data, schedule or engine."""
     theirs, ours = start.network, network
-    if (theirs.sizes, theirs.loss.name, theirs.reduction, theirs.dtype) != \
-            (ours.sizes, ours.loss.name, ours.reduction, ours.dtype) or \
-            [lay.activation.name for lay in theirs.layers] != [lay.activation.name for lay in ours.layers]:
+    if _shape(theirs) != _shape(ours):
         raise ResumeError(f"the checkpoint is of another network: {theirs!r} ({theirs.dtype}), "
                          f"not {ours!r} ({ours.dtype})")
     if start.data_sha256 != fingerprint(x, y):
@@ -169,6 +169,16 @@ def check_start(start: Checkpoint, network: Network, x: np.ndarray, y: np.ndarra
     if start.learning_rate != learning_rate:
         raise ResumeError(f"the checkpoint was trained with learning rate {start.learning_rate!r}, "
                          f"not {learning_rate!r}")
+    _check_run(start, schedule, journal_loss, columns, engine)
+
+
+def _shape(net: Network) -> tuple:
+    return net.sizes, net.loss.name, net.reduction, net.dtype, [lay.activation.name for lay in net.layers]
+
+
+def _check_run(start: Checkpoint, schedule: Schedule, journal_loss: str, columns: tuple[str, ...],
+               engine: str) -> None:
+    """The journal, the epochs, the shuffle state and the engine of a resumed run."""
     if start.journal.loss_mode != journal_loss or tuple(start.journal.columns) != tuple(columns):
         raise ResumeError(f"the checkpoint's journal ({start.journal.loss_mode} loss, "
                          f"{len(start.journal.columns)} columns) is not this run's "
@@ -178,6 +188,9 @@ def check_start(start: Checkpoint, network: Network, x: np.ndarray, y: np.ndarra
                          f"epochs asked for")
     if schedule.shuffle and start.rng_state is None:
         raise ResumeError("the checkpoint has no shuffle state")
+    if start.engine and engine and start.engine != engine:
+        raise ResumeError(f"the checkpoint was written by the {start.engine} engine, not the {engine} one "
+                          f"(engines differ in the last bits: resume on the engine that wrote it)")
 
 
 def describe(s: Schedule) -> str:

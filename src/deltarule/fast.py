@@ -1,7 +1,7 @@
 """Fast training engines behind :func:`deltarule.train` — same numbers, less overhead.
 
-:func:`train` picks one of two engines, or returns None and the generic loop in
-``training.py`` runs (it stays the reference and the fallback):
+:func:`engine_for` picks one of two engines, or None and the generic loop in
+``training/generic.py`` runs (it stays the reference and the fallback):
 
 * **scalar** (tiny networks, float64, numba installed): the whole run — every update,
   the per-epoch loss and the journal rows — in one compiled loop over plain floats, so a
@@ -13,16 +13,12 @@
   mean are folded into the output delta once, so each layer's step is one matrix product
   and one subtraction; float32 stays float32.
 
-Both follow the generic loop's conventions exactly: the same batches in the same order
-(``Schedule.epoch_batches``), the same journal, the same :class:`~deltarule.training.Diverged`,
-and its hooks: ``on_epoch`` after every epoch, ``start`` from a checkpoint, Ctrl-C raising
-:class:`~deltarule.training.Interrupted`; so a checkpointed run does a straight run's arithmetic.
+Both are engines of the one training driver (:mod:`deltarule.training.driver`, which holds the
+journal, the hooks, checkpoints, divergence and Ctrl-C): they run epochs e0..e1 on the orders the
+driver draws and give back one journal row per epoch and where a run diverged, as the generic
+loop would report it; so a checkpointed run does a straight run's arithmetic.
 """
 from __future__ import annotations
-
-import math
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -30,9 +26,6 @@ from . import losses as _loss
 from . import metrics as _metrics
 from .network import Network, backward_arrays, forward_arrays
 from .params import flatten
-
-if TYPE_CHECKING:
-    from .checkpoint import Checkpoint
 
 Array = np.ndarray
 ACT_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
@@ -93,199 +86,6 @@ def engine_for(network: Network, n: int, schedule, journal_loss: str = "epoch") 
             and _numba() is not None):
         return "scalar"
     return "buffered"
-
-
-# -- the shared driver: epochs in chunks, journal, callback, checkpoints, divergence -------
-@np.errstate(over="ignore", invalid="ignore")  # NaN and inf are detected, as in the generic loop
-def train(network: Network, x: Any, y: Any, learning_rate: float, schedule, *, journal_loss: str = "epoch",
-          initial_row: bool = True, callback: Callable[[int, float], None] | None = None,
-          validation: tuple[Any, Any] | None = None, engine: str | None = None,
-          start: "Checkpoint | None" = None, on_epoch: Callable | None = None):
-    """Train like :func:`deltarule.training.train` on a fast engine; None when none applies.
-
-    ``engine`` forces ``"scalar"`` or ``"buffered"`` (tests compare both with the generic loop).
-    ``start`` (a Checkpoint) and ``on_epoch`` are the generic loop's; the engine is chosen from
-    the whole schedule (``schedule.epochs`` is the total when resuming), never from the hooks, so
-    a run cut into checkpointed pieces does the same arithmetic as one straight run.
-    """
-    dt = network.dtype
-    x = np.ascontiguousarray(x, dtype=dt)
-    y = np.ascontiguousarray(y, dtype=dt)
-    kind = engine or engine_for(network, len(x), schedule, journal_loss)
-    if kind is None or not _supported(network, journal_loss):
-        return None
-    if kind == "scalar" and mode_keeps_outputs(network, journal_loss):
-        kind = "buffered"  # the compiled loop does not keep the outputs of the training passes
-    driver = _Driver(network, x, y, learning_rate, schedule, journal_loss, validation, kind, start)
-    if start is None and initial_row:
-        driver.initial_row()
-    return driver.train(callback, on_epoch)
-
-
-class _Driver:
-    """An engine's run: the journal (in blocks, one per chunk of epochs), the shuffled orders,
-    ``callback`` and ``on_epoch`` after every epoch in order, Diverged, and on Ctrl-C Interrupted
-    with the last completed epoch's checkpoint."""
-
-    def __init__(self, network: Network, x: Array, y: Array, learning_rate, schedule, journal_loss: str,
-                 validation, kind: str, start: "Checkpoint | None"):
-        self.net, self.x, self.y, self.lr, self.schedule = network, x, y, learning_rate, schedule
-        self.extras, names = _extras(network, x, y, validation)
-        self.has_extras = bool(names)
-        self.columns = ("epoch", "loss", *parameter_names(network.sizes), *names)
-        self.mode, self.kind, self.rng = journal_loss, kind, schedule.rng()
-        self.P = network.parameters().size
-        self.per_epoch = -(-len(x) // schedule.size(len(x)))  # updates in an epoch
-        self.blocks, self.count, self.begin, first = [], 0, 1, network
-        if start is not None:
-            from .checkpoint import check_start
-
-            check_start(start, network, x, y, learning_rate, schedule, journal_loss, self.columns)
-            first, self.begin = network.with_parameters(start.network.parameters()), start.epoch + 1
-            self.add(np.asarray(start.journal.rows, np.float64).reshape(-1, len(self.columns)))
-            if self.rng is not None:
-                self.rng.bit_generator.state = start.rng_state
-        self.run = (_ScalarRun if kind == "scalar" else _BufferedRun)(first, x, y, network.dtype.type(learning_rate),
-                                                                     schedule, journal_loss)
-        self.run.updates = 0 if start is None else start.updates
-        # the last completed epoch (epoch, updates, parameters, shuffle state, journal rows),
-        # bound in one assignment so that Ctrl-C never sees half of it
-        self.done = (self.begin - 1, self.run.updates, first.parameters(),
-                     self.rng.bit_generator.state if self.rng else None, self.count)
-
-    def add(self, table: Array) -> None:
-        self.blocks.append(table)
-        self.count += len(table)
-
-    def journal(self, count: int):
-        from .training import Journal
-
-        rows = np.concatenate([np.empty((0, len(self.columns))), *self.blocks])[:count]
-        return Journal(self.columns, rows, self.mode)
-
-    def initial_row(self) -> None:
-        """Row 0: the loss (and extras) of the starting parameters."""
-        net, p0 = self.net, self.net.parameters()
-        per0, a0 = self.run._outputs(self.x, self.y) if self.kind == "buffered" else eval_outputs(net, self.x, self.y)
-        self.add(np.concatenate([[0, _loss.reduce(per0, net.reduction)], p0, self.extras(p0, a0)])[None])
-        self.done = self.done[:4] + (self.count,)
-
-    def checkpoint(self, state: tuple):
-        """The Checkpoint of a ``done`` state."""
-        from .checkpoint import Checkpoint, fingerprint
-
-        epoch, updates, params, rng_state, count = state
-        return Checkpoint(self.net.with_parameters(params), epoch, updates, self.journal(count), self.schedule,
-                          self.lr, rng_state, fingerprint(self.x, self.y))
-
-    def train(self, callback, on_epoch):
-        from .training import Interrupted, Journal, TrainResult
-
-        epochs, chunk = self.schedule.epochs, self.run.chunk_epochs()
-        try:
-            for e0 in range(self.begin, epochs + 1, chunk):
-                self.chunk(e0, min(e0 + chunk, epochs + 1), callback, on_epoch)
-        except KeyboardInterrupt as e:  # as the generic loop: the checkpoint of the last completed epoch
-            if isinstance(e, Interrupted):
-                raise
-            raise Interrupted(self.checkpoint(self.done)) from None
-        table = self.journal(self.count).rows
-        table.flags.writeable = False
-        final = self.net.with_parameters(self.run.params())
-        return TrainResult(self.net, final, Journal(self.columns, table, self.mode), self.run.updates)
-
-    def chunk(self, e0: int, e1: int, callback, on_epoch) -> None:
-        """Epochs e0 .. e1-1 on the engine, then the hooks of each completed one; Diverged last."""
-        from .training import Diverged
-
-        updates, (orders, states) = self.run.updates, self.orders(e1 - e0, on_epoch is not None)
-        table, outputs, failure = self.run.epochs(e0, e1, orders)
-        if self.has_extras:
-            table = np.array([np.concatenate([row, self.extras(row[2:], a)]) for row, a in zip(table, outputs)])
-        table = table.reshape(-1, len(self.columns))
-        self.add(table)
-        self.ended(table, updates, states, callback, on_epoch)
-        if failure is not None:
-            epoch, k, reason = failure
-            raise Diverged(epoch, k, float(self.lr), self.net.with_parameters(self.run.params()),
-                           self.journal(self.count), reason)
-
-    def orders(self, count: int, every: bool):
-        """The shuffled orders of ``count`` epochs (None in file order) and the generator's state
-        after each epoch's draw: all of them when ``every``, else only the last (for Ctrl-C)."""
-        rng = self.rng
-        if rng is None:
-            return None, [None] * count
-        orders, states = np.empty((count, len(self.x)), np.int64), [None] * count
-        for e in range(count):
-            orders[e] = rng.permutation(len(self.x))
-            if every or e == count - 1:
-                states[e] = rng.bit_generator.state
-        return orders, states
-
-    def ended(self, table: Array, updates: int, states: list, callback, on_epoch) -> None:
-        """After a chunk: ``callback`` and ``on_epoch`` for each of its completed epochs, in order,
-        ``done`` (and the EpochEnd) with that epoch's own parameters, updates, shuffle state, journal."""
-        from .training import EpochEnd
-
-        def state(i: int) -> tuple:
-            row = table[i]
-            return (int(row[0]), updates + (i + 1) * self.per_epoch, row[2:2 + self.P], states[i],
-                    self.count - len(table) + i + 1)
-
-        if on_epoch is None:  # no checkpoints asked for: Ctrl-C may take the chunk's last epoch
-            if len(table):
-                self.done = state(len(table) - 1)
-            if callback is not None:
-                for row in table:
-                    callback(int(row[0]), float(row[1]))
-            return
-        for i, row in enumerate(table):
-            self.done = done = state(i)
-            if callback is not None:
-                callback(int(row[0]), float(row[1]))
-            on_epoch(EpochEnd(done[0], float(row[1]), done[1], lambda s=done: self.checkpoint(s)))
-
-
-@lru_cache(maxsize=32)
-def parameter_names(sizes: tuple[int, ...]) -> tuple[str, ...]:
-    """``Network.parameter_names`` by string concatenation, cached per shape (a 784-256-10
-    network has 203,530 columns: formatting each name costs more than a training epoch)."""
-    if sizes == (1, 1):
-        return ("w", "b")
-    names: list[str] = []
-    for l, (fan, units) in enumerate(zip(sizes, sizes[1:]), start=1):
-        cols = [f"{j}]" for j in range(1, fan + 1)]
-        for i in range(1, units + 1):
-            row = f"W{l}[{i},"
-            names += [row + c for c in cols]
-        names += [f"b{l}[{i}]" for i in range(1, units + 1)]
-    return tuple(names)
-
-
-def _extras(network: Network, x: Array, y: Array, validation):
-    """The journal's columns after the parameters (accuracy, val_loss, val_accuracy) as the
-    generic loop computes them: ``extras(params, outputs_on_x or None) -> list``, names."""
-    from . import metrics as _metrics
-
-    kind = _metrics.classifier(network)
-    val = None if validation is None else tuple(np.ascontiguousarray(v, dtype=network.dtype) for v in validation)
-    names = _metrics.extra_columns(network, val is not None)
-
-    def extras(params: Array, a: Array | None) -> list[float]:
-        if not names:
-            return []
-        net = network.with_parameters(params)
-        if kind and a is None:
-            a = eval_outputs(net, x, y)[1]
-        if val is not None:
-            per_val, a_val = eval_outputs(net, *val)
-            v = (_loss.reduce(per_val, net.reduction), a_val, val[1])
-        else:
-            v = None
-        return _metrics.extra_values(kind, a, y, v)
-
-    return extras, names
 
 
 EVAL_ROWS = 8192  # the whole-data passes of the journal go in slices: memory stays near the data's

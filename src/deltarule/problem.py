@@ -28,7 +28,7 @@ from .loader import read_document
 from .reader import file_name
 from .netfile import INITS, LAYER_FIELDS, check_output_loss, fits, parse_network
 from .network import Network
-from .training import METHODS, Schedule
+from .schedule import METHODS, Schedule
 
 TOP_FIELDS = ("name", "description", "layers", "loss", "reduction", "data", "learning_rate",
               "decimals", "training", "dtype", "seed", "validation")

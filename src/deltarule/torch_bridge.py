@@ -47,8 +47,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .network import Layer, Network
-from .metrics import classifier, extra_columns, extra_values
-from .training import Diverged, Journal, Schedule, TrainResult
+from .metrics import classifier, extra_values
+from .results import TrainResult
+from .schedule import Schedule
 
 _TO_MODULE = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "identity": "Identity"}
 FUSED = {"bce": "sigmoid", "cross_entropy": "softmax"}
@@ -255,69 +256,104 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
 
 def _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_row, callback, validation,
            dev, world, rank) -> TrainResult:
-    dtype = getattr(torch, network.dtype.name)
-    def tensor(a):  # torch wants writable memory; copy only when it is not
-        return torch.as_tensor(np.require(a, dtype=network.dtype, requirements=["C", "W"]), device=dev)
+    from .training.driver import Driver
 
-    X, Y = tensor(x), tensor(y)
-    val = None if validation is None else (tensor(validation[0]), tensor(validation[1]))
-    model, loss_fn = to_torch(network, device=dev), torch_loss(network)
-    params = [p for p in model.parameters() if p.requires_grad]
-    net = model
-    if world > 1 and params:
-        from torch.nn.parallel import DistributedDataParallel
+    x = np.ascontiguousarray(x, dtype=network.dtype)
+    y = np.ascontiguousarray(y, dtype=network.dtype)
 
-        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    n, kind, rng = len(X), classifier(network), schedule.rng()
-    columns = ("epoch", "loss", *network.parameter_names(), *extra_columns(network, val is not None))
+    def make(first: Network) -> "_TorchRun":
+        return _TorchRun(torch, first, x, y, learning_rate, schedule, journal_loss, validation, dev, world, rank)
 
-    def row(epoch: int, loss: float | None = None) -> np.ndarray:
-        with torch.no_grad():
-            out = model(X)
-            full = float(loss_fn(out, Y)) if loss is None else loss
-            a = loss_fn.output(out).cpu().numpy() if kind else None
+    driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, "torch")
+    if initial_row:
+        driver.initial_row()
+    return driver.run(callback)
+
+
+class _TorchRun:
+    """The driver's engine protocol (:mod:`deltarule.training.driver`) on PyTorch, one epoch a call.
+
+    Rows hold their own extra columns (computed by torch on the device); divergence is checked
+    at the end of each epoch, on every rank alike, keeping the last finite epoch's parameters.
+    """
+
+    name, own_extras = "torch", True
+
+    def __init__(self, torch, network, x, y, learning_rate, schedule, journal_loss, validation, dev, world, rank):
+        def tensor(a):  # torch wants writable memory; copy only when it is not
+            return torch.as_tensor(np.require(a, dtype=network.dtype, requirements=["C", "W"]), device=dev)
+
+        self.torch, self.net, self.y, self.lr, self.mode = torch, network, y, learning_rate, journal_loss
+        self.world, self.rank, self.size = world, rank, schedule.size(len(x))
+        self.X, self.Y = tensor(x), tensor(y)
+        self.validation = validation
+        self.val = None if validation is None else (tensor(validation[0]), tensor(validation[1]))
+        self.model, self.loss_fn = to_torch(network, device=dev), torch_loss(network)
+        self.trainable = [p for p in self.model.parameters() if p.requires_grad]
+        self.ddp = self.model
+        if world > 1 and self.trainable:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.ddp = DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        self.kind, self.updates, self.last = classifier(network), 0, network.parameters()
+
+    def chunk_epochs(self) -> int:
+        return 1
+
+    def params(self) -> np.ndarray:
+        return self.last.copy()
+
+    def flat(self) -> np.ndarray:
+        return np.concatenate([t.detach().cpu().numpy().ravel() for t in self.model.parameters()])
+
+    def row(self, epoch: int, loss: float | None = None) -> np.ndarray:
+        """[epoch, loss, parameters, extras]: the loss over all of x unless ``loss`` is given."""
+        model, loss_fn, val = self.model, self.loss_fn, self.val
+        with self.torch.no_grad():
+            out = model(self.X)
+            full = float(loss_fn(out, self.Y)) if loss is None else loss
+            a = loss_fn.output(out).cpu().numpy() if self.kind else None
             v = None
             if val is not None:
                 vout = model(val[0])
-                v = (float(loss_fn(vout, val[1])), loss_fn.output(vout).cpu().numpy(), validation[1])
-        flat = np.concatenate([t.detach().cpu().numpy().ravel() for t in model.parameters()])
-        return np.concatenate([[epoch, full], flat, extra_values(kind, a, y, v)])
+                v = (float(loss_fn(vout, val[1])), loss_fn.output(vout).cpu().numpy(), self.validation[1])
+        return np.concatenate([[epoch, full], self.flat(), extra_values(self.kind, a, self.y, v)])
 
-    def journal(rows) -> Journal:
-        table = np.array(rows).reshape(-1, len(columns))
-        table.flags.writeable = False
-        return Journal(columns, table, journal_loss)
+    def initial(self):
+        return self.row(0), None
 
-    rows = [row(0)] if initial_row else []
-    updates, P = 0, len(network.parameters())
-    for epoch in range(1, schedule.epochs + 1):
-        running = torch.zeros((), dtype=dtype, device=dev)
-        for idx in schedule.epoch_batches(n, rng):
-            xb, yb, scale = _shard(torch, X, Y, idx, n, world, rank, network.reduction)
-            for p in params:
+    def epochs(self, e0: int, e1: int, orders):
+        rows, P = [], self.last.size
+        for e in range(e0, e1):
+            r = self.row(e, self.epoch(None if orders is None else orders[e - e0]))
+            if not np.isfinite(r[1:2 + P]).all():
+                return np.array(rows), [None] * len(rows), (e, self.updates, "the loss or a parameter is not finite")
+            self.last = r[2:2 + P].copy()
+            rows.append(r)
+        return np.array(rows), [None] * len(rows), None
+
+    def epoch(self, order) -> float | None:
+        """One epoch of updates; the running loss (``running`` mode) or None."""
+        torch, n = self.torch, len(self.X)
+        running = torch.zeros((), dtype=getattr(torch, self.net.dtype.name), device=self.X.device)
+        for s in range(0, n, self.size):
+            idx = slice(s, min(s + self.size, n)) if order is None else order[s:s + self.size]
+            xb, yb, scale = _shard(torch, self.X, self.Y, idx, n, self.world, self.rank, self.net.reduction)
+            for p in self.trainable:
                 p.grad = None
-            loss = loss_fn.per_example(net(xb), yb).sum() * scale
+            loss = self.loss_fn.per_example(self.ddp(xb), yb).sum() * scale
             loss.backward()
             with torch.no_grad():
-                for p in params:
-                    p.sub_(learning_rate * p.grad)
-                if journal_loss == "running":
-                    running += loss_fn.per_example(model(xb), yb).sum()
-            updates += 1
-        epoch_loss = None
-        if journal_loss == "running":
-            if world > 1:
-                torch.distributed.all_reduce(running)
-            epoch_loss = float(running) / n if network.reduction == "mean" else float(running)
-        r = row(epoch, epoch_loss)
-        if not np.isfinite(r[1:2 + P]).all():
-            last = network.with_parameters(rows[-1][2:2 + P]) if rows else network
-            raise Diverged(epoch, updates, learning_rate, last, journal(rows))
-        rows.append(r)
-        if callback is not None:
-            callback(epoch, float(r[1]))
-    final = np.concatenate([t.detach().cpu().numpy().ravel() for t in model.parameters()])
-    return TrainResult(network, network.with_parameters(final), journal(rows), updates)
+                for p in self.trainable:
+                    p.sub_(self.lr * p.grad)
+                if self.mode == "running":
+                    running += self.loss_fn.per_example(self.model(xb), yb).sum()
+            self.updates += 1
+        if self.mode != "running":
+            return None
+        if self.world > 1:
+            torch.distributed.all_reduce(running)
+        return float(running) / n if self.net.reduction == "mean" else float(running)
 
 
 def _shard(torch, X, Y, idx, n: int, world: int, rank: int, reduction: str):

@@ -1,0 +1,124 @@
+"""What training gives back: the journal, the result, and the two ways a run stops early.
+
+Shared by the training driver, every engine, checkpoints and the commands, so that none of
+them imports another for its types. :class:`Journal` (one row per epoch), :class:`TrainResult`,
+:class:`Diverged` (NaN or inf; the last finite parameters), :class:`Interrupted` (Ctrl-C; the
+last completed epoch's checkpoint), :class:`EpochEnd` (what ``on_epoch`` receives).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
+    from .network import Network
+
+Array = np.ndarray
+
+
+class Diverged(ArithmeticError):
+    """Training produced NaN or inf; ``network`` holds the last finite parameters."""
+
+    def __init__(self, epoch: int, update: int, learning_rate: float, network: Network, journal: "Journal",
+                 reason: str = "the loss or a parameter is not finite"):
+        self.epoch, self.update, self.learning_rate = epoch, update, learning_rate
+        self.network, self.journal, self.reason = network, journal, reason
+        super().__init__(f"training diverged at epoch {epoch}, update {update} "
+                         f"(learning rate {learning_rate:g}): {reason}; "
+                         f"the last finite parameters are kept")
+
+
+@dataclass(frozen=True)
+class Journal:
+    """One row per epoch: ``epoch``, ``loss``, then one column per parameter.
+
+    ``rows`` is a read-only (epochs [+1], columns) array; row ``epoch = 0`` (when present)
+    holds the initial state. ``to_frame()`` gives the pandas DataFrame.
+
+    >>> import deltarule as dr
+    >>> journal = dr.load_problem("seed-000-neuron").train(journal_loss="running").journal
+    >>> journal.columns, journal.rows.shape          # seed 000's table: 10 epochs and the start
+    (('epoch', 'loss', 'w', 'b'), (11, 4))
+    >>> journal.to_frame().round(4).loc[1, ["w", "b", "loss"]].tolist()
+    [1.89, 0.8304, 0.2673]
+    """
+
+    columns: tuple[str, ...]
+    rows: Array
+    loss_mode: str = "epoch"
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def loss(self) -> Array:
+        """The ``loss`` column, one value per row (epochs [+1],)."""
+        return self.rows[:, 1]
+
+    @property
+    def epochs(self) -> Array:
+        """The ``epoch`` column as integers (epochs [+1],)."""
+        return self.rows[:, 0].astype(int)
+
+    def to_frame(self):
+        """The journal as a pandas DataFrame: one row per epoch, ``epoch`` as integers."""
+        import pandas as pd  # imported where used: the core stays light
+
+        df = pd.DataFrame(self.rows, columns=list(self.columns))
+        df["epoch"] = df["epoch"].astype(int)
+        return df
+
+    def to_csv(self, path: str) -> None:
+        """Write the journal as CSV, atomically (temporary file, then rename)."""
+        from .io import atomic_write
+
+        with atomic_write(path) as fh:
+            self.to_frame().to_csv(fh, index=False, float_format="%.17g")
+
+    def plot(self, ax=None, columns="loss", **kwargs):
+        """Draw ``columns`` ("loss", "parameters", "all" or names) per epoch; returns the Axes.
+
+        ``journal.plot(columns=["w", "b", "loss"])`` is seed 000's figure; see
+        :func:`deltarule.plots.plot_journal` for ``logy``, ``label``, ``title``.
+        """
+        from .plots import plot_journal
+
+        return plot_journal(self, ax, columns, **kwargs)
+
+    def _repr_html_(self) -> str:
+        return self.to_frame()._repr_html_()
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What training returns: the start, the end, the journal and the update count.
+
+    ``initial`` and ``network`` are the networks before and after training, ``journal``
+    the :class:`Journal` (one row per epoch), ``updates`` the number of gradient steps.
+    """
+
+    initial: Network
+    network: Network
+    journal: Journal
+    updates: int
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train`; ``checkpoint`` is the state after the last completed epoch."""
+
+    def __init__(self, checkpoint: "Checkpoint"):
+        self.checkpoint = checkpoint
+        super().__init__(f"interrupted after epoch {checkpoint.epoch}")
+
+
+class EpochEnd(NamedTuple):
+    """What ``on_epoch`` receives after each completed epoch; ``checkpoint()`` builds the
+    :class:`~deltarule.checkpoint.Checkpoint` of this moment (only when asked: it copies the journal)."""
+
+    epoch: int
+    loss: float
+    updates: int
+    checkpoint: Callable[[], "Checkpoint"]

@@ -1,0 +1,141 @@
+"""The generic loop: gradient descent on plain arrays, update by update — the reference engine.
+
+The fast engines (:mod:`deltarule.fast`) are tested against it and it runs what they do not
+support. Inside the loop parameters are updated in place on private copies (no per-update
+objects); what goes in and what comes out are immutable :class:`~deltarule.Network`\\ s.
+The journal, hooks, divergence and Ctrl-C are the :class:`~deltarule.training.driver.Driver`'s.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import losses as _loss
+from ..metrics import classifier
+from ..network import Network, backward_arrays, forward_arrays
+from ..params import flatten
+from ..schedule import Schedule
+from ..trace import Step
+
+Array = np.ndarray
+
+
+class GenericRun:
+    """The engine protocol of :mod:`deltarule.training.driver` on the generic loop, one epoch a call.
+
+    Each update: ``W_l <- W_l - learning_rate * dW_l``, ``b_l <- b_l - learning_rate * db_l``,
+    with dW_l, db_l from :func:`~deltarule.network.backward_arrays` on the batch (x_b (m, d), y_b (m, K)).
+    A loss or an update that is NaN or inf stops the run before it is committed.
+    """
+
+    name, own_extras = "generic", False
+
+    def __init__(self, network: Network, x: Array, y: Array, learning_rate: float, schedule: Schedule,
+                 journal_loss: str):
+        self.net, self.x, self.y, self.lr, self.mode = network, x, y, learning_rate, journal_loss
+        self.acts = [lay.activation for lay in network.layers]
+        self.Ws = [lay.W.copy() for lay in network.layers]  # private, writable
+        self.bs = [lay.b.copy() for lay in network.layers]
+        self.train_w = [lay.train_weights for lay in network.layers]
+        self.train_b = [lay.train_biases for lay in network.layers]
+        self.size, self.updates = schedule.size(len(x)), 0
+        # batch mode: a classifier's accuracy comes from the outputs of the training passes
+        self.a_seen = np.empty(y.shape, network.dtype) if journal_loss == "batch" and classifier(network) else None
+
+    def chunk_epochs(self) -> int:
+        return 1
+
+    def params(self) -> Array:
+        return flatten(self.Ws, self.bs)
+
+    def outputs(self, x: Array, y: Array) -> tuple[Array, Array]:
+        """(per-example losses (n,), outputs a_L (n, K)) with the current parameters."""
+        zs, as_ = forward_arrays(self.Ws, self.bs, self.acts, x)
+        net = self.net
+        return _loss.output_layer(net.loss, self.acts[-1], zs[-1], as_[-1], y, net.reduction)[0], as_[-1]
+
+    def initial(self) -> tuple[Array, Array]:
+        per0, a0 = self.outputs(self.x, self.y)
+        return np.concatenate([[0, _loss.reduce(per0, self.net.reduction)], self.params()]), a0
+
+    def batches(self, order: Array | None):
+        n = len(self.x)
+        for s in range(0, n, self.size):
+            yield slice(s, min(s + self.size, n)) if order is None else order[s:s + self.size]
+
+    def epochs(self, e0: int, e1: int, orders):
+        rows, outputs = [], []
+        for e in range(e0, e1):
+            loss, a, failure = self.epoch(e, None if orders is None else orders[e - e0])
+            if failure is not None:
+                return np.array(rows), outputs, failure
+            rows.append(np.concatenate([[e, loss], self.params()]))
+            outputs.append(a)
+        return np.array(rows), outputs, None
+
+    def epoch(self, epoch: int, order: Array | None):
+        """One epoch: (journal loss, outputs on x or None, None), or (.., .., (epoch, k, reason))."""
+        net, running, k = self.net, 0.0, 0
+        for k, idx in enumerate(self.batches(order), start=1):
+            per_ex, failure = self.update(self.x[idx], self.y[idx], idx)
+            if failure is not None:
+                return None, None, (epoch, k, failure)
+            running += per_ex
+        if self.mode == "epoch":
+            per_full, a = self.outputs(self.x, self.y)
+            loss = _loss.reduce(per_full, net.reduction)
+        else:
+            loss, a = (running / len(self.x) if net.reduction == "mean" else running), self.a_seen
+        if not np.isfinite(loss):
+            return None, None, (epoch, k, f"the loss after the epoch is {loss:g}")
+        return loss, a, None
+
+    def update(self, xb: Array, yb: Array, idx) -> tuple[float, str | None]:
+        """One step on the batch: (its summed loss for the journal mode, or 0), failure or None."""
+        net = self.net
+        zs, as_ = forward_arrays(self.Ws, self.bs, self.acts, xb)
+        per_ex, _, _, dWs, dbs = backward_arrays(self.Ws, self.acts, net.loss, net.reduction, xb, yb, zs, as_)
+        if not np.isfinite(per_ex).all():
+            return 0.0, f"the loss is {_loss.reduce(per_ex, net.reduction):g}"
+        new_W = [W - self.lr * g if t else W for W, g, t in zip(self.Ws, dWs, self.train_w)]
+        new_b = [b - self.lr * g if t else b for b, g, t in zip(self.bs, dbs, self.train_b)]
+        if not all(np.isfinite(v).all() for v in (*new_W, *new_b)):  # commit only finite parameters
+            return 0.0, "the update makes a parameter NaN or inf"
+        self.Ws[:], self.bs[:] = new_W, new_b
+        self.updates += 1
+        if self.mode == "running":
+            return float(np.sum(self.outputs(xb, yb)[0])), None
+        if self.mode == "batch":  # each batch's loss before its update, as PyTorch loops log it
+            if self.a_seen is not None:  # and its outputs, for the accuracy: no extra pass over the data
+                self.a_seen[idx] = as_[-1]
+            return float(np.sum(per_ex)), None
+        return 0.0, None
+
+
+def steps(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(),
+          count: int = 1) -> list[Step]:
+    """The first ``count`` updates of ``schedule`` as full :class:`Step` records (for solve).
+
+    Epochs follow one another as in :func:`train`, so ``count`` may exceed one epoch.
+    Each step keeps the trace before its update and the network after it.
+
+    >>> import deltarule as dr
+    >>> p = dr.load_problem("seed-000-neuron")
+    >>> first, second = dr.steps(p.network, p.x, p.y, 0.9, dr.Schedule("stochastic"), count=2)
+    >>> first.examples, second.examples, second.before is first.after
+    ((0,), (1,), True)
+    """
+    dt = network.dtype
+    x = np.asarray(x, dtype=dt)
+    y = np.asarray(y, dtype=dt)
+    n, rng, out = len(x), schedule.rng(), []
+    while len(out) < count:
+        for idx in schedule.epoch_batches(n, rng):
+            ex = np.arange(n)[idx]
+            step = network.step(x[ex], y[ex], learning_rate, examples=ex)
+            out.append(step)
+            network = step.after
+            if len(out) == count:
+                break
+    return out

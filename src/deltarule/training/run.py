@@ -1,0 +1,135 @@
+"""``train``: pick the engine, hand it to the driver. The engines' arithmetic differs in the last
+bits (summation order, fused multiply-adds in compiled code), so the choice is recorded in every
+checkpoint and a resumed run takes the engine that wrote it."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import fast
+from ..checkpoint import Checkpoint, ResumeError
+from ..network import Network
+from ..results import EpochEnd, TrainResult
+from ..schedule import JOURNAL_LOSSES, Schedule
+from .driver import Driver
+from .loop import GenericRun
+
+ENGINES = ("generic", "buffered", "scalar")
+Array = np.ndarray
+
+
+class FastRun:
+    """A run of :mod:`deltarule.fast` (``_BufferedRun`` or ``_ScalarRun``) as a driver engine."""
+
+    own_extras = False
+
+    def __init__(self, name: str, network: Network, x: Array, y: Array, learning_rate, schedule, journal_loss):
+        self.name, self.net, self.x, self.y = name, network, x, y
+        kind = fast._ScalarRun if name == "scalar" else fast._BufferedRun
+        self.run = kind(network, x, y, network.dtype.type(learning_rate), schedule, journal_loss)
+
+    @property
+    def updates(self) -> int:
+        return self.run.updates
+
+    @updates.setter
+    def updates(self, value: int) -> None:
+        self.run.updates = value
+
+    def chunk_epochs(self) -> int:
+        return self.run.chunk_epochs()
+
+    def params(self) -> Array:
+        return self.run.params()
+
+    def initial(self):
+        """Row 0 from the engine's own forward pass (buffered) or the generic one (scalar)."""
+        from .. import losses
+
+        p0 = self.net.parameters()
+        per0, a0 = self.run._outputs(self.x, self.y) if self.name == "buffered" else \
+            fast.eval_outputs(self.net, self.x, self.y)
+        return np.concatenate([[0, losses.reduce(per0, self.net.reduction)], p0]), a0
+
+    def epochs(self, e0: int, e1: int, orders):
+        return self.run.epochs(e0, e1, orders)
+
+
+def choose(network: Network, n: int, schedule: Schedule, journal_loss: str, engine: str | None,
+           start: Checkpoint | None) -> str:
+    """The engine's name: the checkpoint's when resuming (ResumeError when this install lacks it),
+    else ``engine`` when given, else :func:`deltarule.fast.engine_for`'s choice or ``generic``."""
+    if start is not None and start.engine and engine is None:
+        engine = start.engine
+        if engine not in ENGINES:
+            raise ResumeError(f"the checkpoint was written by the {engine} engine; resume it there")
+        if engine == "scalar" and fast._numba() is None:
+            raise ResumeError("the checkpoint was written by the compiled engine, which needs numba "
+                              "(pip install numba): other engines differ from it in the last bits")
+    if engine is None:
+        return fast.engine_for(network, n, schedule, journal_loss) or "generic"
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine != "generic" and not fast._supported(network, journal_loss):
+        return "generic"
+    if engine == "scalar" and fast.mode_keeps_outputs(network, journal_loss):
+        return "buffered"  # the compiled loop does not keep the outputs of the training passes
+    return engine
+
+
+def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
+          journal_loss: str = "epoch", initial_row: bool = True,
+          callback: Callable[[int, float], None] | None = None,
+          start: Checkpoint | None = None, on_epoch: Callable[[EpochEnd], None] | None = None,
+          validation: tuple[Any, Any] | None = None, engine: str | None = None) -> TrainResult:
+    """Gradient descent on (x, y) following ``schedule``; returns a :class:`TrainResult`.
+
+    ``journal_loss="epoch"`` (the contract) records the loss over all examples with the
+    parameters at the end of each epoch; ``"running"`` records, as seed 000's table does,
+    the loss of each batch right after its update, accumulated over the epoch and reduced
+    over the n examples; ``"batch"`` each batch's loss before its update. ``callback(epoch, loss)``
+    is called after every epoch, ``on_epoch(EpochEnd)`` too (to write checkpoints).
+    ``start`` (a :class:`~deltarule.checkpoint.Checkpoint` of this network, data and schedule)
+    continues a run exactly where it stopped: parameters, journal, update count and the
+    shuffle generator's state; ``schedule.epochs`` is then the total.
+    ``engine``: ``"generic"`` (the reference loop), ``"buffered"`` or ``"scalar"``
+    (:mod:`deltarule.fast`); by default the fastest that applies, chosen from the problem and the
+    whole schedule, never from the hooks, so a checkpointed run does a straight run's arithmetic;
+    a resumed run takes the engine recorded in its checkpoint.
+    Raises :class:`Diverged` (with the last finite parameters) as soon as a loss or a
+    parameter is NaN or inf, and :class:`Interrupted` (with the last epoch's checkpoint) on Ctrl-C.
+    Classifiers get an ``accuracy`` column after the parameters; ``validation=(x_val, y_val)``
+    adds ``val_loss`` (and ``val_accuracy``) on those held-out examples (:mod:`deltarule.metrics`).
+
+    Shapes: x (n, d) and y (n, K), one example per row. Each update is
+    ``W_l <- W_l - learning_rate * dW_l`` and ``b_l <- b_l - learning_rate * db_l``.
+
+    >>> import deltarule as dr
+    >>> p = dr.load_problem("seed-000-neuron")
+    >>> r = dr.train(p.network, p.x, p.y, 0.9, dr.Schedule("stochastic", epochs=10))
+    >>> r.updates, round(float(r.journal.loss[-1]), 4), r.network.parameters().round(4).tolist()
+    (60, 0.0348, [-0.1935, -0.4938])
+    """
+    if journal_loss not in JOURNAL_LOSSES:
+        raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
+    x = np.ascontiguousarray(x, dtype=network.dtype)
+    y = np.ascontiguousarray(y, dtype=network.dtype)
+    name = choose(network, len(x), schedule, journal_loss, engine, start)
+
+    def make(first: Network):
+        if name == "generic":
+            return GenericRun(first, x, y, learning_rate, schedule, journal_loss)
+        return FastRun(name, first, x, y, learning_rate, schedule, journal_loss)
+
+    driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, name, start)
+    if start is None and initial_row:
+        driver.initial_row()
+    return driver.run(callback, on_epoch)
+
+
+def generic(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(),
+            **kwargs) -> TrainResult:
+    """:func:`train` on the generic loop: the reference the fast engines are tested against, and
+    the fallback for what they do not support. Same arguments, same result, to rounding."""
+    return train(network, x, y, learning_rate, schedule, engine="generic", **kwargs)
