@@ -151,7 +151,7 @@ class Graph:
         return {
             "z": f"W{l} a{l - 1} + b{l}" + (" (a0 = x)" if l == 1 else ""),
             "a": f"{act}(z{l})",
-            "loss": f"{net.loss.name} ({getattr(net.loss, 'text', '') or net.loss.description}) of a{L} "
+            "loss": f"{net.loss.name} ({net.loss.text or net.loss.description}) of a{L} "
                     f"and y, {net.reduction} over the examples",
             "losses": f"{net.loss.name} of each example's a{L} and y",
             "fprime": f"{act}'(z{l})",
