@@ -40,14 +40,14 @@ def manifest_csv(exercises) -> str:
 
 def set_files(exercises, template: Template, seed: int) -> dict[str, str]:
     """Every file of the set, by path relative to its folder (nothing is written)."""
-    from ..explain import Solution
+    from .. import solve  # the public worked solution (deltarule.solve), rendered as solve renders it
     from . import quiz, sheets
 
     files: dict[str, str] = {}
     solutions = []
     for ex in exercises:
         d = ex.problem.decimals
-        sol = Solution(ex.problem, ex.problem.steps(1), d)
+        sol = solve(ex.problem, 1, decimals=d)
         solutions.append(sol)
         files[f"{ex.id}/problem.yaml"] = _yaml(ex.doc)
         files[f"{ex.id}/sheet.html"] = sheets.sheet_html(ex)

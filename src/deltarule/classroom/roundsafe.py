@@ -97,10 +97,7 @@ def fast_rounder(decimals: int) -> Rounder:
     """Round half away from zero to ``decimals`` places, vectorised (fmt's rule; float noise of
     up to 1e-12 relative below a half counts as the half, as fmt's 15 significant digits do)."""
     scale = 10.0**decimals
-
-    def rnd(v: np.ndarray) -> np.ndarray:
-        return np.sign(v) * np.floor(np.abs(v) * scale * (1 + 1e-12) + 0.5) / scale
-    return rnd
+    return lambda v: units(v, decimals) / scale
 
 
 def exact_rounder(decimals: int) -> Rounder:

@@ -94,7 +94,7 @@ def blank(value):
 
 
 # -- the question, as text pieces shared by the renderers --------------------------------------------
-def conventions(problem, asked_count: int) -> list[tuple[str, str]]:
+def conventions(problem) -> list[tuple[str, str]]:
     """(plain text, TeX-able text) paragraphs stating the network and every convention."""
     net = problem.network
     step_examples = problem.steps(1)[0].examples
@@ -151,7 +151,7 @@ def sheet_body(exercise, cloze=None) -> str:
     p, ex = exercise.problem, exercise
     who = f" — {escape(clean_text(ex.student))}" if ex.student not in (None, ex.id) else ""
     parts = [f'<h1>Exercise {escape(ex.id)}{who}</h1>', "<h2>The problem</h2>"]
-    for text, tex in conventions(p, len(ex.asked)):
+    for text, tex in conventions(p):
         parts.append(f"<p>{escape(tex if cloze and tex else text, quote=False)}</p>")
     parts.append("<h2>Given</h2>")
     for name, tex, arr in givens(p):
@@ -240,7 +240,7 @@ def sheet_tex(exercise) -> str:
     lines = [r"\documentclass[11pt]{article}", r"\usepackage[utf8]{inputenc}", r"\usepackage{amsmath,amssymb}",
              r"\usepackage[margin=2cm]{geometry}", r"\setlength{\parindent}{0pt}", r"\setlength{\parskip}{0.5em}",
              r"\begin{document}", rf"\section*{{Exercise {tex_escape(ex.id)}{who}}}", r"\subsection*{The problem}"]
-    lines += [_para_tex(text, tex) + "\n" for text, tex in conventions(p, len(ex.asked))]
+    lines += [_para_tex(text, tex) + "\n" for text, tex in conventions(p)]
     lines.append(r"\subsection*{Given}")
     lines += [rf"\[ {tex} = {_matrix_tex(arr)} \]" for _, tex, arr in givens(p)]
     header, rows = data_rows(p)
