@@ -140,6 +140,10 @@ def assert_round_safe(ex) -> None:
         assert (np.abs(scaled - np.floor(scaled) - 0.5) >= 0.1).all(), (name, key)
         assert shown(student[name], d) == shown(key, d), (name, student[name], key)
         assert all(float(s) != 0 for s in shown(key, d)), (name, key)
+    # and the checker marks the hand-rounded student right, every number against the true value
+    report = dr.check(problem, {"decimals": d, "answers": {n: student[n] for n in ex.asked}})
+    assert report.right == len(ex.asked) and report.wrong == 0
+    assert all(v["basis"] == "true" for v in report.to_json()["verdicts"])
 
 
 # -- the lecturer's set: 30 exercises from seed 002's network, with a roster --------------------------------
