@@ -312,6 +312,20 @@ def test_batch_exercises_are_round_safe(seed):
     assert_round_safe(ex)
 
 
+BCE_TEMPLATE = {  # sigmoid + bce: the fused output delta y-hat - y, the loss from the rounded y-hat
+    "layers": [{"weights": [[U1, U1], [U1, U1]], "biases": [U1, U1], "activation": "tanh"},
+               {"weights": [[U1, U1]], "biases": [U1], "activation": "sigmoid"}],
+    "loss": "bce", "data": {"inputs": [[U1, U1]], "targets": [[{"draw": "choice", "from": [0, 1]}]]},
+    "learning_rate": 0.5, "decimals": 3, "asked": ["a2", "loss", "delta2", "dW2", "delta1", "dW1", "W2_new"],
+}
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**40))
+def test_fused_output_exercises_are_round_safe(seed):
+    assert_round_safe(make_one(parse_template(BCE_TEMPLATE, "bce.yaml"), seed, "k", "001", None))
+
+
 def test_the_hand_student_reproduces_seed_002s_notes():
     # the notes: z = 0.378, 0.393; a = 0.593, 0.597; delta2 = 0.251 x 0.187 = 0.047; W2' = 0.386, 0.436
     got = redo(dr.load_problem("seed-002"), 3)
