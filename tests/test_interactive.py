@@ -183,20 +183,7 @@ def test_every_step_shows_the_cores_numbers(seed, page, tmp_path, capsys):
     total = len(I.page_data(*_solution_parts(seed))["lines"])
     assert total > 30
     assert _state(page)["count"] == f"Line 0 of {total}"
-    checked, seen = 0, []
-    for k in range(total):
-        page.click("#next")
-        st = _state(page)
-        assert st["count"] == f"Line {k + 1} of {total}"
-        assert st["live"].startswith(st["lhs"] + " = ")  # announced in the live region
-        seen.append(st)
-        want = json_value(solution, int(st["update"]), st["name"], int(st["example"]))
-        if want is None:
-            continue
-        assert st["result"].lstrip("= ").rstrip("†") == fmt(want, decimals), st
-        if st["name"][0] in "za" and "[" in st["name"] and "_" not in st["name"]:
-            assert _diagram_text(page, st["name"]) == st["name"][0] + " " + st["result"].lstrip("= ")
-        checked += 1
+    checked, seen = _walk(page, solution, decimals, total)
     assert checked == _expected_count(solution)
     if seed == "seed-002":
         page.screenshot(path=str(tmp_path / "seed-002-last.png"), full_page=True)
@@ -215,6 +202,26 @@ def test_every_step_shows_the_cores_numbers(seed, page, tmp_path, capsys):
     assert st["count"] == f"Line 0 of {total}" and st["where"] == "Before the first update"
     assert _diagram_text(page, "z1[1]") == "z ?"  # nothing computed yet
     assert page.errors == []
+
+
+def _walk(page, solution: dict, decimals: int, total: int) -> tuple[int, list]:
+    """Click Next through every line from the start; each number whose value the JSON holds
+    must be that value rounded by fmt (in the panel, and in the neuron for z and a)."""
+    checked, seen = 0, []
+    for k in range(total):
+        page.click("#next")
+        st = _state(page)
+        assert st["count"] == f"Line {k + 1} of {total}"
+        assert st["live"].startswith(st["lhs"] + " = ")  # announced in the live region
+        seen.append(st)
+        want = json_value(solution, int(st["update"]), st["name"], int(st["example"]))
+        if want is None:
+            continue
+        assert st["result"].lstrip("= ").rstrip("†") == fmt(want, decimals), st
+        if st["name"][0] in "za" and "[" in st["name"] and "_" not in st["name"]:
+            assert _diagram_text(page, st["name"]) == st["name"][0] + " " + st["result"].lstrip("= ")
+        checked += 1
+    return checked, seen
 
 
 def _solution_parts(seed):
@@ -323,6 +330,119 @@ def test_jupyter_iframe_steps_in_a_browser(page):
     frame.locator("#next").click()
     assert frame.locator("#eq").get_attribute("data-name") == "z1[1]"
     assert frame.locator("#eq-result").text_content() == "= 0.378"
+
+
+# -- live mode: deltarule serve ---------------------------------------------------------------------
+@pytest.fixture
+def live_url():
+    """`deltarule serve seed-002` on a free port of 127.0.0.1, in a thread."""
+    import threading
+
+    from deltarule.commands.serve import make_server
+
+    server = make_server(dr.load_problem("seed-002"), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _post(url: str, body: bytes, ctype: str = "application/json", headers: dict | None = None):
+    """(status, parsed JSON reply) of a POST to the live server."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        conn.request("POST", "/api/solve", body=body, headers={"Content-Type": ctype, **(headers or {})})
+        r = conn.getresponse()
+        return r.status, json.loads(r.read().decode("utf-8"))
+    finally:
+        conn.close()
+
+
+W2_11 = '[data-path="[\\"layers\\", 1, \\"weights\\", 0, 0]"]'
+
+
+def test_live_edit_of_W2_11_moves_every_number_downstream(page, live_url, tmp_path):
+    from deltarule.commands.solve import solution_json
+
+    edited = dr.load_problem("seed-002").with_parameter("W2[1,1]", 0.5)
+    solution = json.loads(solution_json(edited.steps(1)))
+    page.goto(live_url + "/")
+    total = _state(page)["count"].split()[-1]
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    assert (_state(page)["name"], _state(page)["result"]) == ("z2[1]", "= 1.106")
+    page.fill(W2_11, "0.5")
+    page.press(W2_11, "Enter")  # Enter in a field applies the edit
+    page.wait_for_selector('body[data-version="1"]')
+    st = _state(page)  # the same line, the new number: z2[1] = 0.5(0.5933) + 0.45(0.5969) + 0.6 = 1.1652
+    assert (st["name"], st["result"]) == ("z2[1]", "= " + fmt(solution["steps"][0]["layers"][1]["z"][0][0], 3))
+    assert st["result"] == "= 1.165"
+    assert "0.500(0.593)" in page.text_content("#eq")
+    assert page.text_content("#edit-status").startswith("Applied")
+    page.click("#first")  # (keys typed in a field edit the field, they do not step)
+    checked, _ = _walk(page, solution, 3, int(total))
+    assert checked == _expected_count(solution)
+    assert (_diagram_text(page, "W2[1,1]"), _diagram_text(page, "dW2[1,1]")) == (
+        "0.500", "→ " + fmt(solution["steps"][0]["layers"][1]["W_new"][0][0], 3))
+    page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_live_refusals_are_one_line_and_shown_as_text(page, live_url):
+    page.goto(live_url + "/")
+    page.fill(W2_11, HOSTILE)
+    page.click("#apply")
+    page.wait_for_function("document.getElementById('edit-status').textContent.startsWith('Not applied')")
+    status = page.text_content("#edit-status")
+    assert status.startswith("Not applied: request: layers[1].weights[0][0]: expected a number") and "<img" in status
+    page.wait_for_timeout(200)
+    assert page.dialogs == [] and page.evaluate("window.pwned") is None
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert page.evaluate("document.body.getAttribute('data-version')") is None  # nothing replaced
+    assert [e for e in page.errors if "status of 400" not in e] == []  # the browser logs the 400 itself
+
+
+def test_live_server_refuses_hostile_bodies(live_url):
+    import urllib.request
+
+    good = json.dumps({"layers": [{"weights": [[0.5]], "biases": [0.1], "activation": "sigmoid"}],
+                       "loss": "sse", "data": {"inputs": [[1.0]], "targets": [[0.0]]}, "learning_rate": 0.1,
+                       "name": HOSTILE})
+    status, reply = _post(live_url, good.encode())
+    assert status == 200 and reply["data"]["title"] == HOSTILE
+    assert "<img" not in reply["figures"][0]["svg"] and "&lt;img" in reply["figures"][0]["svg"]
+    assert [ln["name"] for ln in reply["data"]["lines"]][:3] == ["z1[1]", "a1[1]", "loss"]
+    cases = [
+        (b"x" * (70 * 1024), "application/json", 413, "request: 71,680 bytes; an edited problem is at most 65,536"),
+        (b"{not json", "application/json", 400, "request: not JSON"),
+        (b"\xff\xfe", "application/json", 400, "request: not JSON"),
+        (good.encode(), "text/plain", 415, "request: Content-Type: expected application/json"),
+        (b'{"layers": 1}', "application/json", 400, "request: layers: "),
+        (good.replace('"inputs": [[1.0]], "targets": [[0.0]]', '"file": "/etc/passwd"').encode(),
+         "application/json", 400, "request: data.file: "),
+        (good.replace('[[0.5]]', '[[0.5, 1]]').encode(), "application/json", 400, "request: data.inputs: "),
+        (good.replace('"sse"', '"sse2"').encode(), "application/json", 400, "request: loss: unknown 'sse2'"),
+        (b'{"layers": [{"units": 100000}]}', "application/json", 400, "request: layers[0].weights: "),
+    ]
+    for body, ctype, want_status, want in cases:
+        status, reply = _post(live_url, body, ctype)
+        assert status == want_status, (body[:40], reply)
+        assert reply["error"].startswith(want) and "\n" not in reply["error"], reply
+    status, reply = _post(live_url, good.encode(), headers={"Host": "evil.example:80"})
+    assert status == 403  # another name for this address (DNS rebinding) is refused
+    with urllib.request.urlopen(live_url + "/", timeout=30) as r:  # and the server still serves
+        assert r.status == 200 and b"Change the numbers" in r.read()
+
+
+def test_serve_refuses_a_problem_too_large_to_edit(capsys):
+    assert main(["serve", "digits", "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "too large to edit live" in err[0]
 
 
 def screenshot(out: Path) -> None:

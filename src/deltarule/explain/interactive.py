@@ -271,8 +271,9 @@ def page_data(problem, steps, doc: Document, decimals: int, journal=None) -> dic
             "updates": updates, "journal": _journal(journal, decimals, sizes[0])}
 
 
-def _figures(steps, doc: Document, decimals: int) -> str:
-    """One diagram per update and example shown (a batch's examples each have their own x)."""
+def figures(steps, title: str, decimals: int) -> list[dict]:
+    """One diagram per update and example shown (a batch's examples each have their own x):
+    ``{"update": k, "example": e, "svg": ...}`` (the SVG escapes every text it holds)."""
     from ..diagram import network_svg
     from .build import MAX_EXAMPLES
 
@@ -281,10 +282,15 @@ def _figures(steps, doc: Document, decimals: int) -> str:
         n = min(len(step.examples), MAX_EXAMPLES)
         for e in range(n):
             which = f" · example {step.examples[e] + 1}" if n > 1 else ""
-            svg = network_svg(step, decimals, example=e, title=f"{doc.title} · update {k + 1}{which}")
-            hidden = " hidden" if k or e else ""
-            out.append(f'<figure class="update" data-update="{k}" data-example="{e}"{hidden}>{svg}</figure>')
-    return "\n".join(out)
+            svg = network_svg(step, decimals, example=e, title=f"{title} · update {k + 1}{which}")
+            out.append({"update": k, "example": e, "svg": svg})
+    return out
+
+
+def _figures(steps, doc: Document, decimals: int) -> str:
+    return "\n".join(f'<figure class="update" data-update="{f["update"]}" data-example="{f["example"]}"'
+                     f'{" hidden" if f["update"] or f["example"] else ""}>{f["svg"]}</figure>'
+                     for f in figures(steps, doc.title, decimals))
 
 
 def _worked(data: dict) -> str:
@@ -335,14 +341,58 @@ def _epochs(problem, steps, data: dict, decimals: int) -> str:
 </section>"""
 
 
-def render(problem, steps, doc: Document, decimals: int, journal=None) -> str:
+def _field(label: str, path: list, value) -> str:
+    return (f'<label><span>{escape(label)}</span><input type="text" inputmode="decimal" size="7" '
+            f'data-path="{escape(json.dumps(path), quote=True)}" value="{escape(repr(value) if isinstance(value, float) else str(value), quote=True)}"></label>')
+
+
+def _choice(label: str, path: list, value: str, options) -> str:
+    opts = "".join(f'<option{" selected" if o == value else ""}>{escape(o)}</option>' for o in options)
+    return (f'<label><span>{escape(label)}</span><select data-path="{escape(json.dumps(path), quote=True)}">'
+            f'{opts}</select></label>')
+
+
+def _editor(live: dict) -> str:
+    """Live mode: a field for every weight, bias, input, target, the learning rate, each
+    layer's activation and the loss (the page sends the edited problem; the server solves it)."""
+    doc = live["problem"]
+    parts = []
+    for l, lay in enumerate(doc["layers"], start=1):
+        cells = [_choice(f"layer {l} activation", ["layers", l - 1, "activation"], lay["activation"], live["activations"])]
+        cells += [_field(f"W{l}[{i + 1},{j + 1}]", ["layers", l - 1, "weights", i, j], v)
+                  for i, row in enumerate(lay["weights"]) for j, v in enumerate(row)]
+        cells += [_field(f"b{l}[{i + 1}]", ["layers", l - 1, "biases", i], v) for i, v in enumerate(lay["biases"])]
+        parts.append(f'<fieldset><legend>Layer {l}</legend>{"".join(cells)}</fieldset>')
+    data = doc["data"]
+    cells = [_field(f"x{e + 1}[{j + 1}]", ["data", "inputs", e, j], v) for e, row in enumerate(data["inputs"]) for j, v in enumerate(row)]
+    cells += [_field(f"y{e + 1}[{k + 1}]", ["data", "targets", e, k], v) for e, row in enumerate(data["targets"]) for k, v in enumerate(row)]
+    parts.append(f'<fieldset><legend>Data (example e: x<sub>e</sub>, y<sub>e</sub>)</legend>{"".join(cells)}</fieldset>')
+    parts.append('<fieldset><legend>Loss and learning rate</legend>'
+                 + _choice("loss", ["loss"], doc["loss"], live["losses"])
+                 + _field("learning rate η", ["learning_rate"], doc["learning_rate"]) + "</fieldset>")
+    return f"""<section id="live-edit" aria-labelledby="live-h">
+<h2 id="live-h">Change the numbers</h2>
+<form id="editor" novalidate>{"".join(parts)}
+<div class="controls"><button type="submit" id="apply">Apply the change (Enter)</button>
+<button type="reset" id="reset">Back to the file's numbers</button>
+<button type="button" id="download">Save the edited problem (JSON)</button></div>
+<p id="edit-status" role="status" aria-live="polite"></p>
+</form>
+</section>"""
+
+
+def render(problem, steps, doc: Document, decimals: int, journal=None, live: dict | None = None) -> str:
     """The interactive page of ``steps`` (their worked solution ``doc``), with the epoch
-    slider over ``journal`` if given."""
+    slider over ``journal`` if given. ``live`` (``deltarule serve``): ``problem`` (the
+    problem as a document), ``activations``, ``losses`` (the choices), ``endpoint`` (where
+    the edited problem is sent) add the editor."""
     data = page_data(problem, steps, doc, decimals, journal)
+    if live:
+        data["live"] = {"problem": live["problem"], "endpoint": live["endpoint"]}
     script = _asset("interactive.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = (f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-           f"script-src 'sha256-{digest}'")
+           f"script-src 'sha256-{digest}'" + ("; connect-src 'self'" if live else ""))
     title = escape(doc.title)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -378,10 +428,10 @@ not computed yet show as {PENDING}; in the update, → marks a parameter's new v
 <p id="live" class="sr-only" aria-live="polite" aria-atomic="true"></p>
 </aside>
 </main>
-{_epochs(problem, steps, data, decimals)}
+{_editor(live) if live else ""}{_epochs(problem, steps, data, decimals)}
 <section id="worked" aria-labelledby="worked-h">
 <h2 id="worked-h">Every line of the worked solution</h2>
-<ol class="worked">{_worked(data)}</ol>
+<ol class="worked" id="worked-list">{_worked(data)}</ol>
 </section>
 <script type="application/json" id="deltarule-data">{script_json(data)}</script>
 <script>{script}</script>

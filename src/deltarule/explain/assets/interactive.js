@@ -22,12 +22,15 @@
     return m;
   }
 
-  var figures = Array.prototype.slice.call(document.querySelectorAll("figure.update"));
-  var maps = Object.create(null);  // "update:example" -> the index of that figure
-  figures.forEach(function (f) { maps[f.getAttribute("data-update") + ":" + f.getAttribute("data-example")] = index(f); });
-  var firstOf = [];
-  lines.forEach(function (ln, k) { if (firstOf[ln.u] === undefined) { firstOf[ln.u] = k; } });
-  var cur = -1;
+  var figures, maps, firstOf, cur = -1;
+  function indexAll() {
+    figures = Array.prototype.slice.call(document.querySelectorAll("figure.update"));
+    maps = Object.create(null);  // "update:example" -> the index of that figure
+    figures.forEach(function (f) { maps[f.getAttribute("data-update") + ":" + f.getAttribute("data-example")] = index(f); });
+    firstOf = [];
+    lines.forEach(function (ln, k) { if (firstOf[ln.u] === undefined) { firstOf[ln.u] = k; } });
+  }
+  indexAll();
 
   function setText(m, name, text) {
     (m.name[name] || []).forEach(function (el) { el.textContent = text; });
@@ -163,6 +166,88 @@
     };
     slider.addEventListener("input", function () { setEpoch(parseInt(slider.value, 10)); });
     setEpoch(parseInt(slider.value, 10));
+  }
+  // live mode (deltarule serve): send the edited problem, show the pass the server returns
+  var live = data.live, version = 0;
+  function edited() {
+    var doc = JSON.parse(JSON.stringify(live.problem));
+    each($("editor").querySelectorAll("[data-path]"), function (inp) {
+      var path = JSON.parse(inp.getAttribute("data-path")), o = doc, v = inp.value;
+      for (var k = 0; k < path.length - 1; k++) { o = o[path[k]]; }
+      var num = v.trim() === "" ? NaN : Number(v);  // the server validates; a non-number goes as text
+      o[path[path.length - 1]] = inp.tagName === "SELECT" || !isFinite(num) ? v : num;
+    });
+    return doc;
+  }
+  function worked() {
+    var ol = $("worked-list");
+    while (ol.firstChild) { ol.removeChild(ol.firstChild); }
+    lines.forEach(function (ln, k) {
+      if (k === 0 || lines[k - 1].u !== ln.u) {
+        var h = document.createElement("li");
+        h.className = "upd";
+        h.setAttribute("aria-hidden", "true");
+        h.textContent = updates[ln.u].heading;
+        ol.appendChild(h);
+      }
+      var li = document.createElement("li"), code = document.createElement("code");
+      li.id = "line-" + k;
+      li.value = k + 1;
+      code.textContent = ln.text;
+      li.appendChild(code);
+      ol.appendChild(li);
+    });
+  }
+  function replace(reply) {
+    data.lines = lines = reply.data.lines;
+    data.updates = updates = reply.data.updates;
+    var stage = $("stage");
+    figures.forEach(function (f) { f.parentNode.removeChild(f); });
+    reply.figures.forEach(function (fg) {
+      var svg = new DOMParser().parseFromString(fg.svg, "image/svg+xml").documentElement;
+      if (svg.namespaceURI !== SVGNS || svg.localName !== "svg") { return; }
+      each(svg.querySelectorAll("script,foreignObject"), function (el) { el.parentNode.removeChild(el); });
+      var f = document.createElement("figure");
+      f.className = "update";
+      f.setAttribute("data-update", String(fg.update));
+      f.setAttribute("data-example", String(fg.example));
+      f.appendChild(document.importNode(svg, true));
+      stage.appendChild(f);
+    });
+    indexAll();
+    worked();
+    show(cur);
+    document.body.setAttribute("data-version", String(++version));
+  }
+  function send() {
+    var doc = edited(), status = $("edit-status");
+    status.textContent = "Solving…";
+    fetch(live.endpoint, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(doc)})
+      .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, j: j}; }); })
+      .then(function (res) {
+        if (!res.ok) {
+          status.textContent = "Not applied: " + res.j.error;
+          status.className = "error";
+          return;
+        }
+        live.current = doc;
+        replace(res.j);
+        status.className = "";
+        status.textContent = "Applied: every number shown now follows from the edited problem.";
+      })
+      .catch(function (e) { status.textContent = "Not applied: " + e; status.className = "error"; });
+  }
+  if (live) {
+    $("editor").addEventListener("submit", function (e) { e.preventDefault(); send(); });
+    $("download").addEventListener("click", function () {
+      var blob = new Blob([JSON.stringify(live.current || edited(), null, 1)], {type: "application/json"});
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = "problem.json";
+      document.body.appendChild(a);
+      a.click();
+      document.body.removeChild(a);
+    });
   }
   show(-1);
 }());
