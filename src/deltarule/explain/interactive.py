@@ -177,8 +177,9 @@ def _line(eq: Equation, u: int, section: str, example: int, sizes) -> dict:
             "name": canonical(kind, l, i, j), "example": example, "section": section,
             "lhs": eq.lhs.text, "sides": sides, "result": result,
             "text": " = ".join([eq.lhs.text, *sides])}
-    line.update(_effects(kind, l, i, j, result, sizes, eq.lhs.text) if result and kind != "chain" else
-                {"hl": [], "set": [], "badge": []})
+    effects = _effects(kind, l, i, j, result, sizes, eq.lhs.text) if result and kind != "chain" else \
+        {"hl": [], "set": [], "badge": []}
+    line = {**line, **effects}
     return line
 
 
