@@ -482,3 +482,9 @@ def test_redrawn_targets_must_suit_the_loss():
     assert _targets_fit(parse_template(drawn, "ce.yaml"))          # 0.5 + 0.5: always a probability row
     drawn["data"]["targets"] = [[{**one, "low": 0.4, "high": 0.6}, {**one, "low": 0.4, "high": 0.6}]]
     assert not _targets_fit(parse_template(drawn, "ce.yaml"))      # 0.4 + 0.6 sometimes, 0.4 + 0.4 too
+
+
+def test_progress_is_reported_after_each_exercise():
+    seen = []
+    make_set(parse_template(BATCH_TEMPLATE, "batch.yaml"), seed=2, count=3, progress=lambda k, n: seen.append((k, n)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]

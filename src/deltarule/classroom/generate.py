@@ -115,12 +115,20 @@ def _with_description(problem, text: str):
 
 
 def make_set(template: Template, seed: int, count: int | None = None, students: list[str] | None = None,
-             max_draws: int = roundsafe.MAX_DRAWS) -> list[Exercise]:
-    """One exercise per student of the roster, or ``count`` numbered ones (001, 002, ...)."""
+             max_draws: int = roundsafe.MAX_DRAWS, progress=None) -> list[Exercise]:
+    """One exercise per student of the roster, or ``count`` numbered ones (001, 002, ...);
+    ``progress(done, total)`` is called after each one."""
     if students is None:
         if count is None or not 1 <= count <= MAX_EXERCISES:
             raise InputError(f"expected between 1 and {MAX_EXERCISES:,} exercises, got {count}", "--count")
         width = max(3, len(str(count)))
-        return [make_one(template, seed, f"#{k}", f"{k:0{width}d}", None, max_draws) for k in range(1, count + 1)]
-    taken: set = set()
-    return [make_one(template, seed, sid, folder_name(sid, taken), sid, max_draws) for sid in students]
+        jobs = [(f"#{k}", f"{k:0{width}d}", None) for k in range(1, count + 1)]
+    else:
+        taken: set = set()
+        jobs = [(sid, folder_name(sid, taken), sid) for sid in students]
+    out = []
+    for key, ident, student in jobs:
+        out.append(make_one(template, seed, key, ident, student, max_draws))
+        if progress is not None:
+            progress(len(out), len(jobs))
+    return out

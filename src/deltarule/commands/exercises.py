@@ -26,6 +26,10 @@ def add_arguments(p) -> None:
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder to write the set into")
 
 
+def _progress(done: int, total: int) -> None:
+    print(f"\rround-safe exercises drawn: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
 def run(args) -> int:
     from statistics import median
 
@@ -33,7 +37,10 @@ def run(args) -> int:
 
     template = load_template(args.template)
     students = read_roster(args.roster) if args.roster else None
-    exercises = make_set(template, args.seed, count=args.count, students=students)
+    exercises = make_set(template, args.seed, count=args.count, students=students,
+                         progress=_progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     write_set(exercises, template, args.seed, args.output)
     draws = [ex.draws for ex in exercises]
     total = sum(draws)
