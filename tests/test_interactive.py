@@ -256,6 +256,19 @@ def test_keyboard_alone_steps_forward_and_back(page, tmp_path, capsys):
     assert page.errors == []
 
 
+def test_prints_the_whole_solution_without_controls(page, tmp_path, capsys):
+    page.goto(_make_page(tmp_path, capsys, "seed-004-example-3-stochastic", "--steps", "2").as_uri())
+    page.keyboard.press("ArrowRight")
+    page.emulate_media(media="print")
+    assert not page.is_visible("#next") and not page.is_visible(".help")
+    assert page.is_visible("#worked") and page.is_visible("#line-0")
+    shown = page.evaluate("""[...document.querySelectorAll('figure.update')]
+        .filter(f => getComputedStyle(f).display !== 'none').length""")
+    assert shown == 2  # every update's diagram, not only the current one
+    pdf = page.pdf()
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 10000
+
+
 def test_next_update_walks_through_steps(page, tmp_path, capsys):
     solution = json.loads(_cli(capsys, "solve", "seed-004-example-3-stochastic", "--steps", "3", "--format", "json"))
     page.goto(_make_page(tmp_path, capsys, "seed-004-example-3-stochastic", "--steps", "3").as_uri())

@@ -187,11 +187,12 @@ class Handler(BaseHTTPRequestHandler):
 
 def make_server(problem, host: str = "127.0.0.1", port: int = 8000, steps: int = 1) -> ThreadingHTTPServer:
     """A server for ``problem`` (not started: call ``serve_forever``); port 0 takes a free one."""
-    page = live_page(problem, steps).encode("utf-8")
+    problem.require("data", "learning_rate")
     size = len(json.dumps(problem_document(problem)))
     if size > MAX_BODY:
         raise InputError(f"too large to edit live ({size:,} bytes as JSON; at most {MAX_BODY:,}): "
                          "use 'deltarule solve --format html --interactive'", "", problem.source)
+    page = live_page(problem, steps).encode("utf-8")
     handler = type("LiveHandler", (Handler,), {"page": page, "steps": steps})
     server = ThreadingHTTPServer((host, port), handler)
     bound = server.server_address[1]
