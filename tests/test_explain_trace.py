@@ -34,8 +34,8 @@ def test_step_holds_f_prime_example_losses_and_gradients_and_the_pass_after():
     # each example's own gradient is a one-example trace's; their mean is the batch gradient
     g = step.example_gradients
     assert g.shape == (3, net.parameters().size) and not g.flags.writeable
-    for e in range(3):
-        np.testing.assert_array_equal(g[e], net.trace(tr.x[e:e + 1], tr.y[e:e + 1]).gradient())
+    for e in range(3):  # (from the batch's deltas: equal up to the rounding of 1/n times n)
+        np.testing.assert_allclose(g[e], net.trace(tr.x[e:e + 1], tr.y[e:e + 1]).gradient(), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(g.mean(axis=0), tr.gradient(), rtol=1e-12)
     assert abs(g[:, 0]).min() > 0  # three real, different numbers
     # the pass with the new parameters: loss_after is its loss

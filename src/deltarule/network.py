@@ -218,12 +218,24 @@ class Network:
 
     def example_gradients(self, trace: Trace) -> Array | None:
         """Each example's own gradient, (n, P): row e is the gradient of example e's loss
-        alone (a one-example trace), so the batch gradient is their mean (or sum). None
-        when n x P exceeds ``trace.EXAMPLE_GRADIENTS_MAX``."""
+        alone, ordered as :meth:`Trace.gradient` (dW1 row by row, db1, dW2, ...), so the
+        batch gradient is their mean (or sum). None when n x P exceeds
+        ``trace.EXAMPLE_GRADIENTS_MAX``.
+
+        The batch's delta_l[e] is example e's own delta times 1/n under ``mean`` (the batch
+        loss is the mean of the examples' losses), so its own dW_l = n delta_l[e] a_{l-1}[e]^T
+        and db_l = n delta_l[e]: (n, units, fan_in) and (n, units) per layer, no second pass.
+        """
         n = len(trace.x)
-        if n * self.parameters().size > EXAMPLE_GRADIENTS_MAX:
+        if n * sum(lay.W.size + lay.units for lay in self.layers) > EXAMPLE_GRADIENTS_MAX:
             return None
-        return frozen(np.array([self.trace(trace.x[e:e + 1], trace.y[e:e + 1]).gradient() for e in range(n)]))
+        scale = n if self.reduction == "mean" else 1
+        parts = []
+        for l, lt in enumerate(trace.layers):
+            a_prev = trace.x if l == 0 else trace.layers[l - 1].a
+            own = lt.delta * scale if scale != 1 else lt.delta
+            parts += [(own[:, :, None] * a_prev[:, None, :]).reshape(n, -1), own]
+        return frozen(np.concatenate(parts, axis=1))
 
     # -- parameters by name --------------------------------------------------------
     def parameter_names(self) -> list[str]:
