@@ -18,7 +18,9 @@ from deltarule.formatting import SCI_FROM, fmt, mpl_literal, safe_text
 
 NEGATIVE_ZERO = re.compile(r"-(?:\\frac\{)?0\.0*(?![0-9])")
 # an escape to retitle the terminal, a bell, a newline that would start a Markdown heading
-HOSTILE_NAME = "a\x1b]2;owned\x07b\n# not a heading\r\x9b2J $x^$ \ud800"
+HOSTILE_NAME = "a\x1b]2;owned\x07b\n# not a heading\r\x9b2J $x^$"
+# (a lone surrogate is refused when a file is read; a Problem made in Python may still hold one)
+SURROGATE = " \ud800"
 
 
 def two_layers(w1, lr=0.5, act="tanh", name="big", targets=((0.0,),), out="identity"):
@@ -140,7 +142,9 @@ def test_safe_text_escapes_control_characters_and_surrogates():
 
 
 def test_a_hostile_name_in_every_output(tmp_path):
-    p = two_layers(0.5, act="sigmoid", name=HOSTILE_NAME)
+    import dataclasses
+
+    p = dataclasses.replace(two_layers(0.5, act="sigmoid", name="x"), name=HOSTILE_NAME + SURROGATE)
     sol = dr.solve(p)
     for f in FORMATS:
         out = sol.render(f)
@@ -151,7 +155,7 @@ def test_a_hostile_name_in_every_output(tmp_path):
     md = sol.to_markdown()
     assert md.startswith("# a\\\\x1b\\]2;owned\\\\x07b\\\\n# not a heading") and "\n# not a heading" not in md
     assert not any(line.startswith("# not") for line in md.splitlines())
-    ET.fromstring(network_svg(sol.steps[0], 3, title=HOSTILE_NAME))  # well-formed XML
+    ET.fromstring(network_svg(sol.steps[0], 3, title=HOSTILE_NAME + SURROGATE))  # well-formed XML
     page = sol.to_html()
     assert "<title>a\\x1b]2;owned\\x07b\\n# not a heading" in page
 
@@ -174,7 +178,7 @@ def test_pictures_draw_names_literally(tmp_path):
     journal = p.train(dr.Schedule("batch", epochs=3)).journal
     for ext in ("png", "svg"):
         out = tmp_path / f"journal.{ext}"
-        plots.save_journal_plot(journal, str(out), title=HOSTILE_NAME)  # mathtext used to raise here
+        plots.save_journal_plot(journal, str(out), title=HOSTILE_NAME + SURROGATE)  # mathtext used to raise here
         assert out.stat().st_size > 5000
     ET.parse(tmp_path / "journal.svg")  # well-formed XML
     names = ["W1[1,1]", "b1[1]"]
@@ -224,13 +228,13 @@ def test_softmax_solution_compiles_with_pdflatex(tmp_path):
 
 
 def test_train_and_compare_summaries_show_a_hostile_name_escaped(tmp_path, capsys):
-    # JSON: a lone surrogate is valid there (issue 12.2), ESC and BEL as \\u escapes
+    # JSON: ESC and BEL as \\u escapes
     (tmp_path / "p.json").write_text(
-        '{"name": "a\\u001b]2;owned\\u0007\\nb \\ud800", "loss": "half_sse", "learning_rate": 0.5,'
+        '{"name": "a\\u001b]2;owned\\u0007\\nb", "loss": "half_sse", "learning_rate": 0.5,'
         ' "layers": [{"weights": [[0.5]], "biases": [0.0], "activation": "sigmoid"}],'
         ' "data": {"inputs": [[1.0]], "targets": [[0.0]]}}', encoding="utf-8")
     for command in (["train", "--epochs", "2"], ["compare", "--methods", "batch"]):
         assert main([command[0], str(tmp_path / "p.json"), *command[1:]]) == 0
         out = capsys.readouterr().out
-        assert out.startswith("a\\x1b]2;owned\\x07\\nb \\ud800: "), out[:80]
+        assert out.startswith("a\\x1b]2;owned\\x07\\nb: "), out[:80]
         assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]", out)
