@@ -129,7 +129,7 @@ def test_a_checkpoint_with_a_bad_field_names_it(tmp_path):
     doc = got[0].to_dict()
     doc["model"]["layers"][1]["weights"] = [[1.0, "x"]]
     (tmp_path / "c.json").write_text(json.dumps(doc))
-    with pytest.raises(InputError, match=r"model\.layers\[1\]\.weights\[0\]\[1\]"):
+    with pytest.raises(InputError, match=r"model\.layers\[2\]\.weights\[1\]\[2\]"):
         load_checkpoint(tmp_path / "c.json")
     doc = got[0].to_dict()
     doc["rng_state"] = {"bit_generator": "PCG64", "state": "nope"}

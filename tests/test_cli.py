@@ -222,7 +222,7 @@ def test_train_through_the_entry_point(tmp_path):
 MALFORMED = {
     "not-yaml.yaml": ("layers: [\n", "not-yaml.yaml: line 2, column 1: not valid YAML: "),
     "shape.yaml": (examples.text("seed-002").replace("[[0.40, 0.45]]", "[[0.40, 0.45], [1, 2]]"),
-                   "shape.yaml: layers[1].weights: expected 1 row of 2 numbers, got 2 rows"),
+                   "shape.yaml: layers[2].weights: expected 1 row of 2 numbers, got 2 rows"),
     "nan.yaml": (examples.text("seed-002").replace("learning_rate: 0.5", "learning_rate: .nan"),
                  "shape"),
     "no.yaml": (examples.text("seed-002").replace("learning_rate: 0.5", "learning_rate: no"),
@@ -231,7 +231,7 @@ MALFORMED = {
                 "ce.yaml: loss: cross_entropy needs a softmax output layer"),
     "unknown.yaml": (examples.text("seed-002") + "epochs: 3\n", "unknown.yaml: epochs: unknown field"),
     "act.yaml": (examples.text("seed-002").replace("activation: sigmoid", "activation: sigmoidal", 1),
-                 "act.yaml: layers[0].activation: unknown 'sigmoidal' (did you mean 'sigmoid'?)"),
+                 "act.yaml: layers[1].activation: unknown 'sigmoidal' (did you mean 'sigmoid'?)"),
     "tag.yaml": ("layers: !!python/object/apply:os.system ['echo hacked']\n", "tag.yaml: line 1, column 9: the tag"),
     "alias.yaml": ("a: &a [1, 2]\nb: [*a, *a]\n", "alias.yaml: anchors and aliases"),
     "dup.yaml": ("loss: sse\nloss: mse\n", "dup.yaml: line 2, column 1: not valid YAML: duplicate key 'loss'"),

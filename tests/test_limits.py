@@ -42,16 +42,16 @@ def refused_cheaply(text, name="problem.yaml"):
 def test_a_layer_of_a_billion_units(here):
     # 10^9 units x 2 inputs = 2e9 weights x 8 bytes = 14.9 GiB
     assert refused_cheaply("layers: [{units: 1000000000, inputs: 2, activation: sigmoid}]\nloss: sse\n") == \
-        "problem.yaml: layers[0].units: 1000000000 x 2 weights would need 14.9 GiB; " \
+        "problem.yaml: layers[1].units: 1000000000 x 2 weights would need 14.9 GiB; " \
         "the limit is 200,000,000 parameters per layer"
 
 
 def test_a_billion_inputs_and_absurd_integers(here):
     assert refused_cheaply("layers: [{units: 1, inputs: 1000000000, activation: sigmoid}]\nloss: sse\n") == \
-        "problem.yaml: layers[0].units: 1 x 1000000000 weights would need 7.45 GiB; " \
+        "problem.yaml: layers[1].units: 1 x 1000000000 weights would need 7.45 GiB; " \
         "the limit is 200,000,000 parameters per layer"
     line = refused_cheaply("layers: [{units: 1" + "0" * 350 + ", inputs: 2, activation: sigmoid}]\nloss: sse\n")
-    assert line == "problem.yaml: layers[0].units: a number of over 300 digits x 2 weights would need " \
+    assert line == "problem.yaml: layers[1].units: a number of over 300 digits x 2 weights would need " \
                    "over 1e+292 GiB; the limit is 200,000,000 parameters per layer"
 
 
@@ -59,7 +59,7 @@ def test_the_whole_network_is_limited_too(here):
     # 20,000 x 10 weights, then 10,000 x 20,000 = 2e8: the second layer alone is allowed, not both
     text = "layers:\n  - {units: 20000, inputs: 10, init: zeros, activation: tanh}\n" \
            "  - {units: 10000, init: zeros, activation: tanh}\nloss: sse\n"
-    assert refused_cheaply(text) == "problem.yaml: layers[1].units: 10000 x 20000 more weights make the " \
+    assert refused_cheaply(text) == "problem.yaml: layers[2].units: 10000 x 20000 more weights make the " \
                                     "network larger than 200,000,000 parameters in all"
 
 

@@ -288,17 +288,17 @@ def test_json_twin_with_seeded_init(here):
 RULES = [
     # (change to seed 002, the exact line)
     (("[[0.40, 0.45]]", "[[0.40, 0.45], [0.1, 0.2]]"),
-     "problem.yaml: layers[1].weights: expected 1 row of 2 numbers, got 2 rows"),  # the contract's own
+     "problem.yaml: layers[2].weights: expected 1 row of 2 numbers, got 2 rows"),  # the contract's form; layers count from 1 (W2)
     (("[[0.40, 0.45]]", "[[0.40, 0.45, 0.5]]"),
-     "problem.yaml: layers[1].weights: expected 1 row of 2 numbers, got 3 in row 1"),
+     "problem.yaml: layers[2].weights: expected 1 row of 2 numbers, got 3 in row 1"),
     (("[[0.15, 0.20], [0.25, 0.30]]", "[[0.15, 0.20], [0.25]]"),
-     "problem.yaml: layers[0].weights: rows differ in length: row 1 has 2, row 2 has 1"),
+     "problem.yaml: layers[1].weights: rows differ in length: row 1 has 2, row 2 has 1"),
     (("[[0.15, 0.20], [0.25, 0.30]]", "[0.15, 0.20]"),
-     "problem.yaml: layers[0].weights: expected 2 rows of numbers (a list of lists), got a flat list"),
+     "problem.yaml: layers[1].weights: expected 2 rows of numbers (a list of lists), got a flat list"),
     (("biases: [0.60]", "biases: [0.60, 0.1]"),
-     "problem.yaml: layers[1].weights: expected 2 rows of 2 numbers, got 1 row"),
+     "problem.yaml: layers[2].weights: expected 2 rows of 2 numbers, got 1 row"),
     (("half_sse", "cross_entropy"),
-     "problem.yaml: loss: cross_entropy needs a softmax output layer, but layers[1] is sigmoid"),
+     "problem.yaml: loss: cross_entropy needs a softmax output layer, but layers[2] is sigmoid"),
     (("learning_rate: 0.5", "learning_rate: 0"), "problem.yaml: learning_rate: must be positive, got 0"),
     (("learning_rate: 0.5", "learning_rate: -0.1"), "problem.yaml: learning_rate: must be positive, got -0.1"),
     (("decimals: 3", "decimals: -1"), "problem.yaml: decimals: must be at least 0, got -1"),
@@ -306,21 +306,21 @@ RULES = [
     (("learning_rate: 0.5", "learning_rate: .nan"), "problem.yaml: learning_rate: expected a finite number, got nan"),
     (("learning_rate: 0.5", "learning_rate: .inf"), "problem.yaml: learning_rate: expected a finite number, got inf"),
     (("learning_rate: 0.5", "learning_rate: 1e999"), "problem.yaml: learning_rate: expected a finite number, got inf"),
-    (("0.35, 0.35", "0.35, -.inf"), "problem.yaml: layers[0].biases[1]: expected a finite number, got -inf"),
-    (("[[0.05, 0.10]]", "[[0.05, .NaN]]"), "problem.yaml: data.inputs[0][1]: expected a finite number, got nan"),
+    (("0.35, 0.35", "0.35, -.inf"), "problem.yaml: layers[1].biases[2]: expected a finite number, got -inf"),
+    (("[[0.05, 0.10]]", "[[0.05, .NaN]]"), "problem.yaml: data.inputs[1][2]: expected a finite number, got nan"),
     (("learning_rate: 0.5", "learnin_rate: 0.5"),
      "problem.yaml: learnin_rate: unknown field (did you mean 'learning_rate'?); allowed: " + ", ".join(TOP_FIELDS)),
     (("    activation: sigmoid\n  - w", "    activaton: sigmoid\n  - w"),
-     "problem.yaml: layers[0].activaton: unknown field (did you mean 'activation'?); allowed: weights, biases, "
+     "problem.yaml: layers[1].activaton: unknown field (did you mean 'activation'?); allowed: weights, biases, "
      "activation, units, init, inputs, train_weights, train_biases"),
     (("    activation: sigmoid\n  - w", "    activation: sigmod\n  - w"),
-     "problem.yaml: layers[0].activation: unknown 'sigmod' (did you mean 'sigmoid'?); expected one of sigmoid, "
+     "problem.yaml: layers[1].activation: unknown 'sigmod' (did you mean 'sigmoid'?); expected one of sigmoid, "
      "tanh, relu, leaky_relu, identity, softmax, linear"),
     (("half_sse", "halfsse"), "problem.yaml: loss: unknown 'halfsse' (did you mean 'half_sse'?); expected one of "
                               "sse, half_sse, mse, half_mse, bce, cross_entropy"),
     (("loss: half_sse\n", ""), "problem.yaml: loss: missing field 'loss' (sse, half_sse, mse, half_mse, bce, "
                                "cross_entropy)"),
-    (("    biases: [0.60]\n", ""), "problem.yaml: layers[1]: missing field 'biases' (one per row of weights)"),
+    (("    biases: [0.60]\n", ""), "problem.yaml: layers[2]: missing field 'biases' (one per row of weights)"),
     (("  targets: [[0.50]]\n", ""), "problem.yaml: data: missing field 'targets' (or give 'file')"),
     (("[[0.05, 0.10]]", "[0.05, 0.10]"),
      "problem.yaml: data.inputs: expected rows of 2 numbers (the first layer takes 2 inputs), one row per "
@@ -342,10 +342,10 @@ RULES = [
      "problem.yaml: dtype: unknown 'float16' (did you mean 'float64'?); expected one of float64, float32"),
     (("decimals: 3", "reduction: avg"), "problem.yaml: reduction: unknown 'avg'; expected one of mean, sum"),
     (("decimals: 3", "seed: -1"), "problem.yaml: seed: must be at least 0, got -1"),
-    (("0.15", "true"), "problem.yaml: layers[0].weights[0][0]: expected a number, got true (a boolean)"),
-    (("0.15", "null"), "problem.yaml: layers[0].weights[0][0]: expected a number, got nothing"),
+    (("0.15", "true"), "problem.yaml: layers[1].weights[1][1]: expected a number, got true (a boolean)"),
+    (("0.15", "null"), "problem.yaml: layers[1].weights[1][1]: expected a number, got nothing"),
     (("0.15", "9" * 500), "problem.yaml: line 3, column 16: not valid YAML: a number of 500 digits is too long"),
-    (("0.15", "1" + "0" * 310), "problem.yaml: layers[0].weights[0][0]: expected a finite number, "
+    (("0.15", "1" + "0" * 310), "problem.yaml: layers[1].weights[1][1]: expected a finite number, "
                                 "got a number of over 300 digits"),
     (("name: seed-002 two-two-one", "name: [a]"), "problem.yaml: name: expected text, got a list"),
 ]
@@ -384,11 +384,11 @@ data: {inputs: [1, 2], targets: [0, 3], one_hot: true}
 
 def test_units_and_weights_together(here):
     assert refused(edit("    biases: [0.60]\n", "    biases: [0.60]\n    units: 1\n")) == \
-        "problem.yaml: layers[1].units: give either weights and biases, or units and init, not both"
+        "problem.yaml: layers[2].units: give either weights and biases, or units and init, not both"
     assert refused("layers: [{units: 2, activation: tanh}]\nloss: sse\n") == \
-        "problem.yaml: layers[0]: the first layer needs 'inputs:' (how many inputs) when it gives units"
+        "problem.yaml: layers[1]: the first layer needs 'inputs:' (how many inputs) when it gives units"
     assert refused("layers: [{units: 2, inputs: 1, init: glorot, activation: tanh}]\nloss: sse\n") == \
-        "problem.yaml: layers[0].init: unknown 'glorot'; expected one of xavier, he, uniform, zeros"
+        "problem.yaml: layers[1].init: unknown 'glorot'; expected one of xavier, he, uniform, zeros"
 
 
 def test_data_file_errors(here):
@@ -669,3 +669,11 @@ def test_error_line_escapes_are_the_usual_ones():
     assert InputError("unknown field", "\x1b]2;title\x07", "p.yaml").line() == "p.yaml: \\x1b]2;title\\x07: unknown field"
     assert InputError("clear \x1b[2J", "", "a\nb.yaml").line() == "a\\nb.yaml: clear \\x1b[2J"
     assert InputError("x", "\u202eabc").line() == "\\u202eabc: x"
+
+
+def test_paths_count_from_one_as_the_notes_do(here):
+    # W2[1,2] (0.45 in seed 002) is layers[2].weights[1][2]: the same numbers as the parameter's name
+    assert refused(edit("[[0.40, 0.45]]", "[[0.40, x]]")) == \
+        "problem.yaml: layers[2].weights[1][2]: expected a number, got the text 'x'"
+    assert refused(edit("[[0.05, 0.10]]", "[[0.05, x]]")) == \
+        "problem.yaml: data.inputs[1][2]: expected a number, got the text 'x'"

@@ -14,7 +14,7 @@ def test_bce_needs_outputs_in_unit_interval(activation):
     with pytest.raises(InputError) as e:
         parse_problem(doc, "p.yaml")
     assert e.value.line() == (f"p.yaml: loss: bce needs outputs between 0 and 1 (a sigmoid or softmax "
-                              f"output layer), but layers[0] is {activation}")
+                              f"output layer), but layers[1] is {activation}")
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "softmax"])
@@ -117,11 +117,11 @@ def test_parse_problem_takes_numpy_arrays_wherever_lists_are():
     np.testing.assert_array_equal(p.network.parameters(), as_lists.network.parameters())
     with pytest.raises(InputError) as e:  # a complex array is refused like any non-number
         dr.parse_problem({**doc, "data": {"inputs": X + 1j, "targets": y}})
-    assert e.value.line() == "data.inputs[0][0]: expected a number, got a complex"
+    assert e.value.line() == "data.inputs[1][1]: expected a number, got a complex"
 
 
 # -- numbers must fit the problem's dtype (issue 12.14) -----------------------------------------------
-@pytest.mark.parametrize("where, path", [("weights", "layers[0].weights"), ("biases", "layers[0].biases")])
+@pytest.mark.parametrize("where, path", [("weights", "layers[1].weights"), ("biases", "layers[1].biases")])
 def test_a_weight_that_overflows_float32_is_refused_at_load(where, path):
     layer = {"weights": [[0.5]], "biases": [0.0], "activation": "sigmoid", where: [[1e39]] if where == "weights" else [1e39]}
     doc = {**BASE, "layers": [layer], "dtype": "float32"}

@@ -96,7 +96,7 @@ def parse_data(spec: Any, network: Network, base_dir: Path,
         x = _rows(spec["inputs"], "data.inputs", d, f"the first layer takes {d} inputs")
         if one_hot:
             t = plain(spec["targets"])
-            labels = np.array([number(v, f"data.targets[{i}]") for i, v in enumerate(t)]) \
+            labels = np.array([number(v, f"data.targets[{i}]") for i, v in enumerate(t, start=1)]) \
                 if isinstance(t, list) else None
             if labels is None:
                 raise InputError(f"expected a list of integer labels, got {_kind(t)}", "data.targets")

@@ -6,6 +6,9 @@ vocabulary, with a near miss named), ``mapping`` (known keys only), ``vector`` a
 (lists of finite numbers, fast for big tables), and the small texts the messages use
 (``kind``: what a value is, ``show``: a number without 5,000 digits, ``gib``, ``plural``).
 
+Paths count from 1, as the notes do: ``layers[2]`` is the second layer (W2, b2), and
+``layers[2].weights[1][2]`` is W2[1,2]; ``data.inputs[3][1]`` is example 3's first input.
+
 A leaf: imports only :mod:`deltarule.errors` and numpy, so problem, data, answers and
 checkpoint readers all use it without importing each other.
 """
@@ -163,7 +166,7 @@ def vector(v: Any, path: str, length: int | None = None) -> np.ndarray:
     fast = _finite_array(v, v)
     if fast is not None:
         return fast
-    return np.array([number(x, f"{path}[{i}]") for i, x in enumerate(v)], dtype=np.float64)
+    return np.array([number(x, f"{path}[{i}]") for i, x in enumerate(v, start=1)], dtype=np.float64)
 
 
 def _finite_array(v: list, items: Any) -> np.ndarray | None:
@@ -187,7 +190,8 @@ def matrix(v: Any, path: str, rows: int | None = None, cols: int | None = None) 
     fast = _finite_array(v, itertools.chain.from_iterable(v))
     if fast is not None:
         return fast
-    return np.array([[number(x, f"{path}[{i}][{j}]") for j, x in enumerate(r)] for i, r in enumerate(v)],
+    return np.array([[number(x, f"{path}[{i}][{j}]") for j, x in enumerate(r, start=1)]
+                      for i, r in enumerate(v, start=1)],
                     dtype=np.float64)
 
 

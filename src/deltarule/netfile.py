@@ -25,7 +25,7 @@ INITS = ("xavier", "he", "uniform", "zeros")
 
 
 def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list, room: int) -> Layer:
-    path = f"layers[{l}]"
+    path = f"layers[{l + 1}]"  # 1-based, as the notes number layers: layers[2] holds W2, b2
     spec = mapping(spec, path, LAYER_FIELDS)
     if "activation" not in spec:
         raise InputError("missing field 'activation' (sigmoid, tanh, relu, leaky_relu, identity, softmax)", path)
@@ -113,8 +113,8 @@ def parse_network(doc: dict, seed: int = 0) -> Network:
     dtype = choice(doc.get("dtype", "float64"), "dtype", tuple(DTYPES))
     check_output_loss(layers, loss)
     for l, layer in enumerate(layers):
-        fits(layer.W, dtype, f"layers[{l}].weights")
-        fits(layer.b, dtype, f"layers[{l}].biases")
+        fits(layer.W, dtype, f"layers[{l + 1}].weights")
+        fits(layer.b, dtype, f"layers[{l + 1}].biases")
     return Network(tuple(layers), loss, reduction).astype(dtype)
 
 
@@ -134,9 +134,9 @@ def check_output_loss(layers, loss) -> None:
     """Refuse a loss that the output layer cannot feed (InputError on field ``loss``)."""
     out = layers[-1].activation.name
     if loss.name == "cross_entropy" and out != "softmax":
-        raise InputError(f"cross_entropy needs a softmax output layer, but layers[{len(layers) - 1}] "
+        raise InputError(f"cross_entropy needs a softmax output layer, but layers[{len(layers)}] "
                          f"is {out}", "loss")
     if loss.name == "bce" and out not in ("sigmoid", "softmax"):
         # ln(yhat) and ln(1 - yhat) need outputs in (0, 1): anything else gives a meaningless loss
         raise InputError(f"bce needs outputs between 0 and 1 (a sigmoid or softmax output layer), "
-                         f"but layers[{len(layers) - 1}] is {out}", "loss")
+                         f"but layers[{len(layers)}] is {out}", "loss")
