@@ -412,7 +412,7 @@ def test_live_refusals_are_one_line_and_shown_as_text(page, live_url):
     page.click("#apply")
     page.wait_for_function("document.getElementById('edit-status').textContent.startsWith('Not applied')")
     status = page.text_content("#edit-status")
-    assert status.startswith("Not applied: request: layers[1].weights[0][0]: expected a number") and "<img" in status
+    assert status.startswith("Not applied: request: layers[2].weights[1][1]: expected a number") and "<img" in status
     page.wait_for_timeout(200)
     assert page.dialogs == [] and page.evaluate("window.pwned") is None
     assert page.evaluate("document.querySelectorAll('img').length") == 0
@@ -440,7 +440,7 @@ def test_live_server_refuses_hostile_bodies(live_url):
          "application/json", 400, "request: data.file: "),
         (good.replace('[[0.5]]', '[[0.5, 1]]').encode(), "application/json", 400, "request: data.inputs: "),
         (good.replace('"sse"', '"sse2"').encode(), "application/json", 400, "request: loss: unknown 'sse2'"),
-        (b'{"layers": [{"units": 100000}]}', "application/json", 400, "request: layers[0].weights: "),
+        (b'{"layers": [{"units": 100000}]}', "application/json", 400, "request: layers[1].weights: "),
     ]
     for body, ctype, want_status, want in cases:
         status, reply = _post(live_url, body, ctype)

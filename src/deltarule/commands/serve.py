@@ -69,7 +69,7 @@ def _refuse_files(doc) -> None:
     if isinstance(data, dict) and "file" in data:
         raise InputError("not here: the page sends its data inline (inputs and targets)", "data.file", REQUEST)
     layers = doc.get("layers")
-    for l, lay in enumerate(layers if isinstance(layers, list) else []):  # 0-based, as the parser's paths
+    for l, lay in enumerate(layers if isinstance(layers, list) else [], start=1):  # 1-based, as the parser's paths
         if isinstance(lay, dict) and ("units" in lay or "weights" not in lay):
             raise InputError("give weights and biases (the page edits numbers, it draws none)",
                              f"layers[{l}].weights", REQUEST)
