@@ -121,7 +121,9 @@ class Problem:
         self.require("data", "learning_rate")
         schedule = schedule or self.schedule
         size = schedule.size(len(self.x))
-        per_step = 8 * (3 * len(self.network.parameters()) + 4 * size * sum(self.network.sizes)) + 4096
+        P = len(self.network.parameters())  # a Step: W, b, dW, db before and after, the new network;
+        # z, a, f', dL_da, delta of both passes; each example's gradient (kept up to 65536 numbers)
+        per_step = 8 * (6 * P + 10 * size * sum(self.network.sizes) + min(size * P, 65536)) + 4096
         check_steps(count, per_step, self.source)
         x, y = self.split()[:2]
         return steps(self.network, x, y, self.learning_rate, schedule, count)
