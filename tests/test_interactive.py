@@ -146,6 +146,17 @@ def test_interactive_needs_html_and_epochs_needs_interactive(capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
+def test_epochs_that_diverge_are_one_line_exit_3_and_no_page(tmp_path, capsys):
+    problem = tmp_path / "div.yaml"  # a learning rate of 1 on an input of 3: each update overshoots more
+    problem.write_text("layers:\n  - weights: [[1.0]]\n    biases: [0.0]\n    activation: identity\n"
+                       "loss: sse\ndata:\n  inputs: [[3.0]]\n  targets: [[1.0]]\nlearning_rate: 1.0\n")
+    out = tmp_path / "page.html"
+    assert main(["solve", str(problem), "--format", "html", "--interactive", "--epochs", "2000", "-o", str(out)]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{problem}: --epochs: training diverged at epoch ")
+    assert not out.exists()
+
+
 def test_page_is_self_contained(tmp_path, capsys):
     text = _make_page(tmp_path, capsys, "seed-002").read_text(encoding="utf-8")
     assert "default-src 'none'" in text and "script-src 'sha256-" in text
