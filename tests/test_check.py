@@ -557,3 +557,16 @@ def test_text_report_fits_100_columns_and_shows_the_true_value_once(capsys):
     assert block.count("[0.34, -0.09]") == 1 and "WRONG" in block and "[0.68, -0.17]" in block
     assert out.count("[0.07, -0.01]") == 2  # delta2 and db2 follow from dL_da2: each true value once
     assert "\n        follows from your dL_da2 (the true value is [0.07, -0.01])\n" in out
+
+
+def test_template_leaves_out_what_the_solution_does_not_show(capsys):
+    # a fused output (sigmoid + bce: delta2 = yhat - y) has no f'(z2) to ask; frozen biases no b_new
+    doc = yaml.safe_load(examples.text("seed-002"))
+    doc["loss"] = "bce"
+    for layer in doc["layers"]:
+        layer["train_biases"] = False
+    from deltarule.check.answers import blank
+
+    names = list(blank(dr.parse_problem(doc).steps(1)[0]))
+    assert names == ["z1", "a1", "z2", "a2", "losses", "loss", "dL_da2", "delta2", "dW2", "db2", "dL_da1",
+                     "fprime1", "delta1", "dW1", "db1", "W1_new", "W2_new", "loss_after"]

@@ -242,13 +242,23 @@ def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
 def blank(step) -> dict:
     """Every name of one update (a :class:`~deltarule.trace.Step`) with None in each entry, in the
     order of the work: ``z1 a1 ... losses loss``, then back ``dL_da{L} fprime{L} delta{L} dW{L}
-    db{L} ...``, then
-    ``W1_new b1_new ... loss_after``. The answers of a blank answers file."""
-    L = len(step.trace.layers)
+    db{L} ...``, then ``W1_new b1_new ... loss_after``. The answers of a blank answers file.
+    Left out, as the worked solution leaves them out: f'(z) where delta is not dL_da * f'(z) (a
+    fused output layer, whose delta is y-hat - y, and softmax), and the new values of frozen
+    parameters (they are the given ones)."""
+    net = step.trace.network
+    L = len(net.layers)
+    fused = net.layers[-1].activation.name in net.loss.fused
+
+    def backward(l: int) -> list[str]:
+        slope = net.layers[l - 1].activation.elementwise and not (fused and l == L)
+        return [f"{q}{l}" for q in ("dL_da", "fprime", "delta", "dW", "db") if q != "fprime" or slope]
+
     names = [f"{q}{l}" for l in range(1, L + 1) for q in ("z", "a")] + ["losses", "loss"]
-    names += [f"{q}{l}" for l in range(L, 0, -1) for q in ("dL_da", "fprime", "delta", "dW", "db")]
-    names += [f"{p}{l}_new" for l in range(1, L + 1) for p in "Wb"] + ["loss_after"]
-    return {name: np.full(np.shape(shown_truth(step, name)), None).tolist() for name in names}
+    names += [name for l in range(L, 0, -1) for name in backward(l)]
+    names += [f"{p}{l}_new" for l, lay in enumerate(net.layers, start=1)
+              for p, trained in zip("Wb", (lay.train_weights, lay.train_biases)) if trained]
+    return {name: np.full(np.shape(shown_truth(step, name)), None).tolist() for name in names + ["loss_after"]}
 
 
 # -- the document --------------------------------------------------------------------------------------
