@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from deltarule import training
-from deltarule.checkpoint import ResumeError, load_checkpoint
+from deltarule.checkpoint import ResumeError, seal
+from deltarule.checkpoint_load import load_checkpoint
 from deltarule.cli import main
 from deltarule.errors import InputError
 from deltarule.problem import parse_problem
@@ -72,7 +73,7 @@ def test_five_plus_checkpoint_plus_five_is_bit_identical_to_ten(name, dtype, tmp
     _same(train(p.network, p.x, p.y, p.learning_rate, schedule, start=saved[1]), full)
 
 
-def test_checkpoint_file_is_plain_json_with_floats_written_exactly(tmp_path):
+def test_checkpoint_is_a_json_header_and_a_binary_journal_both_exact(tmp_path):
     p = parse_problem(TINY)
     c = []
     train(p.network, p.x, p.y, p.learning_rate, replace(p.schedule, epochs=3), on_epoch=lambda e: c.append(e.checkpoint()))
@@ -80,12 +81,40 @@ def test_checkpoint_file_is_plain_json_with_floats_written_exactly(tmp_path):
     raw = (tmp_path / "c.json").read_bytes()
     assert b"pickle" not in raw and raw.startswith(b"{")
     doc = json.loads(raw)
-    assert doc["format"] == "deltarule-checkpoint" and doc["epoch"] == 3
-    assert doc["rng_state"]["bit_generator"] == "PCG64"
+    assert doc["format"] == "deltarule-checkpoint" and doc["version"] == 2 and doc["epoch"] == 3
+    assert doc["rng_state"]["bit_generator"] == "PCG64" and doc["engine"] == "buffered"
     W1 = np.array(doc["model"]["layers"][0]["weights"])
     np.testing.assert_array_equal(W1, c[-1].network.layers[0].W)  # repr round-trips every bit
-    assert doc["journal"]["columns"][:2] == ["epoch", "loss"] and len(doc["journal"]["rows"]) == 4
-    assert [f.name for f in os.scandir(tmp_path)] == ["c.json"]  # no temporary file left
+    j = doc["journal"]
+    assert j["extra_columns"] == [] and j["rows"] == 4
+    # the rows are not in the header but beside it: raw little-endian float64, 4 rows of 2 + 9 + 0 columns
+    side = (tmp_path / j["file"]).read_bytes()
+    assert j["file"].startswith("c.json.") and len(side) == 4 * 11 * 8
+    np.testing.assert_array_equal(np.frombuffer(side, "<f8").reshape(4, 11), c[-1].journal.rows)
+    assert sorted(f.name for f in os.scandir(tmp_path)) == ["c.json", j["file"]]  # no temporary file left
+    # saving again (another run's checkpoint at the same path) replaces the journal file, then removes the old one
+    c[0].save(tmp_path / "c.json")
+    again = json.loads((tmp_path / "c.json").read_text())["journal"]
+    assert again["rows"] == 2 and sorted(f.name for f in os.scandir(tmp_path)) == ["c.json", again["file"]]
+
+
+def test_a_saver_appends_the_new_rows_and_never_rewrites_the_journal(tmp_path):
+    # each save writes only the rows since the last one: the journal file grows by one row per epoch
+    from deltarule.checkpoint import Saver
+
+    p = parse_problem(TINY)
+    saver, sizes = Saver(str(tmp_path / "c.json"), None, 1, 6), []
+
+    def save(end):
+        saver(end)
+        name = json.loads((tmp_path / "c.json").read_text())["journal"]["file"]
+        sizes.append((name, (tmp_path / name).stat().st_size))
+
+    r = train(p.network, p.x, p.y, p.learning_rate, replace(p.schedule, epochs=6), on_epoch=save)
+    assert len({name for name, _ in sizes}) == 1  # one file for the whole run
+    assert [size for _, size in sizes] == [(e + 1) * 11 * 8 for e in range(1, 7)]
+    c = load_checkpoint(tmp_path / "c.json")
+    np.testing.assert_array_equal(c.journal.rows, r.journal.rows)
 
 
 def test_resume_refuses_other_data_schedule_or_network(tmp_path):
@@ -122,18 +151,26 @@ def test_malformed_checkpoints_are_refused_with_one_line(text, field, tmp_path):
         assert field in line
 
 
+def _header(path):
+    doc = json.loads(Path(path).read_text())
+    del doc["sha256"]
+    return doc
+
+
 def test_a_checkpoint_with_a_bad_field_names_it(tmp_path):
     p = parse_problem(TINY)
     got = []
     train(p.network, p.x, p.y, 0.5, replace(p.schedule, epochs=1), on_epoch=lambda e: got.append(e.checkpoint()))
-    doc = got[0].to_dict()
+    got[0].save(tmp_path / "c.json")
+    doc = _header(tmp_path / "c.json")
     doc["model"]["layers"][1]["weights"] = [[1.0, "x"]]
-    (tmp_path / "c.json").write_text(json.dumps(doc))
+    (tmp_path / "c.json").write_text(seal(doc))
     with pytest.raises(InputError, match=r"model\.layers\[2\]\.weights\[1\]\[2\]"):
         load_checkpoint(tmp_path / "c.json")
-    doc = got[0].to_dict()
+    got[0].save(tmp_path / "c.json")
+    doc = _header(tmp_path / "c.json")
     doc["rng_state"] = {"bit_generator": "PCG64", "state": "nope"}
-    (tmp_path / "c.json").write_text(json.dumps(doc))
+    (tmp_path / "c.json").write_text(seal(doc))
     with pytest.raises(InputError, match="rng_state"):
         load_checkpoint(tmp_path / "c.json")
 
@@ -309,8 +346,9 @@ def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint_and_a_whole_jour
         assert done.returncode == 0, err
         _, rows = _journal_epochs(d / "j.csv")
         np.testing.assert_array_equal(np.array(rows, dtype=float), reference)
-        leftovers = [f for f in os.listdir(d) if f not in ("c.json", "j.csv")]
-        assert leftovers == []  # a killed write's temporary files are removed by the next write (io.py)
+        journal_file = json.loads((d / "c.json").read_text())["journal"]["file"]
+        leftovers = [f for f in os.listdir(d) if f not in ("c.json", "j.csv", journal_file)]
+        assert leftovers == []  # a killed write's temporary files and earlier journal files are removed
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ import pytest
 from conftest import require_module
 
 from deltarule import fast, training
-from deltarule.checkpoint import load_checkpoint
+from deltarule.checkpoint_load import load_checkpoint
 from deltarule.network import Layer, Network
 from deltarule.problem import load_problem, parse_problem
 from deltarule.training import Diverged, Interrupted, Schedule

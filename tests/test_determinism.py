@@ -93,3 +93,68 @@ def test_every_method_is_repeatable(here, method, size):
     p = load_problem("p.yaml")
     runs = [p.train(Schedule(method, size, 10, True, 3)).journal.rows.tobytes() for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+# -- engines (issue 12.11): identical within one engine, and a checkpoint keeps its engine -----------------
+SEED_000 = "seed-000-neuron"
+
+
+def _engine_runs():
+    from deltarule import training
+
+    p = load_problem(SEED_000)
+    schedule = Schedule("stochastic", epochs=400)
+    return p, schedule, {e: training.train(p.network, p.x, p.y, p.learning_rate, schedule, engine=e)
+                         for e in ("generic", "buffered")}
+
+
+def test_engines_agree_to_rounding_and_each_is_repeatable():
+    from deltarule import training
+
+    p, schedule, runs = _engine_runs()
+    np.testing.assert_allclose(runs["generic"].journal.rows, runs["buffered"].journal.rows, rtol=1e-12, atol=1e-15)
+    again = training.train(p.network, p.x, p.y, p.learning_rate, schedule, engine="buffered")
+    np.testing.assert_array_equal(again.journal.rows, runs["buffered"].journal.rows)
+
+
+def test_a_checkpoint_records_its_engine_and_a_resume_keeps_it(tmp_path):
+    # 5 epochs of 6 updates run on the buffered engine (too few updates for the compiled one); the
+    # resumed 400-epoch run would have taken the compiled engine from the start (when numba is
+    # installed), but continues on the engine that wrote the checkpoint: bit for bit a buffered run
+    from deltarule import fast, training
+    from deltarule.checkpoint_load import load_checkpoint
+
+    p, schedule, runs = _engine_runs()
+    first = []
+    training.train(p.network, p.x, p.y, p.learning_rate, Schedule("stochastic", epochs=5),
+                   on_epoch=lambda end: first.append(end.checkpoint()))
+    assert first[-1].engine == fast.engine_for(p.network, 6, Schedule("stochastic", epochs=5)) == "buffered"
+    first[-1].save(tmp_path / "c.json")
+    c = load_checkpoint(tmp_path / "c.json")
+    assert c.engine == "buffered"
+    resumed = training.train(p.network, p.x, p.y, p.learning_rate, schedule, start=c)
+    np.testing.assert_array_equal(resumed.journal.rows, runs["buffered"].journal.rows)
+    from deltarule.checkpoint import ResumeError
+
+    with pytest.raises(ResumeError, match="written by the buffered engine, not the generic one"):
+        training.train(p.network, p.x, p.y, p.learning_rate, schedule, start=c, engine="generic")
+
+
+def test_resuming_a_compiled_engine_checkpoint_without_numba_is_refused_in_one_line(tmp_path, capsys,
+                                                                                   monkeypatch):
+    import json
+
+    from deltarule import fast
+    from deltarule.checkpoint import seal
+
+    c = tmp_path / "c.json"
+    assert main(["train", SEED_000, "--epochs", "5", "--checkpoint", str(c), "--quiet"]) == 0
+    header = json.loads(c.read_text())
+    del header["sha256"]
+    header["engine"] = "scalar"  # as a run on an install with numba would have written it
+    c.write_text(seal(header))
+    monkeypatch.setattr(fast, "_numba", lambda: None)
+    capsys.readouterr()
+    assert main(["train", SEED_000, "--epochs", "10", "--resume", str(c), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"{c}: ") and "needs numba" in err

@@ -154,7 +154,7 @@ def test_cli_divergence_in_a_fresh_process_and_help(tmp_path):
     assert run.returncode == 3, run.stderr
     assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr and "Warning" not in run.stderr
     # the checkpoint is the last one written before the divergence, still loadable
-    from deltarule.checkpoint import load_checkpoint
+    from deltarule.checkpoint_load import load_checkpoint
 
     c = load_checkpoint(tmp_path / "c.json")
     assert c.epoch % 50 == 0 and np.isfinite(c.network.parameters()).all()
@@ -164,3 +164,15 @@ def test_cli_divergence_in_a_fresh_process_and_help(tmp_path):
     import deltarule.cli
 
     assert "3 training diverged" in deltarule.cli.__doc__
+
+
+@pytest.mark.parametrize("flag", ["--save", "--journal"])
+def test_cli_divergence_whose_output_cannot_be_written_gives_one_line(flag, tmp_path, capsys):
+    # issue 12.15: the divergence line and the write error used to be two lines
+    path = _write(tmp_path, GROWS)
+    target = tmp_path / "missing-folder" / ("m.json" if flag == "--save" else "j.csv")
+    code = main(["train", str(path), flag, str(target), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"{target}: cannot write") and "diverged at epoch" in err and "not saved" in err
+    assert not target.parent.exists()

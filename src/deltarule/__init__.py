@@ -21,7 +21,8 @@ from .network import Layer, Network
 from .problem import Problem, load_network, load_problem, parse_problem
 from .trace import LayerTrace, Step, Trace
 from .training import Diverged, Interrupted, Journal, Schedule, TrainResult, steps, train
-from .checkpoint import Checkpoint, load_checkpoint
+from .checkpoint import Checkpoint
+from .checkpoint_load import load_checkpoint
 
 __version__ = "0.1.0"
 

@@ -1,20 +1,37 @@
 """Checkpoints: the state of a training run after an epoch, enough to continue it exactly.
 
-A checkpoint holds the parameters, the journal so far, the epoch and update counts, the
-schedule and learning rate, the shuffle generator's ``bit_generator.state`` and a SHA-256
-fingerprint of the training data. It is saved as JSON (no pickle), every float written with
-``repr`` so that it reads back bit for bit, and written atomically (temporary file, fsync,
-rename: :func:`deltarule.io.write_text`), so a killed process leaves the previous one whole.
+A checkpoint is two files, neither of them pickle:
+
+* ``PATH`` (``run.json``), a JSON header: epoch and update counts, the number of examples, the
+  schedule and learning rate, the shuffle generator's ``bit_generator.state``, the engine that
+  wrote it, a SHA-256 fingerprint of the training data, the model (every float written with
+  ``repr``, so it reads back bit for bit), the journal's row count, file name, SHA-256 and its
+  columns after epoch, loss and the parameters (accuracy, val_loss, ...), and ``sha256``: the SHA-256 of the rest of the header (sorted keys, no spaces), which
+  covers the journal through its digest, so any edit is detected.
+* ``PATH.<8 hex>.journal`` beside it: the journal rows, raw little-endian float64, row after row.
+  A run's saver writes it whole once, then appends only the new rows at each save (the header is
+  rewritten; the journal never is), so a save costs the rows since the last one, not the whole
+  journal (one row of a 784-256-10 network is 1.6 MB). Rows past the header's count (a save
+  killed between the two writes) are ignored on reading.
+
+The header is written atomically after the rows it counts (temporary file, fsync, rename:
+:func:`deltarule.io.write_text`); a new journal file gets a new name and the old one is removed
+only once no header names it; so a killed process leaves the previous checkpoint whole.
+Reading and validating a checkpoint is :func:`deltarule.checkpoint_load.load_checkpoint`.
 
     result = train(net, x, y, eta, Schedule(epochs=10), start=load_checkpoint("c.json"))
 
-continues the run that wrote ``c.json`` exactly as if it had never stopped.
+continues the run that wrote ``c.json`` exactly as if it had never stopped (on the engine that
+wrote it: engines differ in the last bits).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import os
+import re
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +40,15 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
+from .io import write_bytes, write_text
 from .network import Network
 from .results import Journal
-from .schedule import JOURNAL_LOSSES, METHODS, Schedule
+from .schedule import Schedule
 
 FORMAT = "deltarule-checkpoint"
-VERSION = 1
-FIELDS = ("format", "version", "epoch", "updates", "learning_rate", "training", "journal_loss",
-          "data_sha256", "rng_state", "model", "journal")
+VERSION = 2
+ENGINE_NAMES = ("generic", "buffered", "scalar", "torch")
+JOURNAL_DTYPE = np.dtype("<f8")
 
 
 @dataclass(frozen=True)
@@ -39,7 +57,8 @@ class Checkpoint:
 
     ``network`` has the parameters at that moment, ``journal`` its rows so far,
     ``rng_state`` the shuffle generator's ``bit_generator.state`` (None without shuffle),
-    ``data_sha256`` the fingerprint of the (x, y) it was trained on.
+    ``data_sha256`` the fingerprint of the (x, y) it was trained on, ``examples`` their number,
+    ``engine`` the engine that ran it (``generic``, ``buffered``, ``scalar``, ``torch``).
     """
 
     network: Network
@@ -51,27 +70,84 @@ class Checkpoint:
     rng_state: dict | None = None
     data_sha256: str = ""
     engine: str = ""
+    examples: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        """The checkpoint as plain JSON data: format, version, epoch, updates, training, model, journal."""
+    def header(self, journal_file: str, journal_sha256: str) -> dict[str, Any]:
+        """The JSON header (without its ``sha256``) for a journal written to ``journal_file``."""
         s = self.schedule
         return {"format": FORMAT, "version": VERSION, "epoch": self.epoch, "updates": self.updates,
-                "learning_rate": float(self.learning_rate),
+                "examples": self.examples, "learning_rate": float(self.learning_rate),
                 "training": {"method": s.method, "batch_size": s.batch_size, "epochs": s.epochs,
                              "shuffle": s.shuffle, "seed": s.seed},
                 "journal_loss": self.journal.loss_mode, "data_sha256": self.data_sha256,
-                "rng_state": self.rng_state, "model": self.network.to_dict(),
-                "journal": {"columns": list(self.journal.columns),
-                            "rows": np.asarray(self.journal.rows, dtype=np.float64).tolist()}}
+                "rng_state": self.rng_state, "engine": self.engine, "model": self.network.to_dict(),
+                "journal": {"extra_columns": list(self.journal.columns[2 + self.network.parameters().size:]),
+                            "rows": len(self.journal), "file": journal_file, "sha256": journal_sha256}}
 
-    def save(self, path: str | Path) -> None:
-        """Write the checkpoint as JSON, atomically; floats are written with repr (exact)."""
-        from .io import write_text
-
+    def save(self, path: str | Path, journal: "JournalFile | None" = None) -> None:
+        """Write the checkpoint: the journal rows (appended to ``journal`` when given, the file a
+        :class:`Saver` keeps for its run), then the header atomically; an OSError is an InputError."""
+        journal = journal or JournalFile(path)
+        fresh = journal.name is None
         try:
-            write_text(path, json.dumps(self.to_dict(), allow_nan=False, separators=(",", ":")) + "\n")
+            name, digest = journal.write(self.journal.rows)
+            write_text(path, seal(self.header(name, digest)))
         except OSError as e:
-            raise InputError(f"cannot write ({e.strerror})", "", str(path)) from None
+            raise InputError(f"cannot write ({e.strerror})", "", str(e.filename or path)) from None
+        if fresh:
+            journal.clean()
+
+
+def seal(header: dict) -> str:
+    """The header as JSON text with its ``sha256``: the digest of the header's canonical form
+    (sorted keys, no spaces, floats by repr), which :func:`unsealed` recomputes on reading."""
+    text = canonical(header)
+    return text[:-1] + f',"sha256":"{hashlib.sha256(text.encode()).hexdigest()}"}}\n'
+
+
+def canonical(header: dict) -> str:
+    """Sorted keys, no spaces, floats by repr: the same text for the same header, however read."""
+    return json.dumps(header, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+class JournalFile:
+    """The journal file of a checkpoint at ``path``: ``PATH.<8 hex>.journal``, written whole the
+    first time (under a new name), then appended to; ``write`` returns (name, SHA-256 of the rows)."""
+
+    def __init__(self, path: str | Path):
+        self.path, self.name, self.count, self.hash = Path(path), None, 0, hashlib.sha256()
+
+    def write(self, rows: np.ndarray) -> tuple[str, str]:
+        rows = np.ascontiguousarray(rows, JOURNAL_DTYPE)
+        if self.name is None or len(rows) < self.count:
+            name, data = f"{self.path.name}.{secrets.token_hex(4)}.journal", rows.tobytes()
+            write_bytes(self.path.parent / name, data)
+            self.name, self.count, self.hash = name, len(rows), hashlib.sha256(data)
+        elif len(rows) > self.count:  # only the new rows: past the header's count, never over it
+            data = rows[self.count:].tobytes()
+            with open(self.path.parent / self.name, "r+b") as fh:
+                fh.seek(self.count * rows.shape[1] * JOURNAL_DTYPE.itemsize)
+                fh.write(data)
+                fh.truncate()
+                fh.flush()
+                os.fsync(fh.fileno())
+            self.count = len(rows)
+            self.hash.update(data)
+        return self.name, self.hash.hexdigest()
+
+    def clean(self) -> None:
+        """Remove this checkpoint's other journal files (left by earlier runs or killed ones)."""
+        pattern = re.compile(re.escape(self.path.name) + r"\.[0-9a-f]{8}\.journal")
+        try:
+            names = os.listdir(self.path.parent)
+        except OSError:
+            return
+        for name in names:
+            if name != self.name and pattern.fullmatch(name):
+                try:
+                    os.unlink(self.path.parent / name)
+                except OSError:
+                    pass  # another process's, or gone: nothing depends on it
 
 
 def fingerprint(x: np.ndarray, y: np.ndarray) -> str:
@@ -82,71 +158,6 @@ def fingerprint(x: np.ndarray, y: np.ndarray) -> str:
         h.update(f"{a.dtype.str}{a.shape}".encode())
         h.update(memoryview(a).cast("B"))
     return h.hexdigest()
-
-
-def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read a checkpoint written by :meth:`Checkpoint.save`; refuse anything else (InputError)."""
-    from .loader import read_document
-
-    path = Path(path)
-    try:
-        if path.suffix.lower() != ".json":
-            raise InputError("a checkpoint is a .json file", "")
-        return from_dict(read_document(path))
-    except InputError as e:
-        raise e.in_file(str(path)) from None
-
-
-def from_dict(doc: Any) -> Checkpoint:
-    """The checkpoint in a parsed JSON document, validated field by field."""
-    from .fields import boolean, choice, integer, mapping, matrix, number
-    from .netfile import parse_network
-
-    doc = mapping(doc, "", FIELDS)
-    missing = [f for f in FIELDS if f not in doc]
-    if missing:
-        raise InputError(f"missing field {missing[0]!r}; is this a deltarule checkpoint?", "")
-    if doc["format"] != FORMAT or doc["version"] != VERSION:
-        raise InputError(f"expected {FORMAT} version {VERSION}, got {doc['format']!r} "
-                         f"version {doc['version']!r}", "format")
-    t = mapping(doc["training"], "training", ("method", "batch_size", "epochs", "shuffle", "seed"))
-    batch_size = None if t.get("batch_size") is None else integer(t["batch_size"], "training.batch_size", 1)
-    schedule = Schedule(choice(t.get("method"), "training.method", METHODS), batch_size,
-                        integer(t.get("epochs"), "training.epochs", 1),
-                        boolean(t.get("shuffle"), "training.shuffle"), integer(t.get("seed"), "training.seed", 0))
-    if not isinstance(doc["model"], dict):
-        raise InputError("expected the saved model (a mapping)", "model")
-    try:
-        network = parse_network(doc["model"])
-    except InputError as e:
-        raise InputError(e.message, f"model.{e.field}" if e.field else "model") from None
-    j = mapping(doc["journal"], "journal", ("columns", "rows"))
-    columns = j.get("columns")
-    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
-        raise InputError("expected a list of column names", "journal.columns")
-    rows = matrix(j.get("rows"), "journal.rows", cols=len(columns)) if j.get("rows") else \
-        np.empty((0, len(columns)))
-    journal_loss = choice(doc["journal_loss"], "journal_loss", JOURNAL_LOSSES)
-    rows.flags.writeable = False
-    epoch = integer(doc["epoch"], "epoch", 0)
-    if not isinstance(doc["data_sha256"], str):
-        raise InputError("expected a hexadecimal digest", "data_sha256")
-    return Checkpoint(network, epoch, integer(doc["updates"], "updates", 0),
-                      Journal(tuple(columns), rows, journal_loss), schedule,
-                      number(doc["learning_rate"], "learning_rate"),
-                      _rng_state(doc["rng_state"], schedule), doc["data_sha256"])
-
-
-def _rng_state(state: Any, schedule: Schedule) -> dict | None:
-    if not schedule.shuffle:
-        if state is not None:
-            raise InputError("a shuffle state without training.shuffle", "rng_state")
-        return None
-    try:
-        np.random.default_rng().bit_generator.state = state  # numpy validates it
-    except (TypeError, ValueError, KeyError):
-        raise InputError("not a valid PCG64 generator state", "rng_state") from None
-    return state
 
 
 class ResumeError(ValueError):
@@ -206,13 +217,15 @@ class Saver:
     the journal CSV (when ``journal``) and then the checkpoint (when ``path``), each atomically.
     So the journal on disk always holds exactly one row per completed epoch.
 
-    Each write holds the whole journal, so writing after every epoch of a long run would cost
-    time quadratic in the epochs; ``interval`` (seconds) spaces the writes out in time as well.
+    A checkpoint appends only the new journal rows, but the CSV holds the whole journal, so writing
+    it after every epoch of a long run would cost time quadratic in the epochs; ``interval``
+    (seconds) spaces the writes out in time as well.
     """
 
     def __init__(self, path: str | None, journal: str | None, every: int, total: int, interval: float = 0.0):
         self.path, self.journal, self.every, self.total, self.interval = path, journal, every, total, interval
         self.last = -math.inf
+        self.file = JournalFile(path) if path else None  # the run's journal file, appended to
 
     def __call__(self, end) -> None:
         if end.epoch != self.total and (end.epoch % self.every or time.monotonic() - self.last < self.interval):
@@ -226,7 +239,7 @@ class Saver:
         if self.journal:
             write_journal(checkpoint.journal, self.journal)
         if self.path:
-            checkpoint.save(self.path)
+            checkpoint.save(self.path, self.file)
 
 
 def write_journal(journal: Journal, path: str) -> None:

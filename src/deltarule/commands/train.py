@@ -106,7 +106,7 @@ def run(args) -> int:
     problem = load_problem(args.problem, allow_outside=args.allow_outside).require("data")
     start = None
     if args.resume:  # the checkpoint's schedule and learning rate, unless the command line says otherwise
-        from ..checkpoint import load_checkpoint
+        from ..checkpoint_load import load_checkpoint
 
         start = load_checkpoint(args.resume)
         problem = replace(problem, schedule=start.schedule, learning_rate=start.learning_rate)
@@ -130,15 +130,15 @@ def run(args) -> int:
     except Interrupted as e:
         return _interrupted(e.checkpoint, saver or Saver(None, args.journal, 1, 0), schedule)
     except Diverged as e:
-        print(f"deltarule train: {e}", file=sys.stderr)
-        if args.save:
-            save_model(e.network, args.save)
-        if args.journal:
-            e.journal.to_csv(args.journal)
-        return ExitStatus.DIVERGED
-    elapsed = time.perf_counter() - t0
+        return _diverged(e, args)
     if rank != 0:
         return ExitStatus.OK
+    _finish(result, problem, schedule, lr, time.perf_counter() - t0, args)
+    return ExitStatus.OK
+
+
+def _finish(result, problem, schedule, lr: float, elapsed: float, args) -> None:
+    """The journal, model and plot files, then the summary on stdout."""
     if args.journal:
         result.journal.to_csv(args.journal)
     if args.save:
@@ -154,7 +154,25 @@ def run(args) -> int:
         print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}")
         for line in _metric_lines(result.journal, problem):
             print(line)
-    return ExitStatus.OK
+
+
+def _diverged(e, args) -> int:
+    """Divergence: keep the last finite parameters (--save) and the completed epochs (--journal),
+    then say so in one line; when one of them cannot be written, that line says both (exit 2)."""
+    from ..checkpoint import write_journal
+    from ..errors import InputError
+
+    try:
+        if args.save:
+            save_model(e.network, args.save)
+        if args.journal:
+            write_journal(e.journal, args.journal)
+    except InputError as failed:
+        raise InputError(f"{failed.message}: training diverged at epoch {e.epoch}, update {e.update} "
+                         f"(learning rate {e.learning_rate:g}: {e.reason}) and its last finite parameters "
+                         f"are not saved", failed.field, failed.file) from None
+    print(f"deltarule train: {e}", file=sys.stderr)
+    return ExitStatus.DIVERGED
 
 
 def _backend(problem, args):

@@ -136,7 +136,7 @@ class Driver:
         """The Checkpoint of a ``done`` state."""
         epoch, updates, params, rng_state, count = state
         return Checkpoint(self.net.with_parameters(params), epoch, updates, self.journal(count), self.schedule,
-                          self.lr, rng_state, self.data_sha256, self.engine.name)
+                          self.lr, rng_state, self.data_sha256, self.engine.name, len(self.x))
 
     def complete(self, rows: Array, outputs: list) -> Array:
         """Rows with the extra columns added (when the engine did not add them)."""
