@@ -144,3 +144,9 @@ def test_rows_past_the_headers_count_are_ignored(saved, capsys):
         fh.write(np.arange(11, dtype="<f8").tobytes() + b"\x01\x02")
     code, err = _resume(problem, c, capsys)
     assert code == 0 and err == ""
+
+
+def test_a_version_1_checkpoint_is_refused_by_its_version(saved, capsys):
+    problem, c = saved
+    c.write_text(json.dumps({"format": "deltarule-checkpoint", "version": 1, "epoch": 3, "journal": {}}))
+    assert "expected version 2, got 1" in _refused(problem, c, capsys, "version")

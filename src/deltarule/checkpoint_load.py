@@ -48,13 +48,15 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
 def from_document(doc: Any, folder: Path) -> Checkpoint:
     """The checkpoint in a parsed header (its journal file in ``folder``), validated."""
+    if isinstance(doc, dict) and doc.get("format") == FORMAT and doc.get("version", VERSION) != VERSION:
+        raise InputError(f"expected version {VERSION}, got {doc.get('version')!r} (a checkpoint of another "
+                         f"deltarule version: start the run again)", "version")
     doc = mapping(doc, "", FIELDS)
     missing = [f for f in FIELDS if f not in doc]
     if missing:
         raise InputError(f"missing field {missing[0]!r}; is this a deltarule checkpoint?", "")
-    if doc["format"] != FORMAT or doc["version"] != VERSION:
-        raise InputError(f"expected {FORMAT} version {VERSION}, got {doc['format']!r} "
-                         f"version {doc['version']!r}", "format")
+    if doc["format"] != FORMAT:
+        raise InputError(f"expected {FORMAT!r}, got {doc['format']!r}", "format")
     _check_seal(doc)
     schedule, network = _schedule(doc["training"]), _model(doc["model"])
     journal = _journal(doc["journal"], doc["journal_loss"], network, folder)
