@@ -118,6 +118,8 @@ class JournalFile:
         self.path, self.name, self.count, self.hash = Path(path), None, 0, hashlib.sha256()
 
     def write(self, rows: np.ndarray) -> tuple[str, str]:
+        """Write ``rows`` (the whole journal so far): only those past the last write, unless this is
+        the first write or the journal got shorter (then a new file). Returns (file name, SHA-256)."""
         rows = np.ascontiguousarray(rows, JOURNAL_DTYPE)
         if self.name is None or len(rows) < self.count:
             name, data = f"{self.path.name}.{secrets.token_hex(4)}.journal", rows.tobytes()
