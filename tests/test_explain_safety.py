@@ -158,6 +158,14 @@ def test_a_hostile_name_in_every_output(tmp_path):
     ET.fromstring(network_svg(sol.steps[0], 3, title=HOSTILE_NAME + SURROGATE))  # well-formed XML
     page = sol.to_html()
     assert "<title>a\\x1b]2;owned\\x07b\\n# not a heading" in page
+    import io
+
+    from deltarule.explain.text import print_rich
+
+    shown = io.StringIO()
+    print_rich(sol.document, file=shown)  # the terminal path of `deltarule solve`
+    assert shown.getvalue().splitlines()[0] == text.splitlines()[0]
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]", shown.getvalue())
 
 
 @pytest.fixture
@@ -217,8 +225,11 @@ def test_softmax_derivative_uses_a_symbol_latex_has():
 @pytest.mark.slow
 def test_softmax_solution_compiles_with_pdflatex(tmp_path):
     pdflatex = require_tool("pdflatex")  # CI installs it: there a missing one fails
+    import dataclasses
+
+    hostile = dataclasses.replace(softmax_problem(), name=HOSTILE_NAME + SURROGATE)  # escaped, still compiles
     for style in ("neuron", "matrix"):
-        (tmp_path / f"{style}.tex").write_text(dr.solve(softmax_problem(), style=style).to_latex(), encoding="utf-8")
+        (tmp_path / f"{style}.tex").write_text(dr.solve(hostile, style=style).to_latex(), encoding="utf-8")
         r = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", f"{style}.tex"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stdout[-2000:]
