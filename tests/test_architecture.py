@@ -19,6 +19,8 @@ fails; so does an entry that no longer is one (take it out: the lists only shrin
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -357,6 +359,14 @@ def found_checker() -> set[str]:
 
 def test_the_checker_imports_no_rendering():
     _check("checker", found_checker())
+
+
+def test_ruff_passes():
+    # .ci/run lints before the tests; here too, so a suite run before landing sees what CI will
+    require_module("ruff")
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "src", "tests"], cwd=SRC.parent,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
 
 
 @pytest.mark.parametrize("rule", sorted(ALLOWED))
