@@ -369,6 +369,18 @@ def test_ruff_passes():
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
 
 
+def test_tests_skip_only_through_conftest():
+    # under DELTARULE_STRICT (CI) a missing tool or package must fail: conftest.require_tool and
+    # require_module do that; a bare importorskip, skip or skipif would pass CI by skipping
+    found = []
+    for path in sorted(Path(__file__).resolve().parent.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("importorskip", "skip", "skipif") and "sys.platform" not in ast.unparse(node):
+                found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)[:80]}")
+    assert found == [], found
+
+
 @pytest.mark.parametrize("rule", sorted(ALLOWED))
 def test_every_allowlist_entry_is_a_module_or_function_of_the_package(rule):
     for entry in ALLOWED[rule]:

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from conftest import require_tool
+from conftest import require_module, require_tool
 
 import deltarule as dr
 from deltarule.cli import main
@@ -170,7 +170,7 @@ def test_a_hostile_name_in_every_output(tmp_path):
 
 @pytest.fixture
 def fresh_axes():
-    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib = require_module("matplotlib")
     matplotlib.use("Agg")
     from deltarule import plots
 
@@ -179,7 +179,7 @@ def fresh_axes():
 
 
 def test_pictures_draw_names_literally(tmp_path):
-    pytest.importorskip("matplotlib")
+    require_module("matplotlib")
     from deltarule import landscape, plots
 
     p = two_layers(0.5, act="sigmoid", name=HOSTILE_NAME)
@@ -199,7 +199,7 @@ def test_pictures_draw_names_literally(tmp_path):
 
 
 def test_train_plot_command_with_a_mathtext_name(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
+    require_module("matplotlib")
     (tmp_path / "p.yaml").write_text(
         'name: "$x^$"\nlayers:\n  - {weights: [[0.5]], biases: [0.0], activation: sigmoid}\n'
         "loss: half_sse\ndata: {inputs: [[1.0]], targets: [[0.0]]}\nlearning_rate: 0.5\n", encoding="utf-8")
