@@ -338,7 +338,8 @@ def read_document(path: str | Path, what: str = "problem files") -> Any:
     (64 MiB, counted while reading); ``what`` names the kind of file in that refusal.
     """
     file = file_name(path, "a problem file" if what == "problem files" else "a file")
-    raw = read_bytes(file, MAX_FILE_BYTES, what, " (put large data in a CSV or NPZ file)")
+    hint = " (put large data in a CSV or NPZ file)" if what == "problem files" else ""
+    raw = read_bytes(file, MAX_FILE_BYTES, what, hint)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
