@@ -22,12 +22,12 @@ from . import examples
 from . import losses as _loss
 from .data import DATA_FIELDS, check_targets, parse_data
 from .errors import InputError
-from .fields import _kind, boolean, choice, gib, integer, mapping, matrix, number, text, vector
+from .fields import boolean, choice, integer, mapping, number, text
 from .limits import MAX_BATCH_BYTES, MAX_PARAMETERS, MAX_STEPS_BYTES, MAX_UPDATES, MAX_WORK, check_size, check_steps
 from .loader import read_document
-from .reader import file_name
 from .netfile import INITS, LAYER_FIELDS, check_output_loss, fits, parse_network
 from .network import Network
+from .reader import file_name
 from .schedule import METHODS, Schedule
 
 TOP_FIELDS = ("name", "description", "layers", "loss", "reduction", "data", "learning_rate",
@@ -36,9 +36,7 @@ TRAINING_FIELDS = ("method", "batch_size", "epochs", "shuffle", "seed")
 __all__ = ["Problem", "parse_problem", "parse_network", "parse_training", "parse_validation", "load_problem",
            "load_network", "replace_schedule", "check_output_loss", "check_size", "TOP_FIELDS", "LAYER_FIELDS",
            "DATA_FIELDS", "TRAINING_FIELDS", "INITS", "MAX_PARAMETERS", "MAX_UPDATES", "MAX_WORK",
-           "MAX_BATCH_BYTES", "MAX_STEPS_BYTES",
-           # the typed readers, also here for the modules that imported them from here
-           "boolean", "choice", "gib", "integer", "mapping", "matrix", "number", "vector", "_kind"]
+           "MAX_BATCH_BYTES", "MAX_STEPS_BYTES"]
 
 
 # -- the problem ------------------------------------------------------------------------------

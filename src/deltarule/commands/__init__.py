@@ -46,14 +46,6 @@ def add_allow_outside(p: argparse.ArgumentParser) -> None:
                         "folder (absolute paths, '..', symbolic links); refused by default")
 
 
-def load_problem(args, path=None):
-    """The problem named on the command line (``args.problem`` unless ``path``), honouring
-    ``--allow-outside``."""
-    from ..problem import load_problem as load
-
-    return load(args.problem if path is None else path, allow_outside=getattr(args, "allow_outside", False))
-
-
 def write_output(text: str, path: str | None) -> None:
     """Print ``text``, or write it atomically to ``path``."""
     if not path or path == "-":
