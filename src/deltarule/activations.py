@@ -53,6 +53,9 @@ class Activation:
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
 
+    def __reduce__(self):
+        return get, (self.name,)  # pickled by name (its functions are lambdas): the registry's own comes back
+
 
 # -- sigmoid ---------------------------------------------------------------
 def _sigmoid(z: Array) -> Array:

@@ -59,6 +59,9 @@ class Loss:
     def __repr__(self) -> str:
         return f"Loss({self.name!r})"
 
+    def __reduce__(self):
+        return get, (self.name,)  # pickled by name (its functions are lambdas): the registry's own comes back
+
 
 def _k(y: Array) -> int:
     return y.shape[-1]
