@@ -303,7 +303,7 @@ def _read_csv(path: Path, spec: dict):
 def read_csv(path: str | Path, targets: list[str] | tuple = (), inputs: list[str] | None = None,
              width: int | None = None, fields: tuple[str, str] = ("data.inputs", "data.targets"),
              size_field: str = "data.file"):
-    """(inputs (n, len(inputs)), targets (n, len(targets))) from a CSV file with a header row.
+    """(inputs (n, d), targets (n, len(targets))) from a CSV file with a header row.
 
     ``inputs`` None: every column that is not a target (then ``width``, when given, must match:
     ``predict``'s check). A column named that the header lacks is an error at ``fields`` (the
@@ -317,7 +317,7 @@ def read_csv(path: str | Path, targets: list[str] | tuple = (), inputs: list[str
             header = [h.strip() for h in next(reader, [])]
             if not header:
                 raise InputError("empty file (expected a header row)", "", file)
-            inputs, cols = _pick_columns(header, list(targets), inputs, width, fields, file)
+            n_inputs, cols = _pick_columns(header, list(targets), inputs, width, fields, file)
             values = array.array("d")  # 8 bytes a number as it is read: no list of rows in memory
             for line, row in enumerate(reader, start=2):
                 if row:  # a blank line is skipped
@@ -327,23 +327,28 @@ def read_csv(path: str | Path, targets: list[str] | tuple = (), inputs: list[str
     except OSError as e:
         raise InputError(f"cannot read ({e.strerror or e})", "", file) from None
     table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(cols))
-    return table[:, :len(inputs)], table[:, len(inputs):]
+    return table[:, :n_inputs], table[:, n_inputs:]
 
 
 def _pick_columns(header: list[str], targets: list[str], inputs: list[str] | None, width: int | None,
-                  fields: tuple[str, str], file: str) -> tuple[list[str], list[int]]:
-    """(input names, column indices of inputs then targets); the first column of a name counts."""
-    index: dict[str, int] = {}
+                  fields: tuple[str, str], file: str) -> tuple[int, list[int]]:
+    """(number of inputs, column indices of inputs then targets). A named column is the first of
+    that name; without ``inputs``, every column not named a target, in order. One pass over the
+    header with a dict of the names asked for only: O(columns) time, small memory however wide."""
+    wanted, index = {*targets, *(inputs or ())}, {}
     for j, h in enumerate(header):
-        index.setdefault(h, j)
+        if h in wanted:
+            index.setdefault(h, j)
     for names, field in ((targets, fields[1]), (inputs or (), fields[0])):
         missing = next((c for c in names if c not in index), None)
         if missing is not None:
             raise InputError(f"no column {missing[:40]!r} ({_columns(header)})", field)
     if inputs is None:
         chosen = set(targets)
-        inputs = [h for h in header if h not in chosen]
-        if width is not None and len(inputs) != width:
-            raise InputError(f"{len(inputs)} columns, but the model takes {width} inputs "
+        cols = [j for j, h in enumerate(header) if h not in chosen]
+        if width is not None and len(cols) != width:
+            raise InputError(f"{len(cols)} columns, but the model takes {width} inputs "
                              f"(name the input columns with --inputs)", "", file)
-    return inputs, [index[c] for c in inputs] + [index[t] for t in targets]
+    else:
+        cols = [index[c] for c in inputs]
+    return len(cols), cols + [index[t] for t in targets]
