@@ -214,3 +214,27 @@ def test_a_csv_header_of_200k_columns_is_read_in_linear_time(tmp_path, monkeypat
     assert err == "q.yaml: data.targets: no column 'nope' (200,001 columns: x0, x1, x2, x3, x4, x5, x6, x7, x8, " \
                   "x9, ...)\n"
     assert elapsed < 60, f"{elapsed:.0f} s"  # generous: quadratic took minutes
+
+
+def test_an_npz_of_many_members_is_refused_from_its_end_record(tmp_path, monkeypatch, capsys):
+    # zipfile would build an object per member before anything could be checked: 40 million empty
+    # members in a 4 GiB file would need tens of GiB; the end record says how many there are
+    monkeypatch.chdir(tmp_path)
+    with zipfile.ZipFile("many.npz", "w") as z:
+        z.writestr("inputs.npy", _npy_bytes(np.ones((1, 2))))
+        for i in range(1500):
+            z.writestr(f"e{i}", b"")
+    assert main(["predict", "seed-002", "many.npz"]) == 2
+    assert capsys.readouterr().err == "many.npz: the archive lists 1,501 members (75,446 bytes of directory); " \
+                                      "an .npz of inputs and targets has a few (at most 1,000 are read)\n"
+    with zipfile.ZipFile("zip64.npz", "w") as z:  # past 65,535 members the counts are in the zip64 record
+        for i in range(70_000):
+            z.writestr(f"e{i}", b"")
+    assert main(["predict", "seed-002", "zip64.npz"]) == 2
+    assert capsys.readouterr().err.startswith("zip64.npz: the archive lists 70,000 members (")
+
+
+def _npy_bytes(a):
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()

@@ -199,6 +199,7 @@ def read_npz(path: str | Path, need_targets: bool = True, size_field: str = "dat
     file = str(path)
     with _open_data(Path(path), size_field) as fh:
         try:
+            _check_directory(fh, file)
             with zipfile.ZipFile(fh) as z:
                 arrays = _npz_arrays(z, need_targets, file)
         except InputError:
@@ -209,6 +210,32 @@ def read_npz(path: str | Path, need_targets: bool = True, size_field: str = "dat
         if arr is not None and not np.isfinite(arr).all():
             raise InputError("must be a 1-D or 2-D array of finite numbers", a, file)
     return arrays[0], arrays[1]
+
+
+MAX_NPZ_ENTRIES, MAX_NPZ_DIRECTORY = 1000, 2**20
+
+
+def _check_directory(fh: BinaryIO, file: str) -> None:
+    """Refuse an archive whose end record declares more than MAX_NPZ_ENTRIES members or a central
+    directory over MAX_NPZ_DIRECTORY bytes, before zipfile builds an object for each of them (a
+    4 GiB file of empty members would need tens of GiB). A damaged end record is left to zipfile."""
+    end = fh.seek(0, 2)
+    fh.seek(max(end - (22 + 65535 + 20), 0))
+    tail = fh.read()
+    i = tail.rfind(b"PK\x05\x06")
+    if i < 0 or len(tail) - i < 22:
+        fh.seek(0)
+        return
+    entries, size = struct.unpack("<HI", tail[i + 10:i + 16])
+    if (entries == 0xFFFF or size == 0xFFFFFFFF) and i >= 20 and tail[i - 20:i - 16] == b"PK\x06\x07":
+        fh.seek(struct.unpack("<Q", tail[i - 12:i - 4])[0])  # the zip64 end record holds the real counts
+        record = fh.read(56)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            entries, size = struct.unpack("<QQ", record[32:48])
+    fh.seek(0)
+    if entries > MAX_NPZ_ENTRIES or size > MAX_NPZ_DIRECTORY:
+        raise InputError(f"the archive lists {entries:,} members ({size:,} bytes of directory); an .npz of "
+                         f"inputs and targets has a few (at most {MAX_NPZ_ENTRIES:,} are read)", "", file)
 
 
 def _npz_arrays(z: zipfile.ZipFile, need_targets: bool, file: str) -> list:
