@@ -344,6 +344,8 @@ def read_csv(path: str | Path, targets: list[str] | tuple = (), inputs: list[str
             header = [h.strip() for h in next(reader, [])]
             if not header:
                 raise InputError("empty file (expected a header row)", "", file)
+            if any("\x00" in h for h in header):  # binary, or /proc/self/environ: nothing of it is shown
+                raise InputError("not a text file (contains NUL bytes)", "", file)
             n_inputs, cols = _pick_columns(header, list(targets), inputs, width, fields, file)
             values = array.array("d")  # 8 bytes a number as it is read: no list of rows in memory
             for line, row in enumerate(reader, start=2):
