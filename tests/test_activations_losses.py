@@ -10,7 +10,7 @@ from deltarule import activations as A
 from deltarule import losses as L
 
 RNG = np.random.default_rng(20261126)
-ELEMENTWISE = [A.sigmoid, A.tanh, A.relu, A.leaky_relu, A.identity]
+ELEMENTWISE = [A.sigmoid, A.tanh, A.relu, A.leaky_relu, A.identity, A.softplus, A.elu]
 SQUARED = [L.sse, L.half_sse, L.mse, L.half_mse]
 
 

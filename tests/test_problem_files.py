@@ -315,7 +315,7 @@ RULES = [
      "activation, units, init, inputs, train_weights, train_biases"),
     (("    activation: sigmoid\n  - w", "    activation: sigmod\n  - w"),
      "problem.yaml: layers[1].activation: unknown 'sigmod' (did you mean 'sigmoid'?); expected one of sigmoid, "
-     "tanh, relu, leaky_relu, identity, softmax, linear"),
+     "tanh, relu, leaky_relu, identity, softmax, softplus, elu, linear"),
     (("half_sse", "halfsse"), "problem.yaml: loss: unknown 'halfsse' (did you mean 'half_sse'?); expected one of "
                               "sse, half_sse, mse, half_mse, bce, cross_entropy"),
     (("loss: half_sse\n", ""), "problem.yaml: loss: missing field 'loss' (sse, half_sse, mse, half_mse, bce, "

@@ -16,7 +16,9 @@ import deltarule as dr  # noqa: E402
 from deltarule import activations as A  # noqa: E402
 
 N_NETWORKS = 240
-ACTS = list(A.ACTIVATIONS)
+# the random cases are drawn from the first six (the draws stay those of the seeds this test was
+# written with); tests/test_registry.py walks every registered activation against torch autograd
+ACTS = list(A.ACTIVATIONS)[:6]
 LOSSES = ["sse", "half_sse", "mse", "half_mse", "bce", "cross_entropy"]
 
 TORCH_ACT = {

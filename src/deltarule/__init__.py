@@ -23,6 +23,7 @@ from .trace import LayerTrace, Step, Trace
 from .training import Diverged, Interrupted, Journal, Schedule, TrainResult, steps, train
 from .checkpoint import Checkpoint
 from .checkpoint_load import load_checkpoint
+from .torch_bridge import from_torch, to_torch, torch_loss  # also attaches net.to_torch() etc.
 
 __version__ = "0.1.0"
 
@@ -30,5 +31,6 @@ __all__ = [
     "activations", "losses", "InputError", "Layer", "Network", "Problem", "load_problem",
     "load_network", "parse_problem", "LayerTrace", "Step", "Trace", "Diverged", "Journal",
     "Schedule", "TrainResult", "steps", "train", "__version__", "Solution", "solve",
-    "check", "gradcheck", "Interrupted", "Checkpoint", "load_checkpoint",
+    "check", "gradcheck", "Interrupted", "Checkpoint", "load_checkpoint", "to_torch", "torch_loss",
+    "from_torch",
 ]

@@ -5,52 +5,146 @@ Everything runs on one flat float64 parameter vector ``p`` in the journal's orde
 float64 work vector ``F`` = [A | Z | D | G]: A and Z hold a_l and z_l of every layer one
 after another (A starts with the input a_0), D the deltas, G the gradient of the current
 batch. Few, flat arguments keep the calls cheap (each array argument costs reference
-counting at every call). The arithmetic is the generic loop's, written out per
-example: z = sum_k W_jk a_k + b_j, the same stable sigmoid, the same fused output deltas
-(yhat - y) and clipped probabilities, the same checks for NaN and inf before every update.
-Codes: activations and losses as in ``fast.ACT_CODES`` / ``fast.LOSS_CODES``; journal mode
-0 epoch, 1 running, 2 batch.
+counting at every call). The arithmetic is the generic loop's, written out per example:
+z = sum_k W_jk a_k + b_j, then the registry's own float kernels (``Activation.scalar``,
+``Loss.scalar``, ``Fused.scalar``), the same checks for NaN and inf before every update.
+
+No formula is written here. The kernels are the registry's plain-Python ``math`` functions,
+compiled with numba when this module is first imported (``import deltarule`` never loads
+numba); an activation's code is its position in :data:`ACTS` (elementwise ones first, then
+row-wise ones such as softmax), a loss's in :data:`LOSSES`, a fused pair's in :data:`FUSED`
+(-1: none). The code dispatch is a chain of compiled functions built from those tuples.
+The compiled loop is cached on disk; its cache key includes a fingerprint of every kernel,
+so editing the registry recompiles it. Journal mode: 0 epoch, 1 running, 2 batch.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import types
 
 import numpy as np
 from numba import njit
 
-EPS = float(np.finfo(np.float64).eps)
+from . import activations as _act
+from . import losses as _loss
+
+# -- the registry's kernels, in code order -----------------------------------------------------
+ELEMENTWISE = tuple(a for a in _act.ACTIVATIONS.values() if a.scalar is not None and not a.scalar.row)
+ROWWISE = tuple(a for a in _act.ACTIVATIONS.values() if a.scalar is not None and a.scalar.row)
+ACTS = ELEMENTWISE + ROWWISE
+N_ELEMENTWISE = len(ELEMENTWISE)
+LOSSES = tuple(f for f in _loss.LOSSES.values() if f.scalar is not None)
+FUSED = tuple((loss, name, fz) for loss in LOSSES for name, fz in loss.fused.items() if fz.scalar is not None)
 
 
-@njit(cache=True, inline="always")
-def _f(code, z):
-    if code == 1:  # sigmoid, split on the sign of z so that exp never overflows
-        e = math.exp(-abs(z))
-        return 1.0 / (1.0 + e) if z >= 0 else e / (1.0 + e)
-    if code == 2:
-        return math.tanh(z)
-    if code == 3:
-        return max(z, 0.0)
-    if code == 4:
-        return z if z >= 0 else 0.01 * z
-    return z
+def act_code(activation) -> int | None:
+    """The code of a registered activation (the very object), None when it has no kernel."""
+    return next((i for i, a in enumerate(ACTS) if a is activation), None)
 
 
-@njit(cache=True, inline="always")
-def _fprime(code, z, a):
-    if code == 1:
-        return a * (1.0 - a)
-    if code == 2:
-        return 1.0 - a * a
-    if code == 3:
-        return 1.0 if z > 0 else 0.0
-    if code == 4:
-        return 1.0 if z > 0 else 0.01
-    return 1.0
+def loss_code(loss) -> int | None:
+    return next((i for i, f in enumerate(LOSSES) if f is loss), None)
 
 
+def fused_code(loss, activation) -> int:
+    """The fused pair's code, -1 when the loss is not fused with this output activation."""
+    return next((i for i, (f, name, _) in enumerate(FUSED) if f is loss and name == activation.name), -1)
 
-@njit(cache=True)
-def _example(p, I, F, X, Y, i, loss, grad, scale):
+
+# -- compiling plain-Python kernels ------------------------------------------------------------------
+_JITTED: dict = {}
+
+
+def _jit(f):
+    """``f`` compiled; the plain functions it calls by global name are compiled with it."""
+    if f not in _JITTED:
+        env = dict(f.__globals__)
+        for name in f.__code__.co_names:
+            if isinstance(env.get(name), types.FunctionType):
+                env[name] = _jit(env[name])
+        clone = types.FunctionType(f.__code__, env, f.__name__, f.__defaults__, f.__closure__)
+        _JITTED[f] = njit(inline="always")(clone)
+    return _JITTED[f]
+
+
+def _code_key(code, env, h) -> None:
+    h.update(code.co_code)
+    h.update(repr(code.co_names).encode())
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            _code_key(c, env, h)
+        else:
+            h.update(repr(c).encode())
+    for name in code.co_names:  # constants read by name (LEAKY_SLOPE) and the functions called
+        v = env.get(name)
+        if isinstance(v, (int, float)):
+            h.update(f"{name}={v!r}".encode())
+        elif isinstance(v, types.FunctionType) and v.__code__ is not code:
+            _code_key(v.__code__, v.__globals__, h)
+
+
+def fingerprint(funcs) -> str:
+    """A digest of the kernels' code, constants and closure values: the compiled loop's cache key."""
+    h = hashlib.sha256()
+    for f in funcs:
+        _code_key(f.__code__, f.__globals__, h)
+        for cell in f.__closure__ or ():
+            h.update(repr(cell.cell_contents).encode())
+    return h.hexdigest()
+
+
+# -- dispatch on a code: a chain of compiled functions ---------------------------------------------
+_inline = njit(inline="always")  # inlined where called, as a hand-written if-chain would be
+
+
+def _chain1(fs):
+    """g(code, x) = fs[code](x)."""
+    if not fs:
+        return njit(lambda code, x: 0.0)
+    head, rest = fs[0], _chain1(fs[1:])
+    return _inline(lambda code, x: head(x) if code == 0 else rest(code - 1, x))
+
+
+def _chain2(fs, none=0.0):
+    """g(code, x, y) = fs[code](x, y)."""
+    if not fs:
+        return njit(lambda code, x, y: none)
+    head, rest = fs[0], _chain2(fs[1:], none)
+    return _inline(lambda code, x, y: head(x, y) if code == 0 else rest(code - 1, x, y))
+
+
+def _chain3(fs):
+    """g(code, x, y, w) = fs[code](x, y, w) (kernels that write into w and return None)."""
+    if not fs:
+        @njit
+        def nothing(code, x, y, w):
+            return None
+        return nothing
+    head, rest = fs[0], _chain3(fs[1:])
+
+    @_inline
+    def g(code, x, y, w):
+        if code == 0:
+            head(x, y, w)
+        else:
+            rest(code - 1, x, y, w)
+    return g
+
+
+_F = _chain1([_jit(a.scalar.value) for a in ELEMENTWISE])              # a = f(z)
+_FPRIME = _chain2([_jit(a.scalar.derivative) for a in ELEMENTWISE])    # f'(z, a)
+_ROW_F = _chain2([_jit(a.scalar.value) for a in ROWWISE], None)        # row(z, a): a = f(z)
+_ROW_VJP = _chain3([_jit(a.scalar.derivative) for a in ROWWISE])       # row(d, z, a): d = J^T d
+_LOSS = _chain2([_jit(f.scalar.value) for f in LOSSES])                # loss(a, y)
+_GRAD = _chain3([_jit(f.scalar.grad) for f in LOSSES])                 # grad(a, y, out)
+_FUSED = _chain2([_jit(fz.scalar) for _, _, fz in FUSED])              # loss from logits (z, y)
+STAMP = fingerprint([k for a in ACTS for k in (a.scalar.value, a.scalar.derivative)]
+                    + [k for f in LOSSES for k in (f.scalar.value, f.scalar.grad)] + [fz.scalar for *_, fz in FUSED])
+
+
+@njit
+def _example(p, I, F, X, Y, i, loss, fused, grad, scale):
     """Forward pass of example i; its loss; with ``grad`` also its dW, db added to G.
 
     I = [L, sizes (L+1), W offsets (L), b offsets (L), unit offsets (L+2), activations (L)].
@@ -58,7 +152,7 @@ def _example(p, I, F, X, Y, i, loss, grad, scale):
     L = I[0]
     S, WO, BO, UO, AC = 1, 2 + L, 2 + 2 * L, 2 + 3 * L, 4 + 4 * L
     T = I[UO + L + 1]
-    zo, do, go = T, 2 * T, 3 * T
+    zo, do = T, 2 * T
     for k in range(I[S]):
         F[k] = X[i, k]
     for l in range(L):  # z_l = W_l a_{l-1} + b_l, a_l = f(z_l)
@@ -69,99 +163,43 @@ def _example(p, I, F, X, Y, i, loss, grad, scale):
             for k in range(fan):
                 s += F[ip + k] * p[w0 + k]
             F[zo + io + j] = s + p[I[BO + l] + j]
-        if act == 5:  # softmax, shifted by the max
-            zmax = F[zo + io]
-            for j in range(1, units):
-                zmax = max(zmax, F[zo + io + j])
-            tot = 0.0
-            for j in range(units):
-                F[io + j] = math.exp(F[zo + io + j] - zmax)
-                tot += F[io + j]
-            for j in range(units):
-                F[io + j] /= tot
+        if act >= N_ELEMENTWISE:
+            _ROW_F(act - N_ELEMENTWISE, F[zo + io:zo + io + units], F[io:io + units])
         else:
             for j in range(units):
-                F[io + j] = _f(act, F[zo + io + j])
+                F[io + j] = _F(act, F[zo + io + j])
     io, K, act = I[UO + L], I[S + L], I[AC + L - 1]
-    value = _loss(F, Y, i, io, zo, K, loss, act)
+    if fused >= 0:  # from the logits
+        value = _FUSED(fused, F[zo + io:zo + io + K], Y[i])
+    else:
+        value = _LOSS(loss, F[io:io + K], Y[i])
     if grad:
-        _output_delta(F, Y, i, io, zo, do, K, loss, act, scale)
-        _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go)
+        _output_delta(F, Y, i, io, zo, do, K, loss, fused, act, scale)
+        _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, 3 * T)
     return value
 
 
-@njit(cache=True, inline="always")
-def _loss(F, Y, i, io, zo, K, loss, act):
-    """The per-example loss of a_L = F[io:io+K] (z_L = F[zo+io:...]) against Y[i]."""
-    s = 0.0
-    if loss == 4 and act == 1:  # bce from the logits: softplus(z) - y z
-        for k in range(K):
-            z = F[zo + io + k]
-            s += (max(z, 0.0) + math.log1p(math.exp(-abs(z)))) - Y[i, k] * z
-        return s
-    if loss == 5:  # cross-entropy with softmax, from the logits: -sum y (z - lse)
-        zmax = F[zo + io]
-        for k in range(1, K):
-            zmax = max(zmax, F[zo + io + k])
-        tot = 0.0
-        for k in range(K):
-            tot += math.exp(F[zo + io + k] - zmax)
-        lse = math.log(tot)
-        for k in range(K):
-            s += Y[i, k] * ((F[zo + io + k] - zmax) - lse)
-        return -s
-    if loss == 4:  # bce on clipped probabilities
-        for k in range(K):
-            q = min(max(F[io + k], EPS), 1.0 - EPS)
-            s += Y[i, k] * math.log(q) + (1.0 - Y[i, k]) * math.log1p(-q)
-        return -s
-    for k in range(K):
-        d = F[io + k] - Y[i, k]
-        s += d * d
-    if loss == 1:
-        return 0.5 * s
-    if loss == 2:
-        return s / K
-    if loss == 3:
-        return 0.5 * (s / K)
-    return s
-
-
-@njit(cache=True, inline="always")
-def _output_delta(F, Y, i, io, zo, do, K, loss, act, scale):
+@njit(inline="always")
+def _output_delta(F, Y, i, io, zo, do, K, loss, fused, act, scale):
     """delta_L = dL/dz_L of the batch loss (scale = 1/n or 1) into D."""
-    if (loss == 4 and act == 1) or (loss == 5 and act == 5):  # fused: yhat - y
+    if fused >= 0:  # the fused pairs: yhat - y
         for k in range(K):
             F[do + io + k] = scale * (F[io + k] - Y[i, k])
         return
-    for k in range(K):  # dL/da first, as the generic loop does
-        a, t = F[io + k], Y[i, k]
-        if loss == 0:
-            g = 2.0 * (a - t)
-        elif loss == 1:
-            g = a - t
-        elif loss == 2:
-            g = (2.0 / K) * (a - t)
-        elif loss == 3:
-            g = (1.0 / K) * (a - t)
-        else:
-            q = min(max(a, EPS), 1.0 - EPS)
-            g = (q - t) / (q * (1.0 - q))
-        F[do + io + k] = scale * g
-    if act == 5:  # softmax: J^T g = a * (g - <g, a>)
-        ga = 0.0
-        for k in range(K):
-            ga += F[do + io + k] * F[io + k]
-        for k in range(K):
-            F[do + io + k] = F[io + k] * (F[do + io + k] - ga)
+    _GRAD(loss, F[io:io + K], Y[i], F[do + io:do + io + K])  # dL/da first, as the generic loop does
+    for k in range(K):
+        F[do + io + k] = scale * F[do + io + k]
+    if act >= N_ELEMENTWISE:
+        _ROW_VJP(act - N_ELEMENTWISE, F[do + io:do + io + K], F[zo + io:zo + io + K], F[io:io + K])
     else:
         for k in range(K):
-            F[do + io + k] = F[do + io + k] * _fprime(act, F[zo + io + k], F[io + k])
+            F[do + io + k] = F[do + io + k] * _FPRIME(act, F[zo + io + k], F[io + k])
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go):
-    """The delta rule from the output delta: adds this example's dW, db to G."""
+    """The delta rule from the output delta: adds this example's dW, db to G (hidden layers are
+    elementwise: fast._supported sends the others to the generic loop)."""
     for l in range(L - 1, -1, -1):
         fan, units, ip, io = I[S + l], I[S + l + 1], I[UO + l], I[UO + l + 1]
         for j in range(units):
@@ -175,59 +213,69 @@ def _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go):
                 s = 0.0
                 for j in range(units):
                     s += F[do + io + j] * p[I[WO + l] + j * fan + k]
-                F[do + ip + k] = s * _fprime(I[AC + l - 1], F[zo + ip + k], F[ip + k])
+                F[do + ip + k] = s * _FPRIME(I[AC + l - 1], F[zo + ip + k], F[ip + k])
 
 
-@njit(cache=True)
-def run(p, mask, I, loss, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status):
-    """Epochs e0 .. e1-1 in place on p; journal rows into ``rows``; returns epochs completed.
+def _make_run(stamp: str):
+    """The compiled loop, a closure over the registry's fingerprint: numba keys its disk cache
+    on the closure's values, so a changed kernel never loads a stale compiled loop."""
 
-    status = [failure (0 none, 1 loss, 2 update, 3 epoch loss), update k, value, updates done].
-    """
-    n, L, P = X.shape[0], I[0], p.size
-    T = I[2 + 3 * L + L + 1]
-    go = 3 * T
-    F = np.zeros(3 * T + P)
-    shuffled = orders.shape[0] > 0
-    for e in range(e1 - e0):
-        total, k = 0.0, 0
-        for s in range(0, n, size):
-            k += 1
-            m = min(size, n - s)
-            scale = 1.0 / m if mean else 1.0
-            for q in range(P):
-                F[go + q] = 0.0
-            batch = 0.0
-            for r in range(m):
-                i = orders[e, s + r] if shuffled else s + r
-                batch += _example(p, I, F, X, Y, i, loss, True, scale)
-            if not math.isfinite(batch):
-                status[0], status[1], status[2] = 1, k, batch / m if mean else batch
-                return e
-            for q in range(P):  # W - eta dW: all finite, or nothing changes
-                if mask[q] and not math.isfinite(p[q] - lr * F[go + q]):
-                    status[0], status[1] = 2, k
-                    return e
-            for q in range(P):
-                if mask[q]:
-                    p[q] = p[q] - lr * F[go + q]
-            status[3] += 1
-            if mode == 2:
-                total += batch
-            elif mode == 1:
+    @njit(cache=True)
+    def run(p, mask, I, loss, fused, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status):
+        """Epochs e0 .. e1-1 in place on p; journal rows into ``rows``; returns epochs completed.
+
+        status = [failure (0 none, 1 loss, 2 update, 3 epoch loss), update k, value, updates done].
+        """
+        key = stamp  # noqa: F841  (the cache key)
+        n, L, P = X.shape[0], I[0], p.size
+        T = I[2 + 3 * L + L + 1]
+        go = 3 * T
+        F = np.zeros(3 * T + P)
+        shuffled = orders.shape[0] > 0
+        for e in range(e1 - e0):
+            total, k = 0.0, 0
+            for s in range(0, n, size):
+                k += 1
+                m = min(size, n - s)
+                scale = 1.0 / m if mean else 1.0
+                for q in range(P):
+                    F[go + q] = 0.0
+                batch = 0.0
                 for r in range(m):
                     i = orders[e, s + r] if shuffled else s + r
-                    total += _example(p, I, F, X, Y, i, loss, False, 1.0)
-        if mode == 0:
-            total = 0.0
-            for i in range(n):
-                total += _example(p, I, F, X, Y, i, loss, False, 1.0)
-        epoch_loss = total / n if mean else total
-        if not math.isfinite(epoch_loss):
-            status[0], status[1], status[2] = 3, k, epoch_loss
-            return e
-        rows[e, 0] = e0 + e
-        rows[e, 1] = epoch_loss
-        for q in range(P):
-            rows[e, 2 + q] = p[q]
-    return e1 - e0
+                    batch += _example(p, I, F, X, Y, i, loss, fused, True, scale)
+                if not math.isfinite(batch):
+                    status[0], status[1], status[2] = 1, k, batch / m if mean else batch
+                    return e
+                for q in range(P):  # W - eta dW: all finite, or nothing changes
+                    if mask[q] and not math.isfinite(p[q] - lr * F[go + q]):
+                        status[0], status[1] = 2, k
+                        return e
+                for q in range(P):
+                    if mask[q]:
+                        p[q] = p[q] - lr * F[go + q]
+                status[3] += 1
+                if mode == 2:
+                    total += batch
+                elif mode == 1:
+                    for r in range(m):
+                        i = orders[e, s + r] if shuffled else s + r
+                        total += _example(p, I, F, X, Y, i, loss, fused, False, 1.0)
+            if mode == 0:
+                total = 0.0
+                for i in range(n):
+                    total += _example(p, I, F, X, Y, i, loss, fused, False, 1.0)
+            epoch_loss = total / n if mean else total
+            if not math.isfinite(epoch_loss):
+                status[0], status[1], status[2] = 3, k, epoch_loss
+                return e
+            rows[e, 0] = e0 + e
+            rows[e, 1] = epoch_loss
+            for q in range(P):
+                rows[e, 2 + q] = p[q]
+        return e1 - e0
+
+    return run
+
+
+run = _make_run(STAMP)

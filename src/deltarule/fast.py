@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import activations as _act
 from . import losses as _loss
 from . import metrics as _metrics
 from .network import Network, backward_arrays, forward_arrays
 from .params import flatten
 
 Array = np.ndarray
-ACT_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
-LOSS_CODES = {"sse": 0, "half_sse": 1, "mse": 2, "half_mse": 3, "bce": 4, "cross_entropy": 5}
 MODES = {"epoch": 0, "running": 1, "batch": 2}
 # the compiled path pays ~0.3 s to import numba and load its cache: use it for runs that
 # would take longer than that in numpy, on networks small enough for scalar loops to win
@@ -38,13 +37,30 @@ SCALAR_MAX_WORK = 4096  # parameters x batch size
 
 
 # -- eligibility -------------------------------------------------------------------------
+def refusal(network: Network, journal_loss: str) -> str | None:
+    """Why the fast engines leave this run to the generic loop, or None when they take it.
+
+    They take every registered activation and loss (the very registry objects: their kernels
+    are the registry's, ``Activation.scalar``/``forward_into``/``scale_into``, ``Loss.scalar``),
+    with row-wise activations (softmax) only at the output. Everything else runs on the
+    generic loop, which supports any Activation and Loss object.
+    """
+    if journal_loss not in MODES:
+        return f"journal_loss {journal_loss!r}"
+    for l, lay in enumerate(network.layers, start=1):
+        f = lay.activation
+        if _act.ACTIVATIONS.get(f.name) is not f or f.scalar is None:
+            return f"layer {l}: {f.name} is not a registered activation with kernels"
+        if not f.elementwise and l < len(network.layers):
+            return f"layer {l}: {f.name} in a hidden layer"
+    loss = network.loss
+    if _loss.LOSSES.get(loss.name) is not loss or loss.scalar is None:
+        return f"the loss {loss.name} is not a registered loss with kernels"
+    return None
+
+
 def _supported(network: Network, journal_loss: str) -> bool:
-    acts = [lay.activation.name for lay in network.layers]
-    if journal_loss not in MODES or any(a not in ACT_CODES for a in acts) or "softmax" in acts[:-1]:
-        return False
-    loss = network.loss.name
-    # cross-entropy without a softmax output is not a valid problem; leave it to the generic loop
-    return loss in LOSS_CODES and not (loss == "cross_entropy" and acts[-1] != "softmax")
+    return refusal(network, journal_loss) is None
 
 
 _NO_NUMBA: list[str] = []  # the reason, once numba failed to import (the note is said once per process)
@@ -134,9 +150,10 @@ class _ScalarRun:
         woff, boff = _layout(network)
         L = len(network.layers)
         uoff = np.concatenate([[0], np.cumsum(network.sizes)])
-        acts = [ACT_CODES[lay.activation.name] for lay in network.layers]
+        acts = [self.k.act_code(lay.activation) for lay in network.layers]  # codes from the registry
         self.I = np.array([L, *network.sizes, *woff, *boff, *uoff, *acts], np.int64)
-        self.loss = LOSS_CODES[network.loss.name]
+        self.loss = self.k.loss_code(network.loss)
+        self.fused = self.k.fused_code(network.loss, network.layers[-1].activation)
         self.mean = network.reduction == "mean"
         self.x, self.y, self.lr = x, y, float(lr)
         self.size, self.mode = schedule.size(len(x)), MODES[journal_loss]
@@ -155,7 +172,7 @@ class _ScalarRun:
         status = np.zeros(4)
         if orders is None:
             orders = np.empty((0, 0), np.int64)
-        done = self.k.run(self.p, self.mask, self.I, self.loss, self.mean, self.lr, self.x, self.y,
+        done = self.k.run(self.p, self.mask, self.I, self.loss, self.fused, self.mean, self.lr, self.x, self.y,
                           orders.astype(np.int64), self.size, e0, e1, self.mode, rows, status)
         self.updates += int(status[3])
         failure = None
@@ -180,10 +197,23 @@ class _BufferedRun:
         self.acts = [lay.activation for lay in network.layers]
         self.train_w = [lay.train_weights for lay in network.layers]
         self.train_b = [lay.train_biases for lay in network.layers]
-        self.size = B = schedule.size(len(x))
-        new = lambda *shape: np.empty(shape, network.dtype)
+        self.size = schedule.size(len(x))
+        self._buffers(network, self.size)
+        self.fused = network.loss.fused.get(self.acts[-1].name)  # the Fused entry, or None
+        self.ysum = y.sum(axis=1)  # sum_k y_ik, for Fused.batch_sum
+        self.batch_sum = self.fused.batch_sum if self.fused is not None and journal_loss == "batch" else None
+        # batch mode: a classifier's accuracy comes from the outputs of the training passes
+        self.a_seen = np.empty(y.shape, network.dtype) if mode_keeps_outputs(network, journal_loss) else None
+        self.updates, self._cache, self._scale = 0, {}, {}
+        self.WT = [W.T for W in self.W]  # views: they follow the in-place updates
+        self.fwd, self.scale = zip(*(f.in_place() for f in self.acts))  # the registry's in-place kernels
+        self._eval = None  # buffers of the whole-data passes, made when first needed
+
+    def _buffers(self, network: Network, B: int) -> None:
+        """Every array of a step for batches of up to B rows (a passthrough layer's a is its z)."""
+        new = lambda *shape: np.empty(shape, network.dtype)  # noqa: E731
         self.Z = [new(B, lay.units) for lay in network.layers]
-        self.A = [z if f.name == "identity" else new(B, lay.units) for z, f, lay in
+        self.A = [z if f.passthrough else new(B, lay.units) for z, f, lay in
                   zip(self.Z, self.acts, network.layers)]
         self.D = [new(B, lay.units) for lay in network.layers]
         self.T = [new(B, lay.units) for lay in network.layers]
@@ -191,15 +221,7 @@ class _BufferedRun:
         self.R, self.S = new(B, 1), new(B, 1)  # row max and row sum (softmax)
         self.GW = [new(*lay.W.shape) for lay in network.layers]
         self.Gb = [new(lay.units) for lay in network.layers]
-        self.Xb, self.Yb = new(B, x.shape[1]), new(B, y.shape[1])
-        self.ysum = y.sum(axis=1)  # sum_k y_ik, for the cross-entropy of a batch
-        self.fused = network.loss.fused.get(self.acts[-1].name) is not None
-        # batch mode: a classifier's accuracy comes from the outputs of the training passes
-        self.a_seen = np.empty(y.shape, network.dtype) if mode_keeps_outputs(network, journal_loss) else None
-        self.updates, self._cache, self._scale = 0, {}, {}
-        self.WT = [W.T for W in self.W]  # views: they follow the in-place updates
-        self.step = self._generated_step()
-        self._eval = None  # buffers of the whole-data passes, made when first needed
+        self.Xb, self.Yb = new(B, self.x.shape[1]), new(B, self.y.shape[1])
 
     def chunk_epochs(self) -> int:
         return 1
@@ -236,8 +258,7 @@ class _BufferedRun:
     def _epoch(self, order) -> float:
         total = 0.0
         for xb, yb, idx in self._batches(order):
-            m = len(xb)
-            batch_loss = self.step(xb, yb, idx, self._views(m), self._scale[m])
+            batch_loss = self._step(xb, yb, idx)
             if self.mode == "batch":
                 total += batch_loss
             elif self.mode == "running":
@@ -254,7 +275,7 @@ class _BufferedRun:
         if self._eval is None:
             rows, new = min(max(len(self.x), 1), EVAL_ROWS), lambda *shape: np.empty(shape, self.net.dtype)
             Z = [new(rows, lay.units) for lay in self.net.layers]
-            A = [z if f.name == "identity" else new(rows, z.shape[1]) for z, f in zip(Z, self.acts)]
+            A = [z if f.passthrough else new(rows, z.shape[1]) for z, f in zip(Z, self.acts)]
             self._eval = (Z, A, new(rows, 1), new(rows, 1))
         Z, A, R, S = self._eval
         per, outs = [], []
@@ -276,145 +297,59 @@ class _BufferedRun:
         """Per layer (z, a, delta, temp, mask) views of the first m rows of the buffers, cached."""
         if m not in self._cache:
             self._cache[m] = [tuple(buf[l][:m] for buf in (self.Z, self.A, self.D, self.T, self.M))
-                              for l in range(len(self.W))] + [(self.R[:m], self.S[:m], self.S[:m, 0])]
+                              for l in range(len(self.W))] + [(self.R[:m], self.S[:m])]
             self._scale[m] = self.lr / self.dt(m) if self.net.reduction == "mean" else self.lr
         return self._cache[m]
 
-    # -- the step as straight-line code ---------------------------------------------
-    # The numpy calls of a step are few (about 30 for W3) and short (microseconds), so the
-    # Python around them matters: the step is generated once per run as straight-line
-    # source for this network (no dispatch on activation names, no attribute lookups),
-    # the same calls as _step below, which stays as the readable reference.
-    _ACT_SRC = {
-        "sigmoid": ["negative({z}, {a})", "exp({a}, {a})", "{a} += 1", "divide(1, {a}, {a})"],
-        "tanh": ["tanh({z}, {a})"],
-        "relu": ["maximum({z}, 0, out={a})"],
-        "leaky_relu": ["multiply({z}, dt(0.01), {a})", "maximum({z}, {a}, out={a})"],
-        "identity": [],
-        "softmax": ["maxr({z}, 1, None, R, True)", "{z} -= R", "exp({z}, {a})", "addr({a}, 1, None, S, True)",
-                    "{a} /= S"],
-    }
-    _DERIV_SRC = {
-        "sigmoid": ["subtract(1, {a}, {t})", "{t} *= {a}", "{d} *= {t}"],
-        "tanh": ["multiply({a}, {a}, {t})", "subtract(1, {t}, {t})", "{d} *= {t}"],
-        "relu": ["{d} *= greater({z}, 0, {k})"],
-        "leaky_relu": ["{t}.fill(0.01)", "copyto({t}, 1, where=greater({z}, 0, {k}))", "{d} *= {t}"],
-        "identity": [],
-    }
-
-    def _generated_step(self):
-        """``step(xb, yb, idx, V, c)``: one update; V = per-layer views and (R, S, S0) for m rows."""
-        L, names = len(self.W), [f.name for f in self.acts]
-        lines = ["def step(xb, yb, idx, V, c):", "    R, S, S0 = V[-1]"]
-        lines += [f"    z{l}, a{l}, d{l}, t{l}, k{l} = V[{l}]" for l in range(L)]
-        for l in range(L):
-            prev = "xb" if l == 0 else f"a{l - 1}"
-            lines += [f"    matmul({prev}, WT{l}, z{l})", f"    z{l} += b{l}"]
-            lines += ["    " + c.format(z=f"z{l}", a=f"a{l}") for c in self._ACT_SRC[names[l]]]
-        o = L - 1
-        if self.mode == "batch":
-            if self.fused and names[-1] == "softmax":
-                lines.append(f"    bl = float(log(S0, S0) @ ysum[idx]) - float(vdot(yb, z{o}))")
-            else:
-                lines.append(f"    bl = batch_loss(z{o}, a{o}, yb, idx)")
-        else:
-            lines.append("    bl = 0.0")
-        if self.a_seen is not None:
-            lines.append(f"    a_seen[idx] = a{o}")
-        if self.fused:
-            lines += [f"    subtract(a{o}, yb, d{o})", f"    d{o} *= c"]
-        else:
-            lines.append(f"    output_delta(z{o}, a{o}, yb, c, d{o})")
-        for l in range(L - 1, -1, -1):
-            prev = "xb" if l == 0 else f"a{l - 1}"
-            if l > 0:
-                lines.append(f"    matmul(d{l}, W{l}, d{l - 1})")
-            if self.train_w[l]:
-                lines.append(f"    subtract(W{l}, matmul(d{l}.T, {prev}, GW{l}), W{l})")
-            if self.train_b[l]:
-                lines.append(f"    subtract(b{l}, addr(d{l}, 0, None, Gb{l}), b{l})")
-            if l > 0:
-                v = dict(z=f"z{l - 1}", a=f"a{l - 1}", d=f"d{l - 1}", t=f"t{l - 1}", k=f"k{l - 1}")
-                lines += ["    " + c.format(**v) for c in self._DERIV_SRC[names[l - 1]]]
-        lines.append("    return bl")
-        env = dict(matmul=np.matmul, negative=np.negative, exp=np.exp, divide=np.divide, tanh=np.tanh,
-                   maximum=np.maximum, multiply=np.multiply, subtract=np.subtract, greater=np.greater,
-                   copyto=np.copyto, log=np.log, vdot=np.vdot, maxr=np.maximum.reduce, addr=np.add.reduce,
-                   dt=self.dt, ysum=self.ysum, a_seen=self.a_seen, batch_loss=self._batch_loss,
-                   output_delta=self._output_delta)
-        for l in range(L):
-            env.update({f"W{l}": self.W[l], f"WT{l}": self.WT[l], f"b{l}": self.b[l], f"GW{l}": self.GW[l],
-                        f"Gb{l}": self.Gb[l]})
-        exec(compile("\n".join(lines), f"<deltarule step {self.net!r}>", "exec"), env)
-        return env["step"]
-
     def _step(self, xb: Array, yb: Array, idx) -> float:
-        """One update in place; returns the batch's summed loss in ``batch`` mode (else 0)."""
-        m, L, views = len(xb), len(self.W), self._views(len(xb))
-        a = xb
-        for l in range(L):
-            z = np.matmul(a, self.WT[l], views[l][0])
-            z += self.b[l]
-            a = self._activate(l, z, views[l][1], m)
-        batch_loss = self._batch_loss(z, a, yb, idx) if self.mode == "batch" else 0.0
+        """One update in place; returns the batch's summed loss in ``batch`` mode (else 0).
+
+        The numpy calls of a step are few (about 30 for W3) and short (microseconds), so the
+        Python around them is kept lean: the registry's kernels (``Activation.in_place``), the
+        views and the arrays are looked up once per run, not per call."""
+        m = len(xb)
+        views = self._views(m)
+        scratch, matmul, subtract, add = views[-1], np.matmul, np.subtract, np.add.reduce
+        a, Ws, bs, fwd = xb, self.W, self.b, self.fwd
+        for l, WT in enumerate(self.WT):
+            v = views[l]
+            z = matmul(a, WT, v[0])
+            z += bs[l]
+            a = fwd[l](z, v[1], scratch)
+        batch_loss = 0.0
+        if self.batch_sum is not None:  # the registry's batch sum from this forward pass
+            batch_loss = self.batch_sum(z, scratch[1], yb, self.ysum[idx])
+        elif self.mode == "batch":
+            batch_loss = self._batch_loss(z, a, yb, idx)
         if self.a_seen is not None:
             self.a_seen[idx] = a
-        d = self._output_delta(z, a, yb, self._scale[m], views[L - 1][2])
-        add = np.add.reduce
-        for l in range(L - 1, -1, -1):
-            a_prev = views[l - 1][1] if l > 0 else xb
+        d = views[-2][2]
+        if self.fused is not None:  # sigmoid + bce, softmax + cross-entropy: eta (yhat - y) / n
+            subtract(a, yb, d)
+            d *= self._scale[m]
+        else:
+            d = self._output_delta(z, a, yb, self._scale[m], d)
+        for l in range(len(Ws) - 1, -1, -1):
+            W, b = Ws[l], bs[l]
             if l > 0:  # dL/da_{l-1} = delta_l W_l with the W of before the update
-                dprev = np.matmul(d, self.W[l], views[l - 1][2])
+                v = views[l - 1]
+                a_prev = v[1]
+                dprev = matmul(d, W, v[2])
+            else:
+                a_prev = xb
             if self.train_w[l]:  # d already holds eta (1/n) delta: this product is the step
-                self.W[l] -= np.matmul(d.T, a_prev, self.GW[l])
+                subtract(W, matmul(d.T, a_prev, self.GW[l]), W)
             if self.train_b[l]:
-                self.b[l] -= add(d, axis=0, out=self.Gb[l])
+                subtract(b, add(d, axis=0, out=self.Gb[l]), b)
             if l > 0:
-                d = self._hidden_delta(l - 1, dprev, views[l - 1])
+                d = self.scale[l - 1](dprev, v[0], a_prev, v[3], v[4])
         return batch_loss
 
     def _activate(self, l: int, z: Array, a: Array, m: int, r: Array | None = None,
                   s: Array | None = None) -> Array:
-        name = self.acts[l].name
-        if name == "sigmoid":  # 1 / (1 + e^-z): four SIMD passes (as exact as the split form, to 1 ulp)
-            np.negative(z, a)  # e^-z may overflow to inf (train ignores that): 1/(1+inf) = 0
-            np.exp(a, a)
-            a += 1
-            np.divide(1, a, a)
-        elif name == "tanh":
-            np.tanh(z, a)
-        elif name == "relu":
-            np.maximum(z, 0, out=a)
-        elif name == "leaky_relu":  # max(z, 0.01 z) is z for z >= 0 and 0.01 z below
-            np.multiply(z, self.dt(0.01), out=a)
-            np.maximum(z, a, out=a)
-        elif name == "softmax":
-            r, s = (self.R[:m], self.S[:m]) if r is None else (r, s)
-            np.maximum.reduce(z, axis=1, keepdims=True, out=r)
-            z -= r  # softmax and its log are shift-invariant: z_L is kept shifted (max 0)
-            np.exp(z, a)
-            np.add.reduce(a, axis=1, keepdims=True, out=s)
-            a /= s
-        return a
-
-    def _hidden_delta(self, l: int, d: Array, views) -> Array:
-        """delta_l = dL/da_l * f'(z_l), in place in d."""
-        name, (z, a, _, t, mask) = self.acts[l].name, views
-        if name == "sigmoid":  # a (1 - a)
-            np.subtract(1, a, t)
-            t *= a
-            d *= t
-        elif name == "tanh":  # 1 - a^2
-            np.multiply(a, a, t)
-            np.subtract(1, t, t)
-            d *= t
-        elif name == "relu":  # 1 for z > 0, else 0
-            d *= np.greater(z, 0, mask)
-        elif name == "leaky_relu":
-            t.fill(0.01)
-            np.copyto(t, 1, where=np.greater(z, 0, mask))
-            d *= t
-        return d
+        """a_l = f(z_l) into a by the registry's in-place kernel (softmax keeps z_l shifted)."""
+        scratch = (self.R[:m], self.S[:m]) if r is None else (r, s)
+        return self.acts[l].forward_into(z, a, scratch)
 
     def _output_delta(self, z: Array, a: Array, yb: Array, c, d: Array) -> Array:
         """eta * delta_L of the batch loss (c = eta/n for mean, eta for sum), into d."""
@@ -428,12 +363,9 @@ class _BufferedRun:
 
     def _batch_loss(self, z: Array, a: Array, yb: Array, idx) -> float:
         """The summed loss of the batch before its update (``batch`` journal mode)."""
-        m = len(yb)
-        if self.fused and self.acts[-1].name == "softmax":
-            # -sum y (z - lse(z)) = sum_i ln(S_i) sum_k y_ik - sum y z, z shifted by its row max
-            lns = np.log(self.S[:m, 0], out=self.S[:m, 0])
-            return float(lns @ self.ysum[idx]) - float(np.vdot(yb, z))
-        return float(np.sum(_loss.output_layer(self.net.loss, self.acts[-1], z, a, yb, self.net.reduction)[0]))
+        if self.fused is not None:  # from the logits
+            return float(np.sum(self.fused.value_from_logits(z, yb)))
+        return float(np.sum(self.net.loss.value(a, yb)))
 
     def _replay(self, epoch: int, order, updates: int):
         """The generic loop's checks, update by update: (epoch, k, reason) of the first failure."""

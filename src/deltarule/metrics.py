@@ -12,18 +12,21 @@ from typing import Any
 import numpy as np
 
 Array = np.ndarray
+THRESHOLD = 0.5  # an output of exactly 0.5 is class 1
 
 
 def classifier(network) -> str | None:
-    """``"argmax"`` (softmax + cross_entropy), ``"threshold"`` (sigmoid + bce), or None."""
-    pair = (network.layers[-1].activation.name, network.loss.name)
-    return {("softmax", "cross_entropy"): "argmax", ("sigmoid", "bce"): "threshold"}.get(pair)
+    """``"argmax"`` (softmax + cross_entropy), ``"threshold"`` (sigmoid + bce), or None: the
+    loss's own ``decision`` for this output activation (``losses.Fused.decision``)."""
+    return network.loss.decision(network.layers[-1].activation)
 
 
 def predicted_classes(yhat: Any, kind: str) -> Array:
-    """(n,) class indices 0..K-1 (argmax), or (n, K) labels 0/1 (threshold at 0.5)."""
+    """(n,) class indices 0..K-1 (argmax), or (n, K) labels 0/1 (threshold: 1 when >= 0.5).
+
+    The one class threshold of the package (the journal's accuracy, ``predict``, the plots)."""
     yhat = np.asarray(yhat)
-    return np.argmax(yhat, axis=-1) if kind == "argmax" else (yhat >= 0.5).astype(int)
+    return np.argmax(yhat, axis=-1) if kind == "argmax" else (yhat >= THRESHOLD).astype(int)
 
 
 def accuracy(yhat: Any, y: Any, kind: str) -> float:

@@ -252,26 +252,8 @@ class Network:
         parts = _params.unflatten(np.asarray(vector, dtype=self.dtype), [lay.W.shape for lay in self.layers])
         return replace(self, layers=tuple(replace(lay, W=W, b=b) for lay, (W, b) in zip(self.layers, parts)))
 
-    # -- the exit to PyTorch (deltarule.torch_bridge; torch is imported there, when called) ---
-    def to_torch(self, device: Any = None):
-        """A ``torch.nn.Sequential`` with these weights and dtype (the logits when the loss is
-        fused with the output); ``torch_loss()`` is its matching loss. See :mod:`deltarule.torch_bridge`."""
-        from .torch_bridge import to_torch
-
-        return to_torch(self, device)
-
-    def torch_loss(self):
-        """This loss convention and reduction as a torch module: ``loss_fn(model(x), y)``."""
-        from .torch_bridge import torch_loss
-
-        return torch_loss(self)
-
-    @staticmethod
-    def from_torch(model: Any, loss: Any = "half_sse", reduction: str | None = None) -> "Network":
-        """The Network of a Sequential of Linear + activation modules (see :mod:`deltarule.torch_bridge`)."""
-        from .torch_bridge import from_torch
-
-        return from_torch(model, loss, reduction)
+    # the exit to PyTorch (to_torch, torch_loss, from_torch) is attached by deltarule.torch_bridge:
+    # the core never imports it
 
     def with_parameter(self, name: str, value: float) -> "Network":
         """A network with the parameter called ``name`` (see :meth:`parameter_names`) set to ``value``."""

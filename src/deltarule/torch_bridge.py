@@ -1,8 +1,9 @@
 """The exit to PyTorch: a Network as torch modules and back, and training through PyTorch.
 
 ``to_torch(network) -> torch.nn.Sequential``
-    ``Linear(fan_in, units)`` then the layer's activation module, layer by layer:
-    ``Sigmoid``, ``Tanh``, ``ReLU``, ``LeakyReLU(0.01)``, ``Identity``, ``Softmax(dim=-1)``.
+    ``Linear(fan_in, units)`` then the layer's activation module, layer by layer: the one its
+    registry entry names (``Activation.torch``, e.g. ``Sigmoid``, ``LeakyReLU(negative_slope)``,
+    ``Softmax(dim=-1)``); an activation without one is refused with an InputError.
     ``Linear.weight`` is W exactly (units × fan_in, one row per neuron), ``Linear.bias`` is b,
     copied with their dtype (float64 stays float64). Frozen parameters (``train_weights`` /
     ``train_biases`` false) get ``requires_grad=False``.
@@ -37,7 +38,10 @@
     ``world`` (``sum``), so DDP's average over ranks is exactly the gradient of the global
     batch, whatever the split.
 
-torch is imported inside this module only; ``import deltarule`` never loads it.
+Also ``dr.to_torch(net)``, ``dr.torch_loss(net)``, ``dr.from_torch(model, loss)``, and the same
+as ``net.to_torch()``, ``net.torch_loss()``, ``dr.Network.from_torch(...)``: this module attaches
+them to :class:`Network` when ``deltarule`` is imported (the core never imports the bridge).
+torch is imported inside functions only; ``import deltarule`` never loads it.
 """
 from __future__ import annotations
 
@@ -46,13 +50,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .network import Layer, Network
+from . import activations as _act
+from . import losses as _loss
+from .errors import InputError
 from .metrics import classifier, extra_values
+from .network import Layer, Network
 from .results import TrainResult
 from .schedule import Schedule
-
-_TO_MODULE = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "identity": "Identity"}
-FUSED = {"bce": "sigmoid", "cross_entropy": "softmax"}
 
 
 def _torch():
@@ -64,22 +68,29 @@ def _torch():
 
 
 def _fused(network: Network) -> bool:
-    return FUSED.get(network.loss.name) == network.layers[-1].activation.name
+    return network.layers[-1].activation.name in network.loss.fused
 
 
-def _activation_module(name: str):
-    nn = _torch().nn
-    if name == "leaky_relu":
-        from .activations import LEAKY_SLOPE
+def supported(network: Network) -> InputError | None:
+    """None when PyTorch can run this network, else the one-line reason (an InputError)."""
+    for l, lay in enumerate(network.layers, start=1):
+        if lay.activation.torch is None:
+            return InputError(f"the activation {lay.activation.name!r} has no PyTorch counterpart "
+                              f"(activations.{lay.activation.name}.torch)", f"layers[{l}].activation")
+    if network.loss.torch_value is None:
+        return InputError(f"the loss {network.loss.name!r} has no PyTorch formula", "loss")
+    return None
 
-        return nn.LeakyReLU(LEAKY_SLOPE)
-    if name == "softmax":
-        return nn.Softmax(dim=-1)
-    return getattr(nn, _TO_MODULE[name])()
+
+def _check(network: Network) -> None:
+    error = supported(network)
+    if error is not None:
+        raise error
 
 
 def to_torch(network: Network, device: Any = None):
     """The network as a ``torch.nn.Sequential`` with the same weights and dtype (see module doc)."""
+    _check(network)
     torch = _torch()
     dtype = getattr(torch, network.dtype.name)
     modules = []
@@ -92,56 +103,46 @@ def to_torch(network: Network, device: Any = None):
         lin.bias.requires_grad_(lay.train_biases)
         modules.append(lin)
         if not (l == len(network.layers) - 1 and _fused(network)):
-            modules.append(_activation_module(lay.activation.name))
+            modules.append(lay.activation.torch_module(torch.nn))
     return torch.nn.Sequential(*modules)
 
 
 def torch_loss(network: Network):
     """The network's loss convention and reduction as a :class:`DeltaRuleLoss` module."""
+    _check(network)
     return _loss_class()(network.loss.name, network.reduction, _fused(network),
                          network.layers[-1].activation.name)
 
 
 def _loss_class():
     torch = _torch()
-    F = torch.nn.functional
 
     class DeltaRuleLoss(torch.nn.Module):
         """``loss_fn(output, y)``: the contract's loss, reduced over examples by mean or sum.
 
         ``from_logits`` (the fused pairs) means ``output`` is z_L; ``output(out)`` gives a_L.
+        The formulas are the registry's (``Loss.torch_value``, ``Fused.torch_value``).
         """
 
         def __init__(self, name: str, reduction: str = "mean", from_logits: bool = False,
-                     activation: str = "identity"):
+                     activation: str = _act.identity.name):
             super().__init__()
             self.name, self.reduction, self.from_logits, self.activation = name, reduction, from_logits, activation
+            self._loss, self._act = _loss.get(name), _act.get(activation)
+            self._out = self._act.torch_module(torch.nn) if from_logits else None
 
         def extra_repr(self) -> str:
             return f"{self.name!r}, reduction={self.reduction!r}, from_logits={self.from_logits}"
 
         def output(self, out):
             """The network output a_L from the model's output."""
-            if not self.from_logits:
-                return out
-            return torch.sigmoid(out) if self.name == "bce" else torch.softmax(out, dim=-1)
+            return self._out(out) if self.from_logits else out
 
         def per_example(self, out, y):
             """The loss of each example, (n,)."""
-            name = self.name
-            if name in ("sse", "half_sse", "mse", "half_mse"):
-                sq = (out - y) ** 2
-                v = sq.sum(-1) if name.endswith("sse") else sq.mean(-1)
-                return 0.5 * v if name.startswith("half") else v
-            if self.from_logits and name == "bce":
-                return F.binary_cross_entropy_with_logits(out, y, reduction="none").sum(-1)
             if self.from_logits:
-                return -(y * torch.log_softmax(out, dim=-1)).sum(-1)
-            eps = torch.finfo(out.dtype).eps  # as deltarule's unfused paths: no log(0)
-            p = out.clamp(eps, 1 - eps)
-            if name == "bce":
-                return -(y * torch.log(p) + (1 - y) * torch.log1p(-p)).sum(-1)
-            return -(y * torch.log(p)).sum(-1)
+                return self._loss.fused[self._act.name].torch_value(torch, out, y)
+            return self._loss.torch_value(torch, out, y)
 
         def forward(self, out, y):
             v = self.per_example(out, y)
@@ -150,26 +151,27 @@ def _loss_class():
     return DeltaRuleLoss
 
 
-def _from_module(module) -> str | None:
-    nn = _torch().nn
-    if isinstance(module, nn.LeakyReLU):
-        from .activations import LEAKY_SLOPE
-
-        if module.negative_slope != LEAKY_SLOPE:
-            raise ValueError(f"LeakyReLU slope must be {LEAKY_SLOPE}, got {module.negative_slope}")
-        return "leaky_relu"
-    if isinstance(module, nn.Softmax):
-        if module.dim not in (-1, 1):
-            raise ValueError(f"Softmax must act on the last dimension, got dim={module.dim}")
-        return "softmax"
-    for name, cls in _TO_MODULE.items():
-        if isinstance(module, getattr(nn, cls)):
-            return name
-    raise ValueError(f"cannot translate {type(module).__name__}: expected Linear, Sigmoid, Tanh, ReLU, "
-                     f"LeakyReLU(0.01), Identity or Softmax")
+def _from_module(module) -> str:
+    """The registry's activation whose torch twin ``module`` is (its arguments checked)."""
+    for act in _act.ACTIVATIONS.values():
+        if act.torch is None or type(module).__name__ != act.torch[0]:
+            continue
+        for attr, accepted in act.torch_accepts.items():
+            if getattr(module, attr) not in accepted:
+                raise ValueError(f"{act.torch[0]} must have {attr} in {list(accepted)} to be "
+                                 f"{act.name}, got {getattr(module, attr)}")
+        return act.name
+    known = ", ".join(a.torch[0] for a in _act.ACTIVATIONS.values() if a.torch)
+    raise ValueError(f"cannot translate {type(module).__name__}: expected Linear, {known}")
 
 
-def from_torch(model, loss: Any = "half_sse", reduction: str | None = None) -> Network:
+def _fused_activation(loss_name: str) -> str:
+    """The output activation of a model that ends with logits: the loss's fused one, else identity."""
+    fused = _loss.LOSSES[loss_name].fused if loss_name in _loss.LOSSES else {}
+    return next(iter(fused), _act.identity.name)
+
+
+def from_torch(model, loss: Any = _loss.half_sse, reduction: str | None = None) -> Network:
     """A :class:`Network` from a Sequential of Linear + activation modules (see module doc).
 
     ``loss`` is a loss name, a :class:`~deltarule.losses.Loss` or a ``DeltaRuleLoss`` (whose
@@ -190,7 +192,7 @@ def from_torch(model, loss: Any = "half_sse", reduction: str | None = None) -> N
     if not specs:
         raise ValueError("the model has no Linear layer")
     if specs[-1][1] is None:
-        specs[-1][1] = FUSED.get(name, "identity")
+        specs[-1][1] = _fused_activation(name)
     layers = []
     for lin, act in specs:
         W = lin.weight.detach().cpu().numpy().copy()
@@ -198,8 +200,31 @@ def from_torch(model, loss: Any = "half_sse", reduction: str | None = None) -> N
             b, train_b = np.zeros(W.shape[0], dtype=W.dtype), False
         else:
             b, train_b = lin.bias.detach().cpu().numpy().copy(), lin.bias.requires_grad
-        layers.append(Layer(W, b, act or "identity", lin.weight.requires_grad, train_b))
+        layers.append(Layer(W, b, act or _act.identity.name, lin.weight.requires_grad, train_b))
     return Network(tuple(layers), name, reduction)
+
+
+def _attach() -> None:
+    """The PyTorch exit as methods of Network (``net.to_torch()``, ``net.torch_loss()``,
+    ``Network.from_torch(model, loss_fn)``): attached here, so the core never imports the bridge."""
+    def to_torch_method(self, device: Any = None):
+        """A ``torch.nn.Sequential`` with these weights and dtype (see :func:`deltarule.torch_bridge.to_torch`)."""
+        return to_torch(self, device)
+
+    def torch_loss_method(self):
+        """This loss convention and reduction as a torch module: ``loss_fn(model(x), y)``."""
+        return torch_loss(self)
+
+    def from_torch_method(model: Any, loss: Any = _loss.half_sse, reduction: str | None = None) -> Network:
+        """The Network of a Sequential of Linear + activation modules (:func:`deltarule.torch_bridge.from_torch`)."""
+        return from_torch(model, loss, reduction)
+
+    Network.to_torch = to_torch_method
+    Network.torch_loss = torch_loss_method
+    Network.from_torch = staticmethod(from_torch_method)
+
+
+_attach()
 
 
 # -- training through PyTorch ------------------------------------------------------------------
@@ -240,6 +265,7 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
     ``device``: default a GPU when present (``cuda:LOCAL_RANK``), else the CPU.
     ``distributed``: default when ``WORLD_SIZE`` > 1 or a process group is initialised.
     """
+    _check(network)  # before torch is loaded: an activation without a twin is one clear line
     torch = _torch()
     dev = _device(device)
     world, rank, created = _process_group(distributed, dev.type)

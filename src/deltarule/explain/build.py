@@ -139,12 +139,10 @@ def _givens(B: Builder, problem, steps) -> None:
     B.add(Paragraph(("Learning rate ", Math(r"\eta = " + _lr(problem.learning_rate), "η = " + _lr(problem.learning_rate)),
                      f"; gradient descent: {problem.schedule.method}; updates shown: {len(steps)}.")))
     B.add(Paragraph(("Rounding: " + policy(B.decimals),)))
-    if loss.name == "half_mse" and net.sizes[-1] > 1:
+    if loss.remark and net.sizes[-1] > 1:
         K = net.sizes[-1]
-        B.add(Note(("The loss is half the mean over the K = " + str(K) + " outputs, so ",
-                    Math(loss.latex_grad, loss.text_grad), f" carries the factor 1/K = 1/{K}. Notes that "
-                    "state this loss but differentiate it as ŷ − y (half the sum) get derivatives "
-                    f"{K} times these; the trained weights differ accordingly.",), "remark"))
+        B.add(Note((loss.remark[0].format(K=K), Math(loss.latex_grad, loss.text_grad),
+                    loss.remark[1].format(K=K)), "remark"))
     seen = []
     for lay in net.layers:
         f = lay.activation
@@ -262,7 +260,7 @@ def _forward(B: Builder, step, e: int) -> None:
                 sym = Math(rf"\sum_j W^{{({l})}}_{{{i + 1},j}} {N.a(l - 1, 0).tex.split('_')[0]}_j + ", f"Σ_j W{l}[{i + 1},j] {'x' if l == 1 else f'a{l - 1}'}[j] + ") + N.b(l, i + 1)
                 sub = None
             B.eq(N.z(l, i + 1), sym, sub, B.result(lt.z[e, i], N.z(l, i + 1)))
-            if f.name == "softmax":
+            if not f.elementwise:  # a_k depends on the whole z
                 k = Math(f")_{{{i + 1}}}", f")[{i + 1}]")
                 sym = N.act_symbol(f) + "(" + N.vec("z", l) + k
                 sub = N.act_symbol(f) + "(" + B.vector(lt.z[e], column=False) + k
@@ -278,7 +276,7 @@ def _loss_example(B: Builder, step, e: int, n: int) -> None:
     yh, ys = [B.s(v) for v in tr.yhat[e]], [B.opnd(v) for v in tr.y[e]]
     lhs = Math("L", "L") if n == 1 else Math(f"L_{{{step.examples[e] + 1}}}", f"L[{step.examples[e] + 1}]")
     sym = Math(N.rhs(loss.latex), N.rhs(loss.text or loss.name))
-    B.eq(lhs, sym, N.loss_substituted(loss.name, yh, ys), B.result(tr.per_example_loss[e], lhs))
+    B.eq(lhs, sym, N.loss_substituted(loss, yh, ys), B.result(tr.per_example_loss[e], lhs))
 
 
 def _batch_loss(B: Builder, step) -> None:
@@ -312,7 +310,7 @@ def _backward(B: Builder, step, e: int, n: int, slopes) -> None:
                            N.rhs(loss.text_grad or "").replace("_k", f"[{i + 1}]"))
                 if n > 1 and net.reduction == "mean":
                     sym = Math(f"\\frac{{1}}{{{n}}} \\cdot ", f"1/{n} · ") + sym
-                B.eq(N.dL_da(l, i + 1), sym, N.grad_substituted(loss.name, p, t, lay.units, n if net.reduction == "mean" else 1),
+                B.eq(N.dL_da(l, i + 1), sym, N.grad_substituted(loss, p, t, lay.units, n if net.reduction == "mean" else 1),
                      B.result(lt.dL_da[e, i], N.dL_da(l, i + 1)))
             else:
                 nxt = tr.layers[l]
@@ -332,9 +330,8 @@ def _backward(B: Builder, step, e: int, n: int, slopes) -> None:
                 B.eq(N.delta(l, i + 1), sym, sub, B.result(lt.delta[e, i], N.delta(l, i + 1)))
             elif f.elementwise:
                 fp = N.prime(f, N.z(l, i + 1))
-                B.eq(fp, Math(N.rhs(f.latex_derivative).replace("a", "{" + N.a(l, i + 1).tex + "}") if f.name in ("sigmoid", "tanh") else N.rhs(f.latex_derivative),
-                              N.rhs(f.text_derivative).replace("a", N.a(l, i + 1).text) if f.name in ("sigmoid", "tanh") else N.rhs(f.text_derivative)),
-                     N.derivative_substituted(f.name, B.s(lt.a[e, i])), B.result(slopes[l - 1][e, i], fp))
+                B.eq(fp, N.derivative_in_a(f, N.a(l, i + 1)),
+                     N.derivative_substituted(f, B.s(lt.a[e, i])), B.result(slopes[l - 1][e, i], fp))
                 B.eq(N.delta(l, i + 1), N.dL_da(l, i + 1) + CDOT + fp,
                      B.opnd(lt.dL_da[e, i]) + CDOT + B.opnd(slopes[l - 1][e, i]), B.result(lt.delta[e, i], N.delta(l, i + 1)))
             else:
@@ -355,9 +352,9 @@ def _backward_matrix(B: Builder, step, e: int, n: int, l: int, slopes, fused: bo
             sym = Math(f"\\frac{{1}}{{{n}}} \\cdot ", f"1/{n} · ") + sym
         yh, ys = B.vector(lt.a[e]), B.vector(tr.y[e])
         sub = None
-        if loss.name in ("sse", "half_sse", "mse", "half_mse"):  # the same formula on whole vectors
-            sub = Math(N.grad_substituted(loss.name, yh.tex, ys.tex, lay.units, mean_n).tex,
-                       N.grad_substituted(loss.name, yh.text, ys.text, lay.units, mean_n).text)
+        if loss.squared:  # the same formula on whole vectors
+            sub = Math(N.grad_substituted(loss, yh.tex, ys.tex, lay.units, mean_n).tex,
+                       N.grad_substituted(loss, yh.text, ys.text, lay.units, mean_n).text)
         B.eq(N.grad_vec("a", l), sym, sub, B.vector(lt.dL_da[e], N.grad_vec("a", l)))
     else:
         nxt = tr.layers[l]
@@ -368,11 +365,7 @@ def _backward_matrix(B: Builder, step, e: int, n: int, l: int, slopes, fused: bo
              None, B.vector(lt.delta[e], N.vec("delta", l)))
     elif f.elementwise:
         fp = N.prime(f, N.vec("z", l))
-        sub = None
-        if f.name in ("sigmoid", "tanh"):
-            av = B.vector(lt.a[e])
-            sub = (av + HADAMARD + Math(r"\left(1 - ", "(1 - ") + av + Math(r"\right)", ")")) if f.name == "sigmoid" else \
-                Math("1 - ", "1 - ") + av + Math("^{\\odot 2}", "^2")
+        sub = N.derivative_vector(f, B.vector(lt.a[e])) if f.a_form_vector else None
         B.eq(fp, Math(N.rhs(f.latex_derivative).replace("a(1 - a)", r"a \odot (1 - a)"), N.rhs(f.text_derivative)),
              sub, B.vector(slopes[l - 1][e], fp))
         B.eq(N.vec("delta", l), N.grad_vec("a", l) + HADAMARD + fp,

@@ -77,9 +77,11 @@ def grad_vec(name: str, l: int) -> Math:
 
 
 # -- functions ------------------------------------------------------------------------------------
+# Every formula-specific piece below is read off the registry (the Activation and Loss objects):
+# no activation or loss is named here.
 def act_symbol(act) -> Math:
-    """The activation's symbol, read off its own formulas (``\\sigma`` / ``σ``)."""
-    return Math(act.latex.split("(")[0], (act.text or act.name).split("(")[0])
+    """The activation's symbol (``\\sigma`` / ``σ``)."""
+    return Math(act.tex_symbol, act.symbol)
 
 
 def prime(act, arg: Math) -> Math:
@@ -92,56 +94,62 @@ def rhs(formula: str) -> str:
     return formula.split(" = ", 1)[1] if " = " in formula else formula
 
 
+def derivative_in_a(act, a: Math) -> Math:
+    """f'(z) written with the expression ``a`` for the forward output (the formula itself when
+    the activation's derivative is not written with a)."""
+    if act.a_form is None:
+        return Math(rhs(act.latex_derivative), rhs(act.text_derivative))
+    return Math(act.a_form[0].format(a="{" + a.tex + "}"), act.a_form[1].format(a=a.text))
+
+
+def derivative_vector(act, a: Math) -> Math | None:
+    """f'(z) of a whole layer with the vector ``a`` put in (Hadamard products), if written with a."""
+    if act.a_form_vector is None:
+        return None
+    return Math(act.a_form_vector[0].format(a=a.tex), act.a_form_vector[1].format(a=a.text))
+
+
 # -- numbers arranged into the object's formulas ----------------------------------------------
-def derivative_substituted(act_name: str, a_s: str) -> Math | None:
+def derivative_substituted(act, a_s: str) -> Math | None:
     """f'(z) with the numbers in, for the activations whose derivative is written via a."""
-    if act_name == "sigmoid":  # 0 < a < 1: no parentheses needed around a
-        return Math(f"{a_s}(1 - {a_s})", f"{a_s}(1 - {a_s})")
-    if act_name == "tanh":
-        return Math(f"1 - ({a_s})^2", f"1 - ({a_s})^2")
-    return None
+    if act.a_form is None:
+        return None
+    a_s = act.a_number.format(a=a_s)
+    return Math(act.a_form[0].format(a=a_s), act.a_form[1].format(a=a_s))
 
 
 def _frac(p: int, q: int) -> Math:
     return Math(f"\\frac{{{p}}}{{{q}}}", f"{p}/{q}")
 
 
-def loss_substituted(loss_name: str, yh: list[str], ys: list[str]) -> Math | None:
+def _factor(f: tuple, K: int) -> Math:
+    return _frac(f[0], K if f[1] == "K" else f[1])
+
+
+def loss_substituted(loss, yh: list[str], ys: list[str]) -> Math | None:
     """The per-example loss with ŷ and y put in (yh, ys already formatted)."""
     K = len(yh)
-    if loss_name in ("sse", "half_sse", "mse", "half_mse"):
-        terms = [f"({p} - {t})^2" for p, t in zip(yh, ys)]
-        body = join(terms, " + ")
-        if loss_name == "sse":
-            return body
-        wrapped = body if K == 1 else Math(r"\left[", "[") + body + Math(r"\right]", "]")
-        pre = {"half_sse": _frac(1, 2), "mse": _frac(1, K),
-               "half_mse": _frac(1, 2) + Math(r" \cdot ", " · ") + _frac(1, K)}[loss_name]
-        return pre + wrapped
-    if loss_name == "bce":
-        terms = [Math(f"{t} \\ln {p} + (1 - {t}) \\ln(1 - {p})", f"{t} ln {p} + (1 - {t}) ln(1 - {p})")
-                 for p, t in zip(yh, ys)]
-        return Math(r"-\left[", "-[") + join(terms, " + ") + Math(r"\right]", "]")
-    if loss_name == "cross_entropy":
-        terms = [Math(f"{t} \\ln {p}", f"{t} ln {p}") for p, t in zip(yh, ys)]
-        return Math(r"-\left[", "-[") + join(terms, " + ") + Math(r"\right]", "]")
-    return None
-
-
-def grad_substituted(loss_name: str, p: str, t: str, K: int, n: int) -> Math | None:
-    """dL/dŷ_k with the numbers in; n > 1 adds the batch mean's 1/n."""
-    body = {
-        "sse": Math(f"2({p} - {t})", f"2({p} - {t})"),
-        "half_sse": Math(f"{p} - {t}", f"{p} - {t}"),
-        "mse": _frac(2, K) + f"({p} - {t})",
-        "half_mse": _frac(1, K) + f"({p} - {t})",
-        "bce": Math(f"\\frac{{{p} - {t}}}{{{p}(1 - {p})}}", f"({p} - {t})/({p}(1 - {p}))"),
-        "cross_entropy": Math(f"-\\frac{{{t}}}{{{p}}}", f"-{t}/{p}"),
-    }.get(loss_name)
-    if body is None:
+    if not loss.term[0]:
         return None
+    terms = [Math(loss.term[0].format(p=p, t=t), loss.term[1].format(p=p, t=t)) for p, t in zip(yh, ys)]
+    body = join(terms, " + ")
+    if loss.negated:
+        return Math(r"-\left[", "-[") + body + Math(r"\right]", "]")
+    if not loss.factors:
+        return body
+    wrapped = body if K == 1 else Math(r"\left[", "[") + body + Math(r"\right]", "]")
+    return join([_factor(f, K) for f in loss.factors], Math(r" \cdot ", " · ")) + wrapped
+
+
+def grad_substituted(loss, p: str, t: str, K: int, n: int) -> Math | None:
+    """dL/dŷ_k with the numbers in; n > 1 adds the batch mean's 1/n."""
+    if not loss.grad_term[0]:
+        return None
+    body = Math(loss.grad_term[0].format(p=p, t=t), loss.grad_term[1].format(p=p, t=t))
+    if loss.grad_factor is not None:
+        body = _factor(loss.grad_factor, K) + body
     if n > 1:
-        inner = body if loss_name in ("sse", "mse", "half_mse") else Math(r"\left(", "(") + body + Math(r"\right)", ")")
+        inner = body if loss.grad_atomic else Math(r"\left(", "(") + body + Math(r"\right)", ")")
         return _frac(1, n) + Math(r" \cdot ", " · ") + inner
     return body
 
