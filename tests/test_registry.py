@@ -17,6 +17,7 @@ from deltarule import activations as A
 from deltarule import fast, metrics, training
 from deltarule import losses as L
 from deltarule.errors import InputError
+from deltarule.training.run import choose
 
 SRC = pathlib.Path(dr.__file__).parent
 SCHEDULE = dr.Schedule("minibatch", 3, epochs=4, shuffle=True, seed=5)
@@ -57,9 +58,9 @@ def test_every_pair_runs_on_the_fast_engines_with_the_generic_numbers(act, loss,
     pytest.importorskip("numba") if engine == "scalar" else None
     net, x, y = case(act, loss)
     assert fast.refusal(net, "epoch") is None  # supported: no silent fallback to hide behind
+    assert choose(net, len(x), SCHEDULE, "epoch", engine, None) == engine  # the engine that runs
     want = training.generic(net, x, y, 0.1, SCHEDULE)
-    got = fast.train(net, x, y, 0.1, SCHEDULE, engine=engine)
-    assert got is not None
+    got = training.train(net, x, y, 0.1, SCHEDULE, engine=engine)
     assert_same(got, want, 1e-12)
     assert np.abs(got.network.parameters() - net.parameters()).max() > 1e-3  # it trained
 
@@ -87,7 +88,8 @@ def test_the_engine_chooser_says_which_engine_runs_and_why_not():
                           (unregistered, "layer 1: sigmoid_copy is not a registered activation with kernels")):
         assert fast.refusal(other, "epoch") == reason
         assert fast.engine_for(other, len(x), SCHEDULE) is None
-        assert fast.train(other, x, y, 0.1, SCHEDULE, engine="buffered") is None
+        assert choose(other, len(x), SCHEDULE, "epoch", None, None) == "generic"
+        assert choose(other, len(x), SCHEDULE, "epoch", "buffered", None) == "generic"
         assert_same(dr.train(other, x, y, 0.1, SCHEDULE), training.generic(other, x, y, 0.1, SCHEDULE), 0)
 
 
