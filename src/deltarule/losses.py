@@ -311,6 +311,16 @@ cross_entropy = Loss(
     torch_value=_ce_torch, scalar=LossScalar(_ce_scalar, _ce_scalar_grad),
 )
 
+THRESHOLD = 0.5  # the one class threshold: an output of exactly 0.5 is class 1
+
+
+def decide(yhat, decision: str) -> Array:
+    """The classes outputs stand for: (n,) indices 0..K-1 (``argmax``), or (n, K) labels 0/1
+    (``threshold``: 1 when the output is >= 0.5). ``metrics`` and ``plots`` both use this."""
+    yhat = np.asarray(yhat)
+    return np.argmax(yhat, axis=-1) if decision == "argmax" else (yhat >= THRESHOLD).astype(int)
+
+
 LOSSES: dict[str, Loss] = {f.name: f for f in (sse, half_sse, mse, half_mse, bce, cross_entropy)}
 REDUCTIONS = ("mean", "sum")
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from .losses import decide
+
 Array = np.ndarray
-THRESHOLD = 0.5  # an output of exactly 0.5 is class 1
 
 
 def classifier(network) -> str | None:
@@ -22,11 +23,9 @@ def classifier(network) -> str | None:
 
 
 def predicted_classes(yhat: Any, kind: str) -> Array:
-    """(n,) class indices 0..K-1 (argmax), or (n, K) labels 0/1 (threshold: 1 when >= 0.5).
-
-    The one class threshold of the package (the journal's accuracy, ``predict``, the plots)."""
-    yhat = np.asarray(yhat)
-    return np.argmax(yhat, axis=-1) if kind == "argmax" else (yhat >= THRESHOLD).astype(int)
+    """(n,) class indices 0..K-1 (argmax), or (n, K) labels 0/1 (threshold: 1 when >= 0.5):
+    :func:`deltarule.losses.decide`, the one class threshold (journal accuracy, predict, plots)."""
+    return decide(yhat, kind)
 
 
 def accuracy(yhat: Any, y: Any, kind: str) -> float:

@@ -220,11 +220,11 @@ def plot_surface(surface, paths: Mapping[str, np.ndarray], ax=None, *, title: st
 # -- decision boundary ------------------------------------------------------------------
 def class_labels(y: np.ndarray) -> np.ndarray:
     """Class of each target row: y >= 1/2 for one output, the largest entry for several
-    (``metrics.predicted_classes``: the one class threshold)."""
-    from .metrics import predicted_classes
+    (``losses.decide``: the one class threshold, as the journal's accuracy)."""
+    from .losses import decide
 
     y = np.asarray(y)
-    return predicted_classes(y, "threshold")[:, 0] if y.shape[1] == 1 else predicted_classes(y, "argmax")
+    return decide(y, "threshold")[:, 0] if y.shape[1] == 1 else decide(y, "argmax")
 
 
 def plot_boundary(grid, x, y, ax=None, *, title: str | None = None, colorbar: bool = True):
