@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import require_module
 
 import deltarule as dr
 from deltarule import activations as A
@@ -55,7 +56,8 @@ def assert_same(got, want, tol):
 @pytest.mark.parametrize("engine", ["buffered", "scalar"])
 @pytest.mark.parametrize("act, loss", PAIRS, ids=IDS)
 def test_every_pair_runs_on_the_fast_engines_with_the_generic_numbers(act, loss, engine):
-    pytest.importorskip("numba") if engine == "scalar" else None
+    if engine == "scalar":
+        require_module("numba")
     net, x, y = case(act, loss)
     assert fast.refusal(net, "epoch") is None  # supported: no silent fallback to hide behind
     assert choose(net, len(x), SCHEDULE, "epoch", engine, None) == engine  # the engine that runs
@@ -67,7 +69,7 @@ def test_every_pair_runs_on_the_fast_engines_with_the_generic_numbers(act, loss,
 
 @pytest.mark.parametrize("act, loss", PAIRS, ids=IDS)
 def test_every_pair_runs_on_torch_with_the_generic_numbers(act, loss):
-    pytest.importorskip("torch")
+    require_module("torch")
     from deltarule.torch_bridge import train_torch
 
     net, x, y = case(act, loss)
@@ -94,7 +96,7 @@ def test_the_engine_chooser_says_which_engine_runs_and_why_not():
 
 
 def test_torch_refuses_an_activation_without_a_twin_with_one_line():
-    pytest.importorskip("torch")
+    require_module("torch")
     from deltarule.torch_bridge import train_torch
 
     net, x, y = case(A.sigmoid, L.sse)
@@ -109,7 +111,7 @@ def test_torch_refuses_an_activation_without_a_twin_with_one_line():
 
 
 def test_the_torch_exit_is_attached_by_the_bridge_and_exported():
-    torch = pytest.importorskip("torch")
+    torch = require_module("torch")
     net, x, _ = case(A.elu, L.half_sse)
     model = dr.to_torch(net)
     assert [type(m).__name__ for m in model] == ["Linear", "ELU", "Linear", "ELU"]
@@ -148,7 +150,7 @@ def test_new_derivatives_match_finite_differences_and_torch_autograd(f):
     z[np.abs(z) < 1e-3] = 0.5  # elu's second derivative jumps at 0
     h = 1e-6
     np.testing.assert_allclose(f.derivative(z, f(z)), (f(z + h) - f(z - h)) / (2 * h), rtol=1e-7, atol=1e-9)
-    torch = pytest.importorskip("torch")
+    torch = require_module("torch")
     t = torch.tensor(z, dtype=torch.float64, requires_grad=True)
     module = {"softplus": torch.nn.Softplus(), "elu": torch.nn.ELU()}[f.name]  # torch's own defaults
     out = module(t)
@@ -202,7 +204,7 @@ def test_one_class_threshold_an_output_of_one_half_is_class_one():
 
 
 def test_the_compiled_loops_cache_key_follows_the_kernels():
-    _scalar = pytest.importorskip("deltarule._scalar")
+    _scalar = require_module("deltarule._scalar")
     assert _scalar.fingerprint([A.leaky_relu.scalar.value]) != _scalar.fingerprint([A.relu.scalar.value])
     f1, f2 = (lambda z: 0.5 * z), (lambda z: 0.25 * z)
     assert _scalar.fingerprint([f1]) != _scalar.fingerprint([f2])
