@@ -16,7 +16,7 @@ from typing import Sequence
 
 from .errors import ExitStatus, InputError
 
-COMMANDS = ("solve", "train", "check", "gradcheck", "compare", "plot", "predict", "examples", "exercises", "serve")
+COMMANDS = ("solve", "train", "check", "gradcheck", "compare", "plot", "predict", "evaluate", "examples", "exercises", "serve")
 
 
 class UsageError(Exception):

@@ -1,4 +1,4 @@
-"""Classification accuracy, a held-out split, and the journal's further columns.
+"""Classification accuracy, a held-out split, the journal's further columns, and evaluation metrics.
 
 A network is a *classifier* when its output and loss say so: softmax + ``cross_entropy``
 (the class is the largest output, ``argmax``) or sigmoid + ``bce`` (each output is 1 when
@@ -69,3 +69,68 @@ def split(x: Any, y: Any, fraction: float, seed: int = 0) -> tuple[Array, Array,
     order = np.random.default_rng(seed).permutation(n)
     val, keep = np.sort(order[:n_val]), np.sort(order[n_val:])
     return x[keep], y[keep], x[val], y[val]
+
+
+# -- evaluation: confusion matrix, precision / recall / F1, regression errors ------------------------
+def _ratio(num: Array, den: Array) -> Array:
+    """num / den elementwise, 0 where den is 0 (scikit-learn's zero_division=0), without a warning."""
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    return np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+
+
+def confusion_matrix(true: Any, predicted: Any, k: int) -> Array:
+    """(k, k) counts: row i = true class i, column j = predicted class j (true, predicted (n,) in 0..k-1)."""
+    cm = np.zeros((k, k), dtype=np.int64)
+    np.add.at(cm, (np.asarray(true, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
+    return cm
+
+
+def precision_recall_f1(true: Any, predicted: Any) -> dict[str, Array]:
+    """Per class from 0/1 indicator matrices true, predicted (n, k): one column per class.
+
+    tp_k = sum_i t_ik p_ik, precision_k = tp_k / sum_i p_ik, recall_k = tp_k / sum_i t_ik,
+    f1_k = 2 tp_k / (sum_i t_ik + sum_i p_ik) (the harmonic mean of the two), support_k = sum_i t_ik;
+    0 where a denominator is 0. Each (k,); as scikit-learn's precision_recall_fscore_support.
+    """
+    t, p = np.asarray(true, dtype=np.int64), np.asarray(predicted, dtype=np.int64)
+    tp, support, chosen = (t * p).sum(axis=0), t.sum(axis=0), p.sum(axis=0)
+    return {"precision": _ratio(tp, chosen), "recall": _ratio(tp, support),
+            "f1": _ratio(2 * tp, support + chosen), "support": support}
+
+
+def _indicators(yhat: Array, y: Array, kind: str) -> tuple[Array, Array]:
+    """0/1 (n, k) matrices of the true and the predicted classes; one sigmoid output is two classes."""
+    if kind == "argmax":
+        k = y.shape[1]
+        return np.eye(k, dtype=np.int64)[predicted_classes(y, kind)], \
+            np.eye(k, dtype=np.int64)[predicted_classes(yhat, kind)]
+    t, p = predicted_classes(y, kind), predicted_classes(yhat, kind)
+    if y.shape[1] == 1:  # binary: class 0 (output < 0.5) and class 1
+        t, p = np.hstack([1 - t, t]), np.hstack([1 - p, p])
+    return t, p
+
+
+def classification(yhat: Any, y: Any, kind: str) -> dict[str, Any]:
+    """Accuracy, confusion matrix (single-label only, else None), per-class precision / recall / F1 /
+    support and their macro averages (unweighted means over the classes) of outputs yhat (n, K) on
+    targets y (n, K), with the decision rule ``kind`` (:func:`classifier`)."""
+    yhat, y = np.asarray(yhat, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    t, p = _indicators(yhat, y, kind)
+    single = kind == "argmax" or y.shape[1] == 1
+    cm = confusion_matrix(t.argmax(axis=1), p.argmax(axis=1), t.shape[1]) if single else None
+    per_class = precision_recall_f1(t, p)
+    macro = {m: float(np.mean(per_class[m])) for m in ("precision", "recall", "f1")}
+    return {"accuracy": accuracy(yhat, y, kind), "confusion": cm, "per_class": per_class, "macro": macro}
+
+
+def regression(yhat: Any, y: Any) -> dict[str, float]:
+    """MSE = mean (yhat - y)^2 and MAE = mean |yhat - y| over every output of every example; R^2 =
+    1 - sum_i (y_ik - yhat_ik)^2 / sum_i (y_ik - mean_i y_ik)^2 per output k, averaged over the outputs
+    (as scikit-learn's r2_score: an output whose target is constant scores 1 when predicted exactly,
+    else 0). yhat, y (n, K)."""
+    yhat, y = np.asarray(yhat, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    err = yhat - y
+    ss_res = np.sum(err ** 2, axis=0)
+    ss_tot = np.sum((y - y.mean(axis=0)) ** 2, axis=0)
+    r2 = np.where(ss_tot > 0, 1.0 - _ratio(ss_res, ss_tot), np.where(ss_res == 0, 1.0, 0.0))
+    return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err))), "r2": float(np.mean(r2))}

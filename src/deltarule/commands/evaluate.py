@@ -1,0 +1,178 @@
+"""deltarule evaluate MODEL DATA: loss and metrics of a model on a data file that has targets."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..errors import ExitStatus, InputError
+from . import add_allow_outside
+
+HELP = "loss, accuracy, confusion matrix, precision/recall/F1 (classifiers) or MSE/MAE/R² of a model on data"
+EXAMPLE = ("  deltarule train iris.yaml --save iris.json\n"
+           "  deltarule evaluate iris.json test.csv                  # inputs first, then the target columns\n"
+           "  deltarule evaluate iris.json test.csv --targets species --format json\n"
+           "  deltarule evaluate model.json digits                   # a problem file's (or example's) data\n"
+           "\nA CSV needs a header. Without --targets its first columns are the model's inputs and the columns\n"
+           "after them the targets: K columns (one per output) or one column of class labels 0..K-1.\n"
+           "Classifiers (softmax + cross_entropy, sigmoid + bce) get accuracy, the confusion matrix (rows: true\n"
+           "class, columns: predicted) and per-class precision/recall/F1 with macro averages; other models\n"
+           "MSE, MAE and R² (averaged over the outputs).")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("model", help="a saved model (train --save), a problem file or a built-in example name")
+    p.add_argument("data", help="a CSV file with a header, an .npz with 'inputs' and 'targets', "
+                                "or a problem file / example name (its data)")
+    p.add_argument("--inputs", metavar="COLS", help="comma-separated CSV input columns (with --targets)")
+    p.add_argument("--targets", metavar="COLS", help="comma-separated CSV target columns (default: the columns "
+                                                     "after the model's inputs)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    add_allow_outside(p)
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
+def _csv_examples(path: Path, d: int, inputs: list[str] | None, targets: list[str] | None):
+    """(x, y) from a CSV: named columns, or the first d columns as inputs and the rest as targets."""
+    from ..data import read_csv
+
+    if targets:
+        return read_csv(path, targets, inputs, width=None if inputs else d, fields=("--inputs", "--targets"),
+                        size_field="")
+    if inputs:
+        raise InputError("name the target columns too (--targets COLS)", "--targets")
+    table, _ = read_csv(path, (), None, size_field="")
+    if table.shape[1] <= d:
+        raise InputError(f"{table.shape[1]} columns and the model takes {d} inputs: no target columns "
+                         f"(the targets follow the inputs, or name them with --targets)", "", str(path))
+    return table[:, :d], table[:, d:]
+
+
+def read_examples(source: str, network, inputs: str | None, targets: str | None, allow_outside: bool):
+    """(x (n, d), y (n, K)) with targets shaped as the outputs (labels 0..K-1 become one-hot).
+
+    CSV through :func:`deltarule.data.read_csv`; NPZ, problem files and examples through
+    ``predict``'s reader (:func:`deltarule.commands.predict.read_inputs`)."""
+    import numpy as np
+
+    from .predict import _targets, read_inputs
+
+    d, k = network.sizes[0], network.sizes[-1]
+    if Path(source).suffix.lower() == ".csv":
+        x, y = _csv_examples(Path(source), d, _names(inputs), _names(targets))
+        if x.shape[1] != d:
+            raise InputError(f"{x.shape[1]} input columns, but the model takes {d} inputs", "--inputs", source)
+        if len(x) == 0:
+            raise InputError("no examples", "inputs", source)
+    else:
+        if targets:
+            raise InputError("--targets names CSV columns; the data is not a CSV file", "--targets")
+        x, y = read_inputs(source, d, inputs, allow_outside)
+    if y is None or y.size == 0:
+        raise InputError("no targets to compare with (an .npz needs a 'targets' array)", "targets", source)
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim == 2 and y.shape[1] == 1 < k:
+        y = y[:, 0]  # one column of class labels
+    shaped = _targets(y, (len(x), k))
+    if shaped is None:
+        width = 1 if y.ndim == 1 else y.shape[1]
+        raise InputError(f"{width} target column(s) do not fit the model's {k} outputs "
+                         f"(give {k} columns, or one column of class labels 0..{k - 1})", "targets", source)
+    return np.asarray(x, dtype=np.float64), shaped
+
+
+def report(network, x, y) -> dict:
+    """Every number evaluate shows: loss, then the classifier's or the regression's metrics."""
+    from .. import metrics
+
+    yhat = network.predict(x)
+    out = {"examples": len(x), "loss": network.evaluate(x, y), "loss_name": network.loss.name,
+           "reduction": network.reduction}
+    kind = metrics.classifier(network)
+    if kind is None:
+        out.update(metrics.regression(yhat, y))
+        return out
+    c = metrics.classification(yhat, y, kind)
+    per = c["per_class"]
+    out.update(accuracy=c["accuracy"], classes=[str(k) for k in range(len(per["f1"]))],
+               confusion=None if c["confusion"] is None else c["confusion"].tolist(),
+               precision=per["precision"].tolist(), recall=per["recall"].tolist(), f1=per["f1"].tolist(),
+               support=per["support"].tolist(), macro=c["macro"])
+    return out
+
+
+def _tables(r: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) of the confusion matrix and the per-class table, numbers by fmt."""
+    from ..formatting import fmt
+
+    tables = []
+    if r.get("confusion") is not None:
+        tables.append(("confusion matrix (rows: true class, columns: predicted class)", ["", *r["classes"]],
+                       [[name, *map(str, row)] for name, row in zip(r["classes"], r["confusion"])]))
+    rows = [[name, fmt(p, 4), fmt(q, 4), fmt(f, 4), str(s)]
+            for name, p, q, f, s in zip(r["classes"], r["precision"], r["recall"], r["f1"], r["support"])]
+    m = r["macro"]
+    rows.append(["macro avg", fmt(m["precision"], 4), fmt(m["recall"], 4), fmt(m["f1"], 4), str(sum(r["support"]))])
+    tables.append(("per class", ["class", "precision", "recall", "f1", "support"], rows))
+    return tables
+
+
+def _summary(r: dict, model: str, data: str) -> list[str]:
+    from ..formatting import fmt, safe_text
+
+    lines = [f"model {safe_text(model)} on {safe_text(data)} ({r['examples']} examples)",
+             f"loss: {fmt(r['loss'], 6)} ({r['loss_name']}, {r['reduction']})"]
+    if "accuracy" in r:
+        right = round(r["accuracy"] * r["examples"])
+        lines.append(f"accuracy: {fmt(100 * r['accuracy'], 2)}% ({right} of {r['examples']})")
+    else:
+        lines += [f"MSE: {fmt(r['mse'], 6)}", f"MAE: {fmt(r['mae'], 6)}", f"R²: {fmt(r['r2'], 4)}"]
+    return lines
+
+
+def _print_rich(lines: list[str], tables) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    for line in lines:
+        console.print(Text(line))  # literal: a file name's [brackets] are not rich markup
+    for title, head, rows in tables:
+        console.print(Text(title))  # above the table: a title would wrap to the table's width
+        table = Table()
+        for i, h in enumerate(head):
+            table.add_column(Text(h), justify="left" if i == 0 else "right")
+        for row in rows:
+            table.add_row(*(Text(c) for c in row))
+        console.print(table)
+
+
+def print_text(r: dict, model: str, data: str) -> None:
+    """The summary lines and tables: rich on a terminal, plain aligned columns in a pipe."""
+    lines, tables = _summary(r, model, data), (_tables(r) if "accuracy" in r else [])
+    if sys.stdout.isatty():
+        _print_rich(lines, tables)
+        return
+    print("\n".join(lines))
+    for title, head, rows in tables:
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+        print(f"\n{title}")
+        for row in (head, *rows):
+            print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def run(args) -> int:
+    from ..problem import load_network
+
+    network = load_network(args.model, allow_outside=args.allow_outside)
+    x, y = read_examples(args.data, network, args.inputs, args.targets, args.allow_outside)
+    r = report(network, x, y)
+    if args.format == "json":
+        print(json.dumps({"model": args.model, "data": args.data, **r}, indent=2))
+    else:
+        print_text(r, args.model, args.data)
+    return ExitStatus.OK
