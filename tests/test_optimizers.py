@@ -1,0 +1,338 @@
+"""Optimizers, learning-rate schedules and L2 (issue 15): the reference loop against PyTorch and scikit-learn.
+
+* every optimizer × schedule × L2, 100 updates of mini-batches on random small float64 networks:
+  parameters, batch losses and the optimizer state equal ``torch.optim`` + ``lr_scheduler`` to 1e-10
+  relative (L2 as PyTorch's weight_decay on a weights-only parameter group; AdamW's in the loss);
+* sgd with momentum / Nesterov at a constant rate, plain sgd with inverse_scaling, and L2 equal
+  scikit-learn's MLPRegressor to 1e-8 after 3 epochs of mini-batches (shuffle off), alpha = λ·B
+  for each batch of B, the last shorter one included;
+* seed 002's network worked by hand: two momentum steps and two Adam steps.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from conftest import require_module
+from deltarule import Layer, Network
+from deltarule import optimizers as opt
+from deltarule import schedules as sch
+from deltarule.descent import descent_step, optimize
+from deltarule.regularization import add_l2, penalty
+from deltarule.schedule import Schedule
+
+OPTIMIZERS = {
+    "sgd": (opt.SGD(), 0.5),
+    "momentum": (opt.SGD(momentum=0.9), 0.2),
+    "nesterov": (opt.SGD(momentum=0.8, nesterov=True), 0.2),
+    "rmsprop": (opt.RMSprop(), 0.01),
+    "adam": (opt.Adam(), 0.02),
+    "adamw": (opt.AdamW(weight_decay=0.05), 0.02),
+}
+SCHEDULES = {
+    "constant": sch.Constant(),
+    "step": sch.Step(step_size=3, gamma=0.5),
+    "exponential": sch.Exponential(gamma=0.9),
+    "cosine": sch.Cosine(t_max=8),          # 20 epochs: down to 0 at epoch 8, up again, as PyTorch
+    "inverse_scaling": sch.InverseScaling(power_t=0.25),
+}
+N, BATCH, EPOCHS = 18, 4, 20                 # 5 batches an epoch (the last of 2): 100 updates
+
+
+def _network(seed: int, acts: tuple[str, ...], sizes: tuple[int, ...], loss="half_sse", frozen=False) -> Network:
+    rng = np.random.default_rng(seed)
+    layers = [Layer(rng.normal(0, 0.8, (units, fan_in)), rng.normal(0, 0.3, units), act,
+                    train_weights=not (frozen and l == 0), train_biases=not (frozen and l == 1))
+              for l, (fan_in, units, act) in enumerate(zip(sizes, sizes[1:], acts))]
+    return Network(tuple(layers), loss=loss)
+
+
+def _data(seed: int, d: int, k: int, n: int = N):
+    rng = np.random.default_rng(100 + seed)
+    return rng.normal(size=(n, d)), rng.uniform(0.1, 0.9, (n, k))
+
+
+# -- PyTorch ---------------------------------------------------------------------------------------
+def _torch_run(net: Network, x, y, lr: float, optimizer, schedule, l2: float):
+    """The same run in PyTorch: (final Network, batch losses, {our state name: torch state})."""
+    torch = require_module("torch")
+    model, loss_fn = net.to_torch(), net.torch_loss()
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    weights = [m.weight for m in linears if m.weight.requires_grad]
+    biases = [m.bias for m in linears if m.bias.requires_grad]
+    groups, l2_in_loss = optimizer.torch_param_groups(weights, biases, l2)
+    topt = getattr(torch.optim, optimizer.torch_name)(groups, lr=lr, **optimizer.torch_kwargs())
+    tsched = getattr(torch.optim.lr_scheduler, schedule.torch_name)(topt, **schedule.torch_kwargs(len(x)))
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    losses = []
+    for _ in range(EPOCHS):
+        for s in range(0, len(x), BATCH):
+            topt.zero_grad()
+            loss = loss_fn(model(xt[s:s + BATCH]), yt[s:s + BATCH])
+            squares = sum((m.weight ** 2).sum() for m in linears)
+            loss = loss + 0.5 * l2_in_loss * squares
+            loss.backward()
+            # the reported loss holds the penalty, also when weight_decay applied it to the gradient
+            losses.append(loss.item() + 0.5 * (l2 - l2_in_loss) * squares.item())
+            topt.step()
+        tsched.step()
+    state = {}
+    for l, m in enumerate(linears, start=1):
+        for p, param in (("W", m.weight), ("b", m.bias)):
+            for ours, theirs in (("v", "momentum_buffer"), ("m", "exp_avg"), ("s", "exp_avg_sq"), ("s", "square_avg")):
+                if theirs in topt.state.get(param, {}):
+                    state[f"{ours}{p}{l}"] = topt.state[param][theirs].detach().numpy()
+    return Network.from_torch(model, net.loss.name, net.reduction), np.array(losses), state
+
+
+def _close(ours, theirs, rtol=1e-10):
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * 1e-3)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.03], ids=["no_l2", "l2"])
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_equals_torch_optim(name, schedule, l2):
+    optimizer, lr = OPTIMIZERS[name]
+    seed = sorted(OPTIMIZERS).index(name) * 10 + sorted(SCHEDULES).index(schedule)
+    shape = [((3, 4, 2), ("sigmoid", "sigmoid")), ((2, 5, 3, 2), ("tanh", "sigmoid", "identity"))][seed % 2]
+    net = _network(seed, shape[1], shape[0])
+    x, y = _data(seed, shape[0][0], shape[0][-1])
+    run = optimize(net, x, y, lr, optimizer, SCHEDULES[schedule], l2,
+                   Schedule("minibatch", BATCH, EPOCHS))
+    theirs, losses, state = _torch_run(net, x, y, lr, optimizer, SCHEDULES[schedule], l2)
+    assert len(run.losses) == 100 and run.state["t"] == 100
+    moved = np.abs(run.network.parameters() - net.parameters()).max()
+    assert moved > 1e-3                                   # the runs went somewhere
+    _close(run.network.parameters(), theirs.parameters())
+    _close(run.losses, losses)
+    assert sorted(state) == sorted(k for k in run.state if k != "t")   # every state array compared
+    for key, value in state.items():
+        _close(run.state[key], value)
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam", "adamw"])
+def test_frozen_parameters_never_move_and_keep_zero_state(name):
+    optimizer, lr = OPTIMIZERS[name]
+    net = _network(7, ("sigmoid", "tanh", "identity"), (3, 4, 3, 2), frozen=True)   # W1 and b2 frozen
+    x, y = _data(7, 3, 2)
+    run = optimize(net, x, y, lr, optimizer, sch.Exponential(gamma=0.95), 0.02, Schedule("minibatch", BATCH, EPOCHS))
+    np.testing.assert_array_equal(run.network.layers[0].W, net.layers[0].W)
+    np.testing.assert_array_equal(run.network.layers[1].b, net.layers[1].b)
+    for k in optimizer.moments:
+        assert not run.state[f"{k}W1"].any() and not run.state[f"{k}b2"].any()
+        assert np.abs(run.state[f"{k}b1"]).max() > 0 and np.abs(run.state[f"{k}W2"]).max() > 0
+    assert np.abs(run.network.layers[1].W - net.layers[1].W).max() > 1e-3
+    theirs, _, state = _torch_run(net, x, y, lr, optimizer, sch.Exponential(gamma=0.95), 0.02)
+    _close(run.network.parameters(), theirs.parameters())
+
+
+def test_plain_sgd_is_todays_gradient_descent():
+    net = _network(3, ("sigmoid", "sigmoid"), (3, 4, 2))
+    x, y = _data(3, 3, 2)
+    run = optimize(net, x, y, 0.5, opt.SGD(), schedule=Schedule("minibatch", BATCH, 2))
+    expected = net
+    for _ in range(2):
+        for s in range(0, N, BATCH):
+            expected = expected.step(x[s:s + BATCH], y[s:s + BATCH], 0.5).after
+    np.testing.assert_array_equal(run.network.parameters(), expected.parameters())
+
+
+# -- scikit-learn --------------------------------------------------------------------------------------
+def _sklearn_run(net: Network, x, y, lr: float, hidden: str, **kw):
+    """MLPRegressor started from ``net``'s parameters (its coefs_ are W transposed), 3 epochs, file order."""
+    nn = require_module("sklearn.neural_network")
+    from sklearn.exceptions import ConvergenceWarning
+
+    reg = nn.MLPRegressor(hidden_layer_sizes=[lay.units for lay in net.layers[:-1]], activation=hidden,
+                          solver="sgd", learning_rate_init=lr, batch_size=BATCH, shuffle=False, max_iter=3,
+                          n_iter_no_change=100, warm_start=True, random_state=0, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.partial_fit(x, y)                       # builds the model; its parameters are replaced:
+        reg.coefs_ = [lay.W.T.copy() for lay in net.layers]
+        reg.intercepts_ = [lay.b.copy() for lay in net.layers]
+        reg.t_, reg.loss_curve_, reg.best_loss_, reg._no_improvement_count = 0, [], np.inf, 0
+        reg.fit(x, y)                               # warm start: from those parameters, a new optimizer
+    assert reg.n_iter_ == 3
+    return np.concatenate([np.concatenate([c.T.ravel(), b]) for c, b in zip(reg.coefs_, reg.intercepts_)])
+
+
+def _sklearn_reference(net: Network, x, y, lr, optimizer, lr_schedule, alpha: float):
+    """Our loop with λ = alpha / B for each batch of B (the last, shorter one: a larger λ)."""
+    Ws, bs = [lay.W for lay in net.layers], [lay.b for lay in net.layers]
+    acts = [lay.activation for lay in net.layers]
+    state = optimizer.init(list(zip(Ws, bs)))
+    for epoch in range(3):
+        rate = lr_schedule.rate(epoch, lr, len(x))
+        for s in range(0, len(x), BATCH):
+            xb, yb = x[s:s + BATCH], y[s:s + BATCH]
+            Ws, bs, state, _ = descent_step(Ws, bs, acts, net.loss, net.reduction, xb, yb, optimizer, state, rate,
+                                            alpha / len(xb))
+    return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)])
+
+
+SKLEARN_CASES = {
+    #  name: (optimizer, schedule, alpha, MLPRegressor's settings)
+    "momentum": (opt.SGD(momentum=0.9), sch.Constant(), 0.0, {"momentum": 0.9, "nesterovs_momentum": False}),
+    "nesterov": (opt.SGD(momentum=0.7, nesterov=True), sch.Constant(), 0.0,
+                 {"momentum": 0.7, "nesterovs_momentum": True}),
+    "invscaling": (opt.SGD(), sch.InverseScaling(power_t=0.5), 0.0,
+                   {"momentum": 0.0, "learning_rate": "invscaling", "power_t": 0.5}),
+    "l2": (opt.SGD(), sch.Constant(), 0.2, {"momentum": 0.0}),
+    "l2_momentum": (opt.SGD(momentum=0.9, nesterov=True), sch.Constant(), 0.1,
+                    {"momentum": 0.9, "nesterovs_momentum": True}),
+}
+
+
+@pytest.mark.parametrize("hidden", ["logistic", "tanh"])
+@pytest.mark.parametrize("case", list(SKLEARN_CASES))
+def test_equals_sklearn_mlp_regressor(case, hidden):
+    optimizer, lr_schedule, alpha, settings = SKLEARN_CASES[case]
+    act = {"logistic": "sigmoid", "tanh": "tanh"}[hidden]
+    # MLPRegressor: identity output, gradient of half_sse averaged over the batch, for 2 outputs too
+    net = _network(11, (act, act, "identity"), (3, 5, 4, 2))
+    x, y = _data(11, 3, 2)                           # 18 examples, batches of 4: the last holds 2
+    theirs = _sklearn_run(net, x, y, 0.1, hidden, alpha=alpha, **settings)
+    ours = _sklearn_reference(net, x, y, 0.1, optimizer, lr_schedule, alpha)
+    assert np.abs(ours - net.parameters()).max() > 1e-2
+    np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-10)
+    if alpha:  # one λ for every batch (optimize) is not scikit-learn's: the last batch's λ differs
+        same_lambda = optimize(net, x, y, 0.1, optimizer, lr_schedule, alpha / BATCH, Schedule("minibatch", BATCH, 3))
+        assert np.abs(same_lambda.network.parameters() - theirs).max() > 1e-6
+    if case == "invscaling":  # and optimize's own schedule gives scikit-learn's rates
+        run = optimize(net, x, y, 0.1, optimizer, lr_schedule, 0.0, Schedule("minibatch", BATCH, 3))
+        np.testing.assert_allclose(run.network.parameters(), theirs, rtol=1e-8, atol=1e-10)
+        assert run.rates == (0.1, 0.1 / 19 ** 0.5, 0.1 / 37 ** 0.5)   # t = 0, 18, 36 samples seen
+
+
+# -- L2 ----------------------------------------------------------------------------------------------------
+def test_l2_penalty_and_gradient_against_finite_differences():
+    net = _network(5, ("tanh", "sigmoid"), (2, 3, 1))
+    x, y = _data(5, 2, 1, n=6)
+    lam = 0.3
+    Ws = [lay.W for lay in net.layers]
+    # (λ/2) Σ W²: by hand over every weight
+    assert penalty(Ws, lam) == pytest.approx(0.15 * sum(float((W ** 2).sum()) for W in Ws), rel=1e-14)
+    assert penalty(Ws, lam) > 0 and penalty(Ws, 0.0) == 0.0
+
+    def total(vector):
+        other = net.with_parameters(vector)
+        return other.evaluate(x, y) + penalty([lay.W for lay in other.layers], lam)
+
+    tr = net.trace(x, y)
+    dWs = add_l2([lt.dW for lt in tr.layers], Ws, lam)
+    analytic = np.concatenate([np.concatenate([dW.ravel(), lt.db]) for dW, lt in zip(dWs, tr.layers)])
+    v, h = net.parameters(), 1e-6
+    numeric = np.array([(total(v + h * e) - total(v - h * e)) / (2 * h) for e in np.eye(len(v))])
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
+    biases = [len(v) - 1] + list(range(6, 9))          # b2[1] and b1[1..3]: no λW term
+    np.testing.assert_array_equal(analytic[biases], np.concatenate([tr.layers[0].db, tr.layers[1].db])[[3, 0, 1, 2]])
+
+
+# -- seed 002 by hand ----------------------------------------------------------------------------------
+SEED_002 = Network((Layer([[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35], "sigmoid"),
+                    Layer([[0.40, 0.45]], [0.60], "sigmoid")), loss="half_sse")
+X2, Y2 = [[0.05, 0.10]], [[0.5]]
+
+
+def test_seed_002_two_momentum_steps_by_hand():
+    # Seed 002's gradients (its worked solution): dW2 = [0.0278593, 0.0280290], db2 = 0.0469589.
+    # sgd, μ = 0.9, η = 0.5. Step 1: v starts at 0, so vW2 = 0.9·0 + dW2 = dW2 (PyTorch: buffer = g)
+    #   W2 = [0.40 - 0.5·0.0278593, 0.45 - 0.5·0.0280290] = [0.3860703, 0.4359855]   (= plain descent)
+    # Step 2: the gradient at the new parameters is dW2 = [0.0275329, 0.0276977], so
+    #   vW2[1,1] = 0.9·0.0278593 + 0.0275329 = 0.0250734 + 0.0275329 = 0.0526063
+    #   W2[1,1]  = 0.3860703 - 0.5·0.0526063 = 0.3860703 - 0.0263031 = 0.3597672
+    #   vb2 = 0.9·0.0469589 + 0.0464521 = 0.0422630 + 0.0464521 = 0.0887151
+    #   b2  = (0.60 - 0.5·0.0469589) - 0.5·0.0887151 = 0.5765206 - 0.0443575 = 0.5321630
+    one = optimize(SEED_002, X2, Y2, 0.5, opt.SGD(momentum=0.9), schedule=Schedule(epochs=1))
+    np.testing.assert_allclose(one.state["vW2"], [[0.0278593, 0.0280290]], atol=1e-7)
+    np.testing.assert_allclose(one.network.layers[1].W, [[0.3860703, 0.4359855]], atol=1e-7)
+    np.testing.assert_array_equal(one.network.parameters(), SEED_002.step(X2, Y2, 0.5).after.parameters())
+    two = optimize(SEED_002, X2, Y2, 0.5, opt.SGD(momentum=0.9), schedule=Schedule(epochs=2))
+    assert two.state["t"] == 2
+    assert two.state["vW2"][0, 0] == pytest.approx(0.0526063, abs=1e-7)
+    assert two.network.layers[1].W[0, 0] == pytest.approx(0.3597672, abs=1e-7)
+    assert two.state["vb2"][0] == pytest.approx(0.0887151, abs=1e-7)
+    assert two.network.layers[1].b[0] == pytest.approx(0.5321630, abs=1e-7)
+    assert two.losses[0] == pytest.approx(0.0315922, abs=1e-7)      # seed 002's loss, before any step
+
+
+def test_seed_002_two_adam_steps_by_hand():
+    # Adam (β1 0.9, β2 0.999, ε 1e-8), η = 0.01, on w5 = W2[1,1] = 0.40 with g1 = dW2[1,1] = 0.0278593162.
+    # Step 1 (t = 1): m = 0.1·g1 = 0.00278593;  s = 0.001·g1² = 0.001·0.000776141 = 7.76141e-7
+    #   m_hat = m / (1 - 0.9) = g1;  s_hat = s / (1 - 0.999) = g1²;  √s_hat = g1
+    #   w5 = 0.40 - 0.01·g1 / (g1 + 1e-8) = 0.40 - 0.0099999964 = 0.3900000036  (a first Adam step is ≈ η·sign(g))
+    # Step 2 (t = 2): at the new parameters g2 = 0.0275573377
+    #   m = 0.9·0.00278593 + 0.1·0.0275573 = 0.00250734 + 0.00275573 = 0.00526307
+    #   s = 0.999·7.76141e-7 + 0.001·0.000759407 = 7.75365e-7 + 7.59407e-7 = 1.534772e-6
+    #   m_hat = 0.00526307 / (1 - 0.9²) = 0.00526307 / 0.19 = 0.0277004
+    #   s_hat = 1.534772e-6 / (1 - 0.999²) = 1.534772e-6 / 0.001999 = 0.000767770;  √s_hat = 0.0277087
+    #   w5 = 0.3900000036 - 0.01·0.0277004 / (0.0277087 + 1e-8) = 0.3900000036 - 0.01·0.999701 = 0.3800030
+    one = optimize(SEED_002, X2, Y2, 0.01, opt.Adam(), schedule=Schedule(epochs=1))
+    assert one.state["mW2"][0, 0] == pytest.approx(0.00278593, abs=1e-8)
+    assert one.state["sW2"][0, 0] == pytest.approx(7.76141e-7, abs=1e-12)
+    assert one.network.layers[1].W[0, 0] == pytest.approx(0.3900000036, abs=1e-10)
+    assert one.network.trace(X2, Y2).layers[1].dW[0, 0] == pytest.approx(0.0275573377, abs=1e-10)
+    two = optimize(SEED_002, X2, Y2, 0.01, opt.Adam(), schedule=Schedule(epochs=2))
+    assert two.state["t"] == 2
+    assert two.state["mW2"][0, 0] == pytest.approx(0.00526307, abs=1e-8)
+    assert two.state["sW2"][0, 0] == pytest.approx(1.534772e-6, abs=1e-12)
+    assert two.network.layers[1].W[0, 0] == pytest.approx(0.3800030, abs=1e-7)
+    # the bias-corrected values the solution shows, from the step itself
+    tr = one.network.trace(X2, Y2)
+    _, _, shown = opt.Adam().step_values([(lay.W, lay.b) for lay in one.network.layers],
+                                         [(lt.dW, lt.db) for lt in tr.layers], one.state, 0.01)
+    assert sorted(shown) == sorted(opt.Adam().hat_names(2))
+    assert shown["mW2_hat"][0, 0] == pytest.approx(0.0277004, abs=1e-7)
+    assert shown["sW2_hat"][0, 0] == pytest.approx(0.000767770, abs=1e-9)
+
+
+# -- the registries -----------------------------------------------------------------------------------------
+def test_defaults_are_pytorchs():
+    torch = require_module("torch")
+    w = [torch.zeros(1, requires_grad=True)]
+    for ours in (opt.RMSprop(), opt.Adam(), opt.AdamW(), opt.SGD()):
+        theirs = getattr(torch.optim, ours.torch_name)(w, lr=0.1).defaults
+        for key, value in ours.torch_kwargs().items():
+            assert theirs[key] == value, (ours.name, key)
+    assert opt.AdamW().weight_decay == 0.01 and opt.RMSprop().alpha == 0.99 and opt.Adam().beta2 == 0.999
+
+
+def test_names_settings_and_bad_values():
+    assert opt.Adam().state_names(2) == ["mW1", "sW1", "mb1", "sb1", "mW2", "sW2", "mb2", "sb2", "t"]
+    assert opt.SGD(momentum=0.5).state_names(1) == ["vW1", "vb1", "t"] and opt.SGD().state_names(1) == ["t"]
+    assert opt.RMSprop().state_names(1) == ["sW1", "sb1", "t"]
+    for o in (opt.SGD(momentum=0.9, nesterov=True), opt.RMSprop(eps=1e-6), opt.AdamW(beta1=0.8)):
+        assert opt.from_settings(o.settings()) == o
+    for s in SCHEDULES.values():
+        assert sch.from_settings(s.settings()) == s
+    assert opt.setting_names("sgd") == ["momentum", "nesterov"]
+    assert sch.setting_names("step") == ["step_size", "gamma"]
+    for bad in ({"name": "sgd", "nesterov": True}, {"name": "adam", "beta1": 1.0}, {"name": "rmsprop", "eps": 0}):
+        with pytest.raises(ValueError):
+            opt.from_settings(bad)
+    with pytest.raises(TypeError):
+        opt.from_settings({"name": "adam", "weight_decay": 0.1})    # adam has none: use regularization
+    with pytest.raises(KeyError):
+        opt.get("adagrad")
+    with pytest.raises(ValueError):
+        sch.get("step", step_size=0)
+    with pytest.raises(TypeError):
+        sch.get("cosine")                                            # t_max is required
+    # formulas: one line per operation, in plain text and LaTeX
+    assert [t for _, t in opt.AdamW().formulas("W2")][0] == "W2 = W2 - η·λ·W2"
+    assert len(opt.AdamW().formulas("b2")) == 5 and len(opt.SGD(momentum=0.9).formulas("b1")) == 2
+
+
+def test_steps_are_pure():
+    params = [(np.array([[1.0, 2.0]]), np.array([0.5]))]
+    grads = [(np.array([[0.1, -0.2]]), np.array([0.3]))]
+    for o in (opt.SGD(momentum=0.9), opt.RMSprop(), opt.AdamW()):
+        state = o.init(params)
+        before = {k: np.copy(v) for k, v in state.items()}
+        new, after = o.step(params, grads, state, 0.1)
+        assert params[0][0].tolist() == [[1.0, 2.0]] and all(np.array_equal(before[k], state[k]) for k in state)
+        assert not np.array_equal(new[0][0], params[0][0]) and after["t"] == 1
