@@ -94,7 +94,8 @@ def test_with_parameter_refuses_what_is_not_a_finite_number(value, message):
 
 
 @pytest.mark.parametrize("call", [lambda: dr.load_problem(12), lambda: dr.load_problem(None),
-                                  lambda: dr.load_network(3.5), lambda: dr.parse_problem([1, 2])])
+                                  lambda: dr.load_network(3.5), lambda: dr.parse_problem([1, 2]),
+                                  lambda: dr.parse_problem(BASE, 7), lambda: dr.parse_problem(BASE, "p.yaml", None)])
 def test_non_path_arguments_raise_the_documented_error(call):
     with pytest.raises(InputError):
         call()

@@ -372,12 +372,15 @@ def _pick_columns(header: list[str], targets: list[str], inputs: list[str] | Non
         missing = next((c for c in names if c not in index), None)
         if missing is not None:
             raise InputError(f"no column {missing[:40]!r} ({_columns(header)})", field)
-    if inputs is None:
-        chosen = set(targets)
-        cols = [j for j, h in enumerate(header) if h not in chosen]
-        if width is not None and len(cols) != width:
-            raise InputError(f"{len(cols)} columns, but the model takes {width} inputs "
-                             f"(name the input columns with --inputs)", "", file)
-    else:
-        cols = [index[c] for c in inputs]
+    cols = [index[c] for c in inputs] if inputs is not None else _other_columns(header, targets, width, file)
     return len(cols), cols + [index[t] for t in targets]
+
+
+def _other_columns(header: list[str], targets: list[str], width: int | None, file: str) -> list[int]:
+    """Every column not named a target, in order (``width`` of them when given: predict's check)."""
+    chosen = set(targets)
+    cols = [j for j, h in enumerate(header) if h not in chosen]
+    if width is not None and len(cols) != width:
+        raise InputError(f"{len(cols)} columns, but the model takes {width} inputs "
+                         f"(name the input columns with --inputs)", "", file)
+    return cols

@@ -169,6 +169,8 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".", *, allow
     Traceback (most recent call last):
     deltarule.errors.InputError: mine.yaml: loss: unknown 'sse2' (did you mean 'sse'?); expected one of ...
     """
+    file = file_name(file, "a problem file") if file else ""
+    base_dir = file_name(base_dir, "a folder")
     try:
         doc = mapping(doc, "", TOP_FIELDS)
         seed = integer(doc.get("seed", 0), "seed", 0)
