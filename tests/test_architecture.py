@@ -53,7 +53,6 @@ ALLOWED = {
     "cycles": set(),
     # (d) "module: what" - a formula's name compared, a tanh computed, the leaky slope written
     "formulas": {
-        "deltarule.check.diagnoses: 'sigmoid'",
         "deltarule.data: 'bce'", "deltarule.data: 'cross_entropy'",
         "deltarule.netfile: 'bce'", "deltarule.netfile: 'cross_entropy'", "deltarule.netfile: 'sigmoid'",
         "deltarule.netfile: 'softmax'",
@@ -61,7 +60,6 @@ ALLOWED = {
     # (e) module:function above complexity 15 (radon), module over 600 lines
     "complexity": {
         "deltarule._scalar:_make_run.run",  # the compiled loop (a closure over its cache key)
-        "deltarule.check.diagnoses:_loss_variants",
         "deltarule.commands.plot:_surface",
         "deltarule.explain.build:_backward", "deltarule.explain.build:_chain",
         "deltarule.explain.build:_givens", "deltarule.explain.build:_gradients",

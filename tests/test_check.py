@@ -570,3 +570,27 @@ def test_template_leaves_out_what_the_solution_does_not_show(capsys):
     names = list(blank(dr.parse_problem(doc).steps(1)[0]))
     assert names == ["z1", "a1", "z2", "a2", "losses", "loss", "dL_da2", "delta2", "dW2", "db2", "dL_da1",
                      "fprime1", "delta1", "dW1", "db1", "W1_new", "W2_new", "loss_after"]
+
+
+# -- diagnoses from the registry: each activation's own mistakes, each loss's family ----------------------------
+def test_fprime_mistakes_come_from_the_activation():
+    # seed 002: sigma'(z1) = a1 (1 - a1) = [0.2413, 0.2406]; sigma(z1) = a1 = [0.5933, 0.5969] used for it
+    note = only(claim(S2, {"fprime1": V2["a1"]})).note
+    assert note.startswith("should be [0.2413, 0.2406]: σ(z1) used for σ'(z1)")
+    # the same mistake inside delta1 (fprime1 not claimed) is found at delta1 itself
+    assert "σ(z1) used for σ'(z1)" in only(claim(S2, {"delta1": V2["dL_da1"] * V2["a1"]})).note
+
+
+@pytest.mark.parametrize("name", ["tanh", "elu", "softplus"])
+def test_every_activation_with_mistakes_is_diagnosed_without_touching_the_checker(name):
+    # f(z) used for f'(z) in the hidden layer of seed 002 with another activation: the note names
+    # the activation by its registry symbol; check/ names no activation
+    act = dr.activations.get(name)
+    doc = yaml.safe_load(examples.text("seed-002"))
+    doc["layers"][0]["activation"] = name
+    p = dr.parse_problem(doc)
+    v = p.steps(1)[0].values()
+    wrong = v["dL_da1"] * act.value(v["z1"])
+    assert np.abs(wrong - v["delta1"]).max() > 0.001  # far enough apart to tell at 4 decimals
+    note = only(claim(p, {"delta1": wrong})).note
+    assert f"{act.symbol}(z1) used for {act.symbol}'(z1)" in note

@@ -17,65 +17,97 @@ from .. import losses as _loss
 from .answers import Claim, Node, close, label, split
 from .graph import Evaluator, Graph, Variant
 
-_SYMBOL = {"sigmoid": "σ"}
-
-
 def variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
     """The mistaken formulas worth trying at ``node``."""
-    k, name = node
-    kind, l = split(name)
-    if kind in ("loss", "loss_after", "losses") or (kind == "dL_da" and l == g.L):
+    kind, l = split(node[1])
+    if kind in ("loss", "loss_after") or (kind == "dL_da" and l == g.L):
         return _loss_variants(g, node)
-    out: list[Variant] = []
-    if kind == "delta":
-        out += _derivative_variants(g, node)
-    elif kind == "dL_da":
-        W = g.truth((k, f"W{l + 1}"))
-        if W.shape[0] == W.shape[1]:
-            out.append(Variant(node, lambda get: get((k, f"delta{l + 1}")) @ get((k, f"W{l + 1}")).T,
-                               f"W{l + 1} used without transposing (W{l + 1} delta{l + 1} instead of "
-                               f"W{l + 1}^T delta{l + 1})"))
-        out.append(Variant(node, lambda get: get((k, f"delta{l + 1}")) @ get((k, f"W{l + 1}_new")),
-                           f"computed from the already-updated weights W{l + 1}_new instead of W{l + 1}"))
-    elif kind == "dW":
-        fan_in = g.truth((k, f"W{l}")).shape[1]
-        for m in range(g.L + 1):
-            if m != l - 1 and g.truth((k, f"a{m}")).shape[1] == fan_in:
-                what = "the input x (a0)" if m == 0 else f"a{m}"
-                out.append(Variant(node, lambda get, m=m: get((k, f"delta{l}")).T @ get((k, f"a{m}")),
-                                   f"the wrong layer's activations: {what} used where a{l - 1} belongs"))
-        if l > 1:
-            out.append(Variant(node, lambda get: get((k, f"delta{l}")).T @ get((k, f"z{l - 1}")),
-                               f"z{l - 1} used where a{l - 1} belongs"))
-    elif kind in ("W_new", "b_new"):
-        out += _update_variants(g, ev, node)
+    table = {"fprime": _fprime_variants, "delta": _derivative_variants, "dL_da": _backward_variants, "dW": _gradient_variants,
+             "W_new": _update_variants, "b_new": _update_variants}
+    return table[kind](g, ev, node) if kind in table else []
+
+
+def _backward_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
+    """dL_da{l} from W{l+1} untransposed (when square) or from the updated W{l+1}_new."""
+    k, l = node[0], split(node[1])[1]
+    out = []
+    if g.truth((k, f"W{l + 1}")).shape[0] == g.truth((k, f"W{l + 1}")).shape[1]:
+        out.append(Variant(node, lambda get: get((k, f"delta{l + 1}")) @ get((k, f"W{l + 1}")).T,
+                           f"W{l + 1} used without transposing (W{l + 1} delta{l + 1} instead of "
+                           f"W{l + 1}^T delta{l + 1})"))
+    out.append(Variant(node, lambda get: get((k, f"delta{l + 1}")) @ get((k, f"W{l + 1}_new")),
+                       f"computed from the already-updated weights W{l + 1}_new instead of W{l + 1}"))
+    return out
+
+
+def _gradient_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
+    """dW{l} with another layer's activations (or z{l-1}) in place of a{l-1}."""
+    k, l = node[0], split(node[1])[1]
+    fan_in = g.truth((k, f"W{l}")).shape[1]
+    out = []
+    for m in range(g.L + 1):
+        if m != l - 1 and g.truth((k, f"a{m}")).shape[1] == fan_in:
+            what = "the input x (a0)" if m == 0 else f"a{m}"
+            out.append(Variant(node, lambda get, m=m: get((k, f"delta{l}")).T @ get((k, f"a{m}")),
+                               f"the wrong layer's activations: {what} used where a{l - 1} belongs"))
+    if l > 1:
+        out.append(Variant(node, lambda get: get((k, f"delta{l}")).T @ get((k, f"z{l - 1}")),
+                           f"z{l - 1} used where a{l - 1} belongs"))
     return out
 
 
 def _loss_variants(g: Graph, node: Node) -> list[Variant]:
+    """The loss, dL/da_L, the losses or the loss after with another squared-error convention
+    (``Loss.squared``) or, for a batch, the other reduction."""
     net = g.net
-    squared = ("sse", "half_sse", "mse", "half_mse")
-    names = [n for n in squared if n != net.loss.name] if net.loss.name in squared else []
+    others = [f for f in _loss.LOSSES.values() if f.squared and f is not net.loss] if net.loss.squared else []
     n_ex = len(g.steps[node[0] - 1].examples)
-    others = [r for r in _loss.REDUCTIONS if r != net.reduction] if n_ex > 1 and node[1] != "losses" else []
-    reductions = [net.reduction, *others]
+    reductions = [r for r in _loss.REDUCTIONS if r != net.reduction] if n_ex > 1 and node[1] != "losses" else []
+    combos = [(f, net.reduction) for f in others] + [(f, r) for r in reductions for f in (net.loss, *others)]
     out = []
-    for red in reductions:
-        for name in [net.loss.name, *names]:
-            if name == net.loss.name and red == net.reduction:
-                continue
-            alt = _loss.get(name)
-            parts = []
-            if name != net.loss.name:
-                form = lambda f: getattr(f, "text", "") or f.description
-                parts.append(f"another loss convention: {name} ({form(alt)}) where the problem "
-                             f"says {net.loss.name} ({form(net.loss)})")
-            if red != net.reduction:
-                parts.append(f"{'summed' if red == 'sum' else 'averaged'} over the {n_ex} examples "
-                             f"instead of {'summed' if red != 'sum' else 'averaged'}")
-            fn = (lambda get, alt=alt, red=red: g.compute(node, get, alt, red))
-            out.append(Variant(node, fn, "; ".join(parts) + _factor(g, node, fn)))
+    for alt, red in combos:
+        fn = (lambda get, alt=alt, red=red: g.compute(node, get, alt, red))
+        out.append(Variant(node, fn, _convention_text(net, alt, red, n_ex) + _factor(g, node, fn)))
     return out
+
+
+def _convention_text(net, alt, red: str, n_ex: int) -> str:
+    """'another loss convention: ...; summed over the 3 examples instead of averaged'."""
+    parts = [f"another loss convention: {alt.name} ({_form(alt)}) where the problem says "
+             f"{net.loss.name} ({_form(net.loss)})"] if alt is not net.loss else []
+    if red != net.reduction:
+        parts.append(f"{'summed' if red == 'sum' else 'averaged'} over the {n_ex} examples "
+                     f"instead of {'summed' if red != 'sum' else 'averaged'}")
+    return "; ".join(parts)
+
+
+def _form(loss) -> str:
+    """A loss's formula in plain text (its description where it has none)."""
+    return loss.text or loss.description
+
+
+def _derivative_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
+    """delta{l} with the activation's own mistaken derivatives, or f' of another layer's z."""
+    k, l = node[0], split(node[1])[1]
+    act = g.net.layers[l - 1].activation
+    dz, z, a = (k, f"dL_da{l}"), (k, f"z{l}"), (k, f"a{l}")
+    out = [Variant(node, lambda get, m=m: get(dz) * m.derivative(get(z), get(a)), m.note.format(f=act.symbol, l=l))
+           for m in act.mistakes]
+    if act.mistakes:  # an activation with no mistakes of its own (identity, softmax) has no f' to misuse
+        for m in range(1, g.L + 1):
+            if m != l and g.truth((k, f"z{m}")).shape == g.truth(z).shape:
+                out.append(Variant(node, lambda get, m=m: act.backward(get(dz), get((k, f"z{m}")), get((k, f"a{m}"))),
+                                   f"{act.symbol}' of layer {m}'s z{m} used instead of z{l}"))
+    return out
+
+
+def _fprime_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
+    """fprime{l} with the activation's own mistaken derivatives."""
+    k, l = node[0], split(node[1])[1]
+    act = g.net.layers[l - 1].activation
+    z, a = (k, f"z{l}"), (k, f"a{l}")
+    return [Variant(node, lambda get, m=m: m.derivative(get(z), get(a)), m.note.format(f=act.symbol, l=l))
+            for m in act.mistakes]
 
 
 def _factor(g: Graph, node: Node, fn: Callable) -> str:
@@ -90,31 +122,6 @@ def _factor(g: Graph, node: Node, fn: Callable) -> str:
         return ""
     f = float(r.flat[0])
     return f" (a factor {f:.4g})" if f >= 1 else f" (a factor 1/{1 / f:.4g})"
-
-
-def _derivative_variants(g: Graph, node: Node) -> list[Variant]:
-    k, name = node
-    _, l = split(name)
-    act = g.net.layers[l - 1].activation
-    if not act.elementwise or act.name == "identity":
-        return []
-    f = _SYMBOL.get(act.name, act.name)
-    dz, z, a = (k, f"dL_da{l}"), (k, f"z{l}"), (k, f"a{l}")
-    out = [
-        Variant(node, lambda get: get(dz) * act.value(get(z)), f"{f}(z{l}) used for {f}'(z{l})"),
-        Variant(node, lambda get: act.backward(get(dz), get(a), act.value(get(a))),
-                f"{f}' taken of a{l} instead of z{l} ({f}'(a{l}) = {f}(a{l})(1 - {f}(a{l})))"
-                if act.name == "sigmoid" else f"{f}' taken of a{l} instead of z{l}"),
-        Variant(node, lambda get: act.backward(get(dz), get(z), get(z)),
-                f"{f}'(z{l}) computed with z{l} in place of a{l}" + (f" (z{l}(1 - z{l}))"
-                                                                 if act.name == "sigmoid" else "")),
-        Variant(node, lambda get: get(dz), f"the factor {f}'(z{l}) left out"),
-    ]
-    for m in range(1, g.L + 1):
-        if m != l and g.truth((k, f"z{m}")).shape == g.truth(z).shape:
-            out.append(Variant(node, lambda get, m=m: act.backward(get(dz), get((k, f"z{m}")), get((k, f"a{m}"))),
-                               f"{f}' of layer {m}'s z{m} used instead of z{l}"))
-    return out
 
 
 def _update_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
