@@ -257,3 +257,22 @@ def test_traces_and_networks_are_immutable():
     before = net.parameters().copy()
     dr.train(net, X, Y, 0.5, dr.Schedule("stochastic", epochs=2))
     np.testing.assert_array_equal(net.parameters(), before)  # training returns a new network
+
+
+@pytest.mark.parametrize("engine", ["generic", "buffered"])
+def test_the_driver_keeps_one_journal_and_a_checkpoint_reads_it_without_a_copy(engine):
+    # training/driver.py: the journal is one table for the run; each epoch's checkpoint sees its
+    # prefix (a read-only view), so writing checkpoints costs no copy of the journal per epoch
+    from deltarule.training import train
+
+    p = dr.load_problem("seed-000-neuron")
+    seen = []
+    result = train(p.network, p.x, p.y, 0.9, dr.Schedule("stochastic", epochs=5), engine=engine,
+                   on_epoch=lambda end: seen.append(end.checkpoint()))
+    assert [c.epoch for c in seen] == [1, 2, 3, 4, 5] and {c.engine for c in seen} == {engine}
+    assert [len(c.journal) for c in seen] == [2, 3, 4, 5, 6]
+    for c in seen:
+        assert np.shares_memory(c.journal.rows, result.journal.rows) and not c.journal.rows.flags.writeable
+        np.testing.assert_array_equal(c.journal.rows, result.journal.rows[:c.epoch + 1])
+        np.testing.assert_array_equal(c.network.parameters(), result.journal.rows[c.epoch, 2:])
+    assert seen[-1].updates == result.updates == 30
