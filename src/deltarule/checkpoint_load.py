@@ -107,7 +107,8 @@ def _model(model: Any) -> Network:
     """The saved model: only the fields a saved model has, every layer's weights and biases given."""
     model = mapping(model, "model", MODEL_FIELDS)
     try:
-        for l, layer in enumerate(model.get("layers") or []):
+        layers = model.get("layers")
+        for l, layer in enumerate(layers if isinstance(layers, list) else []):  # else parse_network says
             layer = mapping(layer, f"layers[{l + 1}]", MODEL_LAYER_FIELDS)
             for f in ("weights", "biases", "activation"):
                 if f not in layer:
@@ -167,9 +168,10 @@ def _rng_state(state: Any, schedule: Schedule) -> dict | None:
         if state is not None:
             raise InputError("a shuffle state without training.shuffle", "rng_state")
         return None
+    mapping(state, "rng_state", ("bit_generator", "state", "has_uint32", "uinteger"))
     try:
         np.random.default_rng().bit_generator.state = state  # numpy validates it
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, OverflowError, AttributeError):
         raise InputError("not a valid PCG64 generator state", "rng_state") from None
     return state
 
