@@ -492,3 +492,12 @@ def test_progress_is_reported_after_each_exercise():
     seen = []
     make_set(parse_template(BATCH_TEMPLATE, "batch.yaml"), seed=2, count=3, progress=lambda k, n: seen.append((k, n)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize("activation", [n for n, f in dr.activations.ACTIVATIONS.items() if f.elementwise])
+def test_every_elementwise_activation_in_the_registry_gives_round_safe_exercises(activation):
+    doc = {"layers": [{"weights": [[U1, U1], [U1, U1]], "biases": [U1, U1], "activation": activation},
+                      {"weights": [[U1, U1]], "biases": [U1], "activation": "identity"}],
+           "loss": "half_sse", "data": {"inputs": [[U1, U1]], "targets": [[U1]]}, "learning_rate": 0.5,
+           "decimals": 2, "asked": ["a1", "fprime1", "delta1", "dW1", "W1_new", "loss_after"]}
+    assert_round_safe(make_one(parse_template(doc, "t.yaml"), 11, "a", "a", "a"))
