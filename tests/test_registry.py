@@ -195,6 +195,14 @@ def test_loss_fields_squared_and_decision():
     assert L.bce.decision(A.softmax) is None and L.sse.decision(A.sigmoid) is None
 
 
+def test_what_each_loss_takes():
+    # the rules netfile (output layer) and data (targets) check, read off the registry
+    takes = {f.name: sorted(a.name for a in A.ACTIVATIONS.values() if f.accepts_output(a)) for f in L.LOSSES.values()}
+    assert takes["bce"] == ["sigmoid", "softmax"] and takes["cross_entropy"] == ["softmax"]
+    assert takes["sse"] == sorted(A.ACTIVATIONS) and takes["half_mse"] == sorted(A.ACTIVATIONS)
+    assert {f.name: f.targets for f in L.LOSSES.values() if f.targets} == {"bce": "unit", "cross_entropy": "distribution"}
+
+
 def test_one_class_threshold_an_output_of_one_half_is_class_one():
     from deltarule import plots
 

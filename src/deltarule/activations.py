@@ -94,6 +94,7 @@ class Activation:
     torch_accepts: dict = field(default_factory=dict)
     scalar: Scalar | None = None
     passthrough: bool = False  # a = z: the engines keep one buffer for both
+    outputs: str = "real"  # the range of a: "real", "unit" (each in (0, 1)), "distribution" (rows sum to 1)
     mistakes: tuple[Mistake, ...] = ()
     inplace: tuple[Callable, Callable | None] | None = None  # (forward(z, a, scratch), scale(d, z, a, t, mask))
 
@@ -193,7 +194,7 @@ sigmoid = Activation(
     "sigmoid", _sigmoid, _sigmoid_prime,
     r"\sigma(z) = \frac{1}{1 + e^{-z}}", r"\sigma'(z) = a(1 - a)",
     text="σ(z) = 1/(1 + e^(-z))", text_derivative="σ'(z) = a(1 - a)",
-    symbol="σ", tex_symbol=r"\sigma", derivative_uses="a",
+    symbol="σ", tex_symbol=r"\sigma", derivative_uses="a", outputs="unit",
     a_form=("{a}(1 - {a})", "{a}(1 - {a})"),  # 0 < a < 1: no parentheses needed around a
     a_form_vector=(r"{a} \odot \left(1 - {a}\right)", "{a} ⊙ (1 - {a})"),
     torch=("Sigmoid", {}),
@@ -396,7 +397,7 @@ softmax = _Softmax(
     r"\frac{\partial a_k}{\partial z_j} = a_k(\delta_{kj} - a_j)",
     elementwise=False, text="softmax(z)_k = e^(z_k) / Σ_j e^(z_j)",
     text_derivative="∂a_k/∂z_j = a_k([k = j] - a_j)",
-    symbol="softmax", tex_symbol=r"\mathrm{softmax}",
+    symbol="softmax", tex_symbol=r"\mathrm{softmax}", outputs="distribution",
     torch=("Softmax", {"dim": -1}), torch_accepts={"dim": (-1, 1)},
     scalar=Scalar(_softmax_row, _softmax_row_vjp, row=True),
     inplace=(_softmax_into, None),

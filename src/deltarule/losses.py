@@ -100,6 +100,14 @@ class Loss:
     remark: tuple[str, str] | None = None
     torch_value: Callable | None = None  # (torch, out, y) -> (n,) per-example losses on tensors
     scalar: LossScalar | None = None
+    # what it takes: output activations by their range (Activation.outputs; empty: any), and
+    # targets: None (any real), "unit" (0 <= y <= 1), "distribution" (rows >= 0 summing to 1)
+    needs_outputs: tuple[str, ...] = ()
+    targets: str | None = None
+
+    def accepts_output(self, activation: Activation) -> bool:
+        """Whether this loss is defined on that output activation's range (bce: outputs in (0, 1))."""
+        return not self.needs_outputs or activation.outputs in self.needs_outputs
 
     def decision(self, activation: Activation) -> str | None:
         """``argmax``/``threshold`` when this loss with that output activation is a classifier."""
@@ -245,6 +253,7 @@ bce = Loss(
     term=(r"{t} \ln {p} + (1 - {t}) \ln(1 - {p})", "{t} ln {p} + (1 - {t}) ln(1 - {p})"), negated=True,
     grad_term=(r"\frac{{{p} - {t}}}{{{p}(1 - {p})}}", "({p} - {t})/({p}(1 - {p}))"),
     torch_value=_bce_torch, scalar=LossScalar(_bce_scalar, _bce_scalar_grad),
+    needs_outputs=("unit", "distribution"), targets="unit",
 )
 
 
@@ -309,6 +318,7 @@ cross_entropy = Loss(
     term=(r"{t} \ln {p}", "{t} ln {p}"), negated=True,
     grad_term=(r"-\frac{{{t}}}{{{p}}}", "-{t}/{p}"),
     torch_value=_ce_torch, scalar=LossScalar(_ce_scalar, _ce_scalar_grad),
+    needs_outputs=("distribution",), targets="distribution",
 )
 
 THRESHOLD = 0.5  # the one class threshold: an output of exactly 0.5 is class 1
