@@ -243,8 +243,10 @@ def parse_template(doc: Any, file: str = "", base_dir: str | Path = ".") -> Temp
         template = Template(doc, tuple(draws), (), source=file, base_dir=str(base_dir))
         placeholders = template.concrete({p: d.placeholder() for p, d in draws})
         base = parse_problem(placeholders, file, base_dir)
+        plain = "the round-safety check works plain gradient descent"
         for key, why in (("validation", "an exercise updates with every example it gives"),
-                         ("dtype", "an exercise is worked in float64")):
+                         ("dtype", "an exercise is worked in float64"), ("optimizer", plain),
+                         ("regularization", plain), ("learning_rate_schedule", plain)):
             if key in doc and not (key == "dtype" and doc[key] == "float64"):
                 raise InputError(f"not in a template ({why})", key)
         if base.x is None or base.learning_rate is None:
