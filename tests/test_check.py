@@ -330,6 +330,10 @@ def test_problem_outside_the_answers_folder_is_refused_unread(tmp_path, capsys, 
         assert err == refusal and out == "", (ref, err)
     with pytest.raises(dr.InputError, match="answers file's folder"):
         dr.check(str(a))
+    # a problem given on the command line wins: the file's problem: is never opened
+    a.write_text("problem: /etc/passwd\nanswers: {z1: [0.378, 0.393]}\n")
+    assert main(["check", "seed-002", str(a)]) == 0
+    assert capsys.readouterr().err == ""
     # the user opts in: then the lecturer's problem is read (z1 = [0.3775, 0.3925] -> right)
     assert main(["check", str(a), "--allow-outside"]) == 2  # none.yaml: no such file
     a.write_text("problem: ../lecturer/p.yaml\nanswers: {z1: [0.378, 0.393]}\n")
@@ -594,3 +598,13 @@ def test_every_activation_with_mistakes_is_diagnosed_without_touching_the_checke
     assert np.abs(wrong - v["delta1"]).max() > 0.001  # far enough apart to tell at 4 decimals
     note = only(claim(p, {"delta1": wrong})).note
     assert f"{act.symbol}(z1) used for {act.symbol}'(z1)" in note
+
+
+def test_per_example_reading_kept_when_it_leaves_fewer_entries_wrong():
+    # per example [0.2926, -0.1058, -0.0544] with a slip in the third (-0.0600): in the batch loss's
+    # convention all three entries are wrong, in the per-example one only the third; dW1 = -0.0275 is
+    # wrong either way (true -0.0274; from their deltas (0.2926 - 0.2116 - 0.1800)/3 = -0.0330)
+    r = dr.check(S4, {"decimals": 4, "answers": {"delta1": [[0.2926], [-0.1058], [-0.0600]], "dW1": [[-0.0275]]}})
+    assert r.wrong == 2
+    assert r["delta1"].note.startswith("entry [3,1]: -0.0600, should be -0.0544")
+    assert "per-example convention" in r["delta1"].note

@@ -32,6 +32,7 @@ class Checker:
         self.g = Graph(problem, steps)
         self.ev = Evaluator(self.g, claims)
         self.claims = claims
+        self.wrong_entries = 0  # over the claims judged so far
 
     def display(self, node: Node, arr: np.ndarray) -> np.ndarray:
         """``arr`` as the answers file writes it (a per-example row as a vector for one example)."""
@@ -67,6 +68,7 @@ class Checker:
                            f"follow-through from {names}")
         wrong = np.zeros(mask.shape, bool)
         wrong[mask] = ~ok
+        self.wrong_entries += int(wrong.sum())
         note = self._should_be(claim, wrong, t / s, None if v is None else v / s, influence)
         why = diagnose(self.g, self.ev, claim, wrong, v, band)
         return verdict("wrong", note + (f": {why}" if why else f" = {self.g.formula(node)}, with {self._inputs(node, d)}"),
@@ -116,15 +118,15 @@ def judge(problem: Problem, steps: list, claims: list[Claim]) -> tuple[Verdict, 
     """Every claim's verdict. A batch update's dL_da and delta claims are also read in the
     notes' per-example convention (each example's own derivative, n times the batch loss's
     under ``mean``; the gradients then average them): that reading is kept, update by update,
-    when it leaves fewer claims wrong."""
-    verdicts = _judge(problem, steps, claims)
+    when it leaves fewer claims wrong (or as many, with fewer wrong entries)."""
+    verdicts, score = _judge(problem, steps, claims)
     for k in sorted({c.node[0] for c in claims if _per_example(c, problem, steps)}):
         n = len(steps[k - 1].examples)
         alt = [replace(c, value=c.value / n, scale=1 / n) if c.node[0] == k and _per_example(c, problem, steps)
                else c for c in claims]
-        alt_verdicts = _judge(problem, steps, alt)
-        if sum(not v.right for v in alt_verdicts) < sum(not v.right for v in verdicts):
-            claims, verdicts = alt, alt_verdicts
+        alt_verdicts, alt_score = _judge(problem, steps, alt)
+        if alt_score < score:
+            claims, verdicts, score = alt, alt_verdicts, alt_score
     return verdicts
 
 
@@ -135,8 +137,10 @@ def _per_example(claim: Claim, problem: Problem, steps: list) -> bool:
     return kind in ("dL_da", "delta") and n > 1 and problem.network.reduction == "mean"
 
 
-def _judge(problem: Problem, steps: list, claims: list[Claim]) -> tuple[Verdict, ...]:
+def _judge(problem: Problem, steps: list, claims: list[Claim]) -> tuple[tuple[Verdict, ...], tuple[int, int]]:
+    """The verdicts and their score: (claims wrong, entries wrong)."""
     checker = Checker(problem, steps, claims)
     # absurd claims (1e300) may overflow the follow-through: such values match nothing
     with np.errstate(all="ignore"):
-        return tuple(checker.judge(c) for c in claims)
+        verdicts = tuple(checker.judge(c) for c in claims)
+    return verdicts, (sum(not v.right for v in verdicts), checker.wrong_entries)
