@@ -151,3 +151,38 @@ def test_evaluate_a_problem_files_data(capsys):
     assert main(["evaluate", "xor", "xor", "--format", "json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["examples"] == 4 and r["data"] == "xor" and r["loss"] > 0
+
+
+def test_summary_lines_say_the_metrics_on_which_data():
+    from dataclasses import replace
+
+    from conftest import require_module
+
+    import deltarule as dr
+    from deltarule.commands.evaluate import summary_lines
+    from deltarule.formatting import fmt
+
+    skm = require_module("sklearn.metrics")
+    xor = dr.load_problem("xor")
+    run = xor.train()
+    assert run.journal.to_frame()["accuracy"].iloc[-1] == 1.0
+    assert summary_lines(run.network, xor) == [
+        "training data (4 examples): macro precision 1.0000, recall 1.0000, F1 1.0000"]
+    # a regression with a held-out split: both lines, each on its own examples, as scikit-learn counts
+    xs = np.linspace(-1, 1, 20)
+    p = dr.parse_problem({
+        "layers": [{"units": 3, "inputs": 1, "activation": "tanh"}, {"units": 1, "activation": "identity"}],
+        "loss": "half_sse", "learning_rate": 0.1, "training": {"method": "batch", "epochs": 30},
+        "data": {"inputs": [[v] for v in xs], "targets": [[2 * v] for v in xs]}})
+    p = replace(p, validation=(0.25, p.seed))  # as train --validation 0.25 splits
+    x, y, x_val, y_val = p.split()
+    net = p.train().network
+    lines = summary_lines(net, p)
+    assert len(lines) == 2
+    for line, which, xx, yy in zip(lines, ("training data (15 examples)", "held out (5 examples)"),
+                                   (x, x_val), (y, y_val)):
+        yhat = net.predict(xx)
+        assert line == (f"{which}: MSE {fmt(skm.mean_squared_error(yy, yhat), 6)}, "
+                        f"MAE {fmt(skm.mean_absolute_error(yy, yhat), 6)}, R² {fmt(skm.r2_score(yy, yhat), 4)}")
+    one = dr.load_problem("seed-002")
+    assert summary_lines(one.network, one)[0].endswith("R² undefined on 1 example")

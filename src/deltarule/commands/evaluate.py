@@ -104,6 +104,37 @@ def report(network, x, y) -> dict:
     return out
 
 
+def summary_lines(network, problem) -> list[str]:
+    """One line per data set the problem trains on, for ``train``'s summary: macro precision / recall /
+    F1 (classifiers) or MSE / MAE / R², on the training examples and (with a split) the held-out ones."""
+    from ..formatting import fmt
+
+    x, y, x_val, y_val = problem.split()
+    lines = []
+    for which, xs, ys in (("training data", x, y), ("held out", x_val, y_val)):
+        if xs is None or len(xs) == 0:
+            continue
+        r = report(network, xs, ys)
+        if "macro" in r:
+            m = r["macro"]
+            shown = f"macro precision {fmt(m['precision'], 4)}, recall {fmt(m['recall'], 4)}, F1 {fmt(m['f1'], 4)}"
+        else:
+            shown = f"MSE {fmt(r['mse'], 6)}, MAE {fmt(r['mae'], 6)}, R² {_r2(r)}"
+        lines.append(f"{which} ({_examples(len(xs))}): {shown}")
+    return lines
+
+
+def _examples(n: int) -> str:
+    return f"{n} example" + ("" if n == 1 else "s")
+
+
+def _r2(r: dict) -> str:
+    """R² by fmt; undefined on one example (the target's spread about its mean is 0)."""
+    from ..formatting import fmt
+
+    return fmt(r["r2"], 4) if r["examples"] > 1 else "undefined on 1 example"
+
+
 def _tables(r: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) of the confusion matrix and the per-class table, numbers by fmt."""
     from ..formatting import fmt
@@ -123,13 +154,13 @@ def _tables(r: dict) -> list[tuple[str, list[str], list[list[str]]]]:
 def _summary(r: dict, model: str, data: str) -> list[str]:
     from ..formatting import fmt, safe_text
 
-    lines = [f"model {safe_text(model)} on {safe_text(data)} ({r['examples']} examples)",
+    lines = [f"model {safe_text(model)} on {safe_text(data)} ({_examples(r['examples'])})",
              f"loss: {fmt(r['loss'], 6)} ({r['loss_name']}, {r['reduction']})"]
     if "accuracy" in r:
         right = round(r["accuracy"] * r["examples"])
         lines.append(f"accuracy: {fmt(100 * r['accuracy'], 2)}% ({right} of {r['examples']})")
     else:
-        lines += [f"MSE: {fmt(r['mse'], 6)}", f"MAE: {fmt(r['mae'], 6)}", f"R²: {fmt(r['r2'], 4)}"]
+        lines += [f"MSE: {fmt(r['mse'], 6)}", f"MAE: {fmt(r['mae'], 6)}", f"R²: {_r2(r)}"]
     return lines
 
 
