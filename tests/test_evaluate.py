@@ -35,10 +35,10 @@ def test_a_three_class_confusion_matrix_and_its_scores_by_hand():
 def test_regression_metrics_by_hand():
     # errors 0, 0, 1: MSE = 1/3, MAE = 1/3; y's mean 2, sum of squares about it 2: R² = 1 - 1/2
     r = metrics.regression([[1.0], [2.0], [4.0]], [[1.0], [2.0], [3.0]])
-    assert r == pytest.approx({"mse": 1 / 3, "mae": 1 / 3, "r2": 0.5})
+    assert r == pytest.approx({"mean_squared_error": 1 / 3, "mean_absolute_error": 1 / 3, "r2_score": 0.5})
     # a constant target: R² 1 when predicted exactly, else 0 (scikit-learn's force_finite)
-    assert metrics.regression([[2.0], [2.0]], [[2.0], [2.0]])["r2"] == 1.0
-    assert metrics.regression([[1.0], [3.0]], [[2.0], [2.0]])["r2"] == 0.0
+    assert metrics.regression([[2.0], [2.0]], [[2.0], [2.0]])["r2_score"] == 1.0
+    assert metrics.regression([[1.0], [3.0]], [[2.0], [2.0]])["r2_score"] == 0.0
 
 
 def test_against_scikit_learn_on_random_data():
@@ -70,9 +70,9 @@ def test_against_scikit_learn_on_random_data():
     # regression, three outputs
     y, yhat = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
     r = metrics.regression(yhat, y)
-    assert r["mse"] == pytest.approx(skm.mean_squared_error(y, yhat), rel=1e-12)
-    assert r["mae"] == pytest.approx(skm.mean_absolute_error(y, yhat), rel=1e-12)
-    assert r["r2"] == pytest.approx(skm.r2_score(y, yhat), rel=1e-12)
+    assert r["mean_squared_error"] == pytest.approx(skm.mean_squared_error(y, yhat), rel=1e-12)
+    assert r["mean_absolute_error"] == pytest.approx(skm.mean_absolute_error(y, yhat), rel=1e-12)
+    assert r["r2_score"] == pytest.approx(skm.r2_score(y, yhat), rel=1e-12)
 
 
 # -- the command -------------------------------------------------------------------------------------
@@ -141,7 +141,8 @@ def test_evaluate_a_regression_model(tmp_path, capsys):
     r = json.loads(capsys.readouterr().out)
     # yhat = x: errors 0, 0, 1 -> MSE = MAE = 1/3, R² = 1 - 1/2; half_sse mean: (1/2 · 1)/3
     assert r == pytest.approx({"model": str(model), "data": str(data), "examples": 3, "loss": 1 / 6,
-                               "loss_name": "half_sse", "reduction": "mean", "mse": 1 / 3, "mae": 1 / 3, "r2": 0.5})
+                               "loss_name": "half_sse", "reduction": "mean", "mean_squared_error": 1 / 3, "mean_absolute_error": 1 / 3,
+                               "r2_score": 0.5})
     assert main(["evaluate", str(model), str(data)]) == 0
     out = capsys.readouterr().out
     assert "MSE: 0.333333" in out and "R²: 0.5000" in out and "confusion" not in out

@@ -133,4 +133,5 @@ def regression(yhat: Any, y: Any) -> dict[str, float]:
     ss_res = np.sum(err ** 2, axis=0)
     ss_tot = np.sum((y - y.mean(axis=0)) ** 2, axis=0)
     r2 = np.where(ss_tot > 0, 1.0 - _ratio(ss_res, ss_tot), np.where(ss_res == 0, 1.0, 0.0))
-    return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err))), "r2": float(np.mean(r2))}
+    return {"mean_squared_error": float(np.mean(err ** 2)), "mean_absolute_error": float(np.mean(np.abs(err))),
+            "r2_score": float(np.mean(r2))}  # named as scikit-learn's functions

@@ -119,7 +119,7 @@ def summary_lines(network, problem) -> list[str]:
             m = r["macro"]
             shown = f"macro precision {fmt(m['precision'], 4)}, recall {fmt(m['recall'], 4)}, F1 {fmt(m['f1'], 4)}"
         else:
-            shown = f"MSE {fmt(r['mse'], 6)}, MAE {fmt(r['mae'], 6)}, R² {_r2(r)}"
+            shown = f"MSE {fmt(r['mean_squared_error'], 6)}, MAE {fmt(r['mean_absolute_error'], 6)}, R² {_r2(r)}"
         lines.append(f"{which} ({_examples(len(xs))}): {shown}")
     return lines
 
@@ -132,7 +132,7 @@ def _r2(r: dict) -> str:
     """R² by fmt; undefined on one example (the target's spread about its mean is 0)."""
     from ..formatting import fmt
 
-    return fmt(r["r2"], 4) if r["examples"] > 1 else "undefined on 1 example"
+    return fmt(r["r2_score"], 4) if r["examples"] > 1 else "undefined on 1 example"
 
 
 def _tables(r: dict) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -160,7 +160,7 @@ def _summary(r: dict, model: str, data: str) -> list[str]:
         right = round(r["accuracy"] * r["examples"])
         lines.append(f"accuracy: {fmt(100 * r['accuracy'], 2)}% ({right} of {r['examples']})")
     else:
-        lines += [f"MSE: {fmt(r['mse'], 6)}", f"MAE: {fmt(r['mae'], 6)}", f"R²: {_r2(r)}"]
+        lines += [f"MSE: {fmt(r['mean_squared_error'], 6)}", f"MAE: {fmt(r['mean_absolute_error'], 6)}", f"R²: {_r2(r)}"]
     return lines
 
 
