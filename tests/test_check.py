@@ -608,3 +608,12 @@ def test_per_example_reading_kept_when_it_leaves_fewer_entries_wrong():
     assert r.wrong == 2
     assert r["delta1"].note.startswith("entry [3,1]: -0.0600, should be -0.0544")
     assert "per-example convention" in r["delta1"].note
+
+
+def test_decimals_argument_refused_as_the_field_is():
+    for bad, message in (("x", "decimals: expected a whole number"), (-1, "decimals: must be at least 0"),
+                         (2.5, "decimals: expected a whole number"), (16, "decimals: at most 15")):
+        with pytest.raises(dr.InputError) as e:
+            dr.check(S2, {"z1": [0.378, 0.393]}, decimals=bad)
+        assert e.value.line().startswith(message), e.value.line()
+    assert only(dr.check(S2, {"z1": [0.38, 0.39]}, decimals=2)).right

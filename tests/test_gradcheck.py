@@ -142,3 +142,20 @@ def test_huge_weights_refused_in_one_line_or_checked_without_warnings(tmp_path, 
     rows = {r["name"]: r for r in json.loads(out)["parameters"]}
     assert err == "" and rows["W1[1,1]"]["analytic"] == 0.0 == rows["W1[1,1]"]["numeric"]
     assert abs(rows["W2[1,1]"]["analytic"] - 0.0480552) < 1e-6  # delta2 x a1[1] = delta2 x 1
+
+
+def test_api_arguments_refused_as_files_are(capsys):
+    net = dr.Network([dr.Layer([[0.5]], [0.0], "sigmoid")], "sse")
+    bad = [((net, [[1.0]], [[0.0]]), {"examples": 0}, "examples: must be at least 1"),
+           ((net, [[1.0]], [[0.0]]), {"step": -1e-6}, "step: must be positive"),
+           ((net, [[1.0]], [[0.0]]), {"rtol": float("nan")}, "rtol: expected a finite number"),
+           ((net,), {}, "x: give the inputs x and the targets y"),
+           ((net, [[1.0, 2.0]], [[0.0]]), {}, "x: expected rows of 1 number"),
+           ((net, [[1.0]], [["a"]]), {}, "y[1][1]: expected a number"),
+           ((12,), {}, "expected the name of a problem file")]
+    for args, kw, message in bad:
+        with pytest.raises(dr.InputError) as e:
+            dr.gradcheck(*args, **kw)
+        assert message in e.value.line(), (message, e.value.line())
+    # dL/dw = 2 (yhat - 0) yhat (1 - yhat) x = 2 x 0.6225 x 0.2350 x 1 = 0.2926 (seed 004 example 1)
+    assert abs(dr.gradcheck(net, [[1.0]], [[0.0]]).rows[0].analytic - 0.292561) < 1e-6

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import InputError
 from .network import Network
 
 STEP = 1e-6
@@ -101,6 +102,7 @@ def gradcheck(network, x=None, y=None, step: float = STEP, rtol: float = RTOL, a
     Parameters so large that the loss or a gradient overflows float64 are refused
     (:class:`~deltarule.errors.InputError`, field ``layers``): there is nothing finite to compare.
     """
+    _require_settings(step, rtol, atol, examples)
     source = ""
     if not isinstance(network, Network):
         from .problem import Problem, load_problem
@@ -109,8 +111,7 @@ def gradcheck(network, x=None, y=None, step: float = STEP, rtol: float = RTOL, a
         problem.require("data")
         network, x, y, source = problem.network, problem.x, problem.y, problem.source
     net = network.astype("float64")
-    x = np.asarray(x, dtype=np.float64)[:examples]
-    y = np.asarray(y, dtype=np.float64)[:examples]
+    x, y = _data(net, x, y, examples)
     with np.errstate(all="ignore"):  # huge parameters overflow float64: refused below, not warned
         analytic = net.trace(x, y).gradient()
         numeric = _central_differences(net, x, y, step)
@@ -125,11 +126,33 @@ def gradcheck(network, x=None, y=None, step: float = STEP, rtol: float = RTOL, a
     return GradCheck(rows, tol)
 
 
+def _require_settings(step, rtol, atol, examples) -> None:
+    """h, rtol, atol positive finite numbers; ``examples`` None or a positive integer."""
+    from .fields import integer, number
+
+    for value, field in ((step, "step"), (rtol, "rtol"), (atol, "atol")):
+        if not number(value, field) > 0:
+            raise InputError(f"must be positive, got {value!r}", field)
+    if examples is not None:
+        integer(examples, "examples", 1)
+
+
+def _data(net: Network, x, y, examples: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """x (n, inputs) and y (n, outputs) as float64, the first ``examples`` of them."""
+    from .fields import matrix
+
+    fan_in, outputs = net.layers[0].W.shape[1], net.layers[-1].W.shape[0]
+    if x is None or y is None:
+        raise InputError("give the inputs x and the targets y with a network", "x" if x is None else "y")
+    x = matrix(x, "x", None, fan_in)
+    y = matrix(y, "y", len(x), outputs)
+    return x[:examples].astype(np.float64), y[:examples].astype(np.float64)
+
+
 def _require_finite(net: Network, analytic: np.ndarray, numeric: np.ndarray, source: str) -> None:
     """Refuse, in one line, gradients that overflowed (naming the largest parameter)."""
     if np.isfinite(analytic).all() and np.isfinite(numeric).all():
         return
-    from .errors import InputError
     from .params import flatten
 
     values = flatten([lay.W for lay in net.layers], [lay.b for lay in net.layers])

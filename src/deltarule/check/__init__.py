@@ -102,7 +102,9 @@ def check(problem: Any = None, answers: Any = None, *, decimals: int | None = No
     if answers is None and problem is not None and not isinstance(problem, Problem):
         problem, answers = None, problem  # check("answers.yaml")
     doc, file, base = document(answers)
-    if decimals is None and "decimals" in doc:
+    if decimals is not None:
+        decimals = read_decimals(decimals, "decimals")
+    elif "decimals" in doc:
         decimals = read_decimals(doc["decimals"], "decimals")
     if problem is None:
         if "problem" not in doc:
