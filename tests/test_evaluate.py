@@ -187,3 +187,18 @@ def test_summary_lines_say_the_metrics_on_which_data():
                         f"MAE {fmt(skm.mean_absolute_error(yy, yhat), 6)}, R² {fmt(skm.r2_score(yy, yhat), 4)}")
     one = dr.load_problem("seed-002")
     assert summary_lines(one.network, one)[0].endswith("R² undefined on 1 example")
+
+
+def test_evaluate_an_npz_with_labels_and_one_without_targets(classifier_files, tmp_path, capsys):
+    model, _ = classifier_files
+    x = np.array([[float(v) for v in X_FOR[p].split(",")] for p in PRED])
+    np.savez(tmp_path / "six.npz", inputs=x, targets=np.array(TRUE, dtype=float))
+    assert main(["evaluate", str(model), str(tmp_path / "six.npz"), "--format", "json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["confusion"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]] and r["recall"] == [0.5, 1.0, 0.5]
+    np.savez(tmp_path / "bare.npz", inputs=x)
+    assert main(["evaluate", str(model), str(tmp_path / "bare.npz")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no targets" in err[0]
+    assert main(["evaluate", str(model), str(tmp_path / "six.npz"), "--targets", "y"]) == 2
+    assert "--targets names CSV columns" in capsys.readouterr().err
