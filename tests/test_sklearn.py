@@ -139,3 +139,10 @@ def test_import_deltarule_does_not_import_sklearn():
     code = "import sys, deltarule; print('sklearn' in sys.modules, 'deltarule.sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_without_scikit_learn_the_import_says_how_to_get_it():
+    code = ("import sys; sys.modules['sklearn'] = None\n"
+            "try:\n    import deltarule.sklearn\nexcept ImportError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("deltarule.sklearn needs scikit-learn >= 1.6: pip install deltarule[sklearn]"), out

@@ -25,10 +25,14 @@ the initial weights and each epoch's order, so the same seed gives the same jour
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+except ImportError as e:  # say how to get it, not just that a module is missing
+    raise ImportError(f"deltarule.sklearn needs scikit-learn >= 1.6: pip install deltarule[sklearn] ({e})") from e
 
 from . import activations as _act
 from . import losses as _loss
