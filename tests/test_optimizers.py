@@ -423,3 +423,21 @@ def test_steps_are_pure():
         new, after = o.step(params, grads, state, 0.1)
         assert params[0][0].tolist() == [[1.0, 2.0]] and all(np.array_equal(before[k], state[k]) for k in state)
         assert not np.array_equal(new[0][0], params[0][0]) and after["t"] == 1
+
+
+def test_float32_stays_float32_and_update_is_the_step():
+    net = _network(9, ("sigmoid", "sigmoid"), (3, 4, 2)).astype("float32")
+    x, y = _data(9, 3, 2)
+    for o in (opt.SGD(momentum=0.9), opt.RMSprop(), opt.Adam(), opt.AdamW()):
+        run = optimize(net, x, y, 0.01, o, sch.Exponential(gamma=0.9), 0.01, Schedule("minibatch", BATCH, 2))
+        assert run.network.dtype == np.float32
+        assert all(v.dtype == np.float32 for k, v in run.state.items() if k != "t") and len(run.state) > 1
+    # the per-parameter rule the checker will call: W2 alone, from the state of step 1, gives step 2's W2
+    o = opt.Adam()
+    one = optimize(SEED_002, X2, Y2, 0.01, o, schedule=Schedule(epochs=1))
+    two = optimize(SEED_002, X2, Y2, 0.01, o, schedule=Schedule(epochs=2))
+    g = one.network.trace(X2, Y2).layers[1].dW
+    W2, moments, hats = o.update(one.network.layers[1].W, g, (one.state["mW2"], one.state["sW2"]), 0.01, 2, True)
+    np.testing.assert_array_equal(W2, two.network.layers[1].W)
+    np.testing.assert_array_equal(moments[0], two.state["mW2"])
+    assert hats[0][0, 0] == pytest.approx(0.0277004, abs=1e-7)

@@ -94,7 +94,7 @@ class Optimizer:
                 keys = [f"{k}{p}{l}" for k in self.moments]
                 old = tuple(state.get(key, np.zeros_like(value)) for key in keys)
                 if train:
-                    value, moments, hats = self._one(value, g, old, lr, t, weight)
+                    value, moments, hats = self.update(value, g, old, lr, t, weight)
                     shown.update({f"{k}{p}{l}_hat": h for k, h in zip(self.hats, hats)})
                 else:  # frozen: never moves, its state stays zero
                     value, moments = np.array(value), tuple(np.zeros_like(m) for m in old)
@@ -103,9 +103,14 @@ class Optimizer:
             new.append((pair[0], pair[1]))
         return new, out, shown
 
-    def _one(self, p: Array, g: Array, moments: tuple, lr: float, t: int,
-             weight: bool) -> tuple[Array, tuple, tuple]:
-        """One parameter: (P_new, new moments, bias-corrected values shown)."""
+    def update(self, p: Array, g: Array, moments: tuple, lr: float, t: int,
+               weight: bool) -> tuple[Array, tuple, tuple]:
+        """One parameter P (any shape) with gradient g (same shape) at step t (1-based):
+        ``(P_new, new moments in the order of `moments`, bias-corrected values in the order of `hats`)``.
+
+        ``weight`` says P is a W (AdamW decays weights only). The checker's follow-through calls
+        this on a student's own previous state and gradient.
+        """
         raise NotImplementedError
 
     # -- names, settings, formulas, PyTorch ------------------------------------------------------------
@@ -162,7 +167,7 @@ class SGD(Optimizer):
     def moments(self) -> tuple[str, ...]:
         return ("v",) if self.momentum else ()
 
-    def _one(self, p, g, moments, lr, t, weight):
+    def update(self, p, g, moments, lr, t, weight):
         if not self.momentum:
             return p - lr * g, (), ()
         v = self.momentum * moments[0] + g          # v starts at 0: the first v is g
@@ -201,7 +206,7 @@ class RMSprop(Optimizer):
     def moments(self) -> tuple[str, ...]:
         return ("s",)
 
-    def _one(self, p, g, moments, lr, t, weight):
+    def update(self, p, g, moments, lr, t, weight):
         s = self.alpha * moments[0] + (1.0 - self.alpha) * g * g
         return p - lr * g / (np.sqrt(s) + self.eps), (s,), ()
 
@@ -242,7 +247,7 @@ class Adam(Optimizer):
     def moments(self) -> tuple[str, ...]:
         return ("m", "s")
 
-    def _one(self, p, g, moments, lr, t, weight):
+    def update(self, p, g, moments, lr, t, weight):
         m = self.beta1 * moments[0] + (1.0 - self.beta1) * g
         s = self.beta2 * moments[1] + (1.0 - self.beta2) * g * g
         m_hat = m / (1.0 - self.beta1 ** t)
@@ -280,10 +285,10 @@ class AdamW(Adam):
         if self.weight_decay < 0:
             raise ValueError("weight_decay must be >= 0")
 
-    def _one(self, p, g, moments, lr, t, weight):
+    def update(self, p, g, moments, lr, t, weight):
         if weight:
             p = p - lr * self.weight_decay * p   # decoupled: the decay never enters m or s
-        return super()._one(p, g, moments, lr, t, weight)
+        return super().update(p, g, moments, lr, t, weight)
 
     def torch_kwargs(self) -> dict[str, Any]:
         return {**super().torch_kwargs(), "weight_decay": self.weight_decay}
