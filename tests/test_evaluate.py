@@ -202,3 +202,10 @@ def test_evaluate_an_npz_with_labels_and_one_without_targets(classifier_files, t
     assert len(err) == 1 and "no targets" in err[0]
     assert main(["evaluate", str(model), str(tmp_path / "six.npz"), "--targets", "y"]) == 2
     assert "--targets names CSV columns" in capsys.readouterr().err
+
+
+def test_train_prints_the_summary_lines(capsys):
+    assert main(["train", "xor"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    i = out.index("accuracy: 25.00% -> 100.00%")  # xor's own summary line, then which data and its metrics
+    assert out[i + 1] == "training data (4 examples): macro precision 1.0000, recall 1.0000, F1 1.0000"
