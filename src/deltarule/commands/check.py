@@ -12,6 +12,7 @@ EXAMPLE = ("  deltarule check seed-003 my-answers.yaml\n"
            "  deltarule check mine.yaml my-answers.yaml --format json\n"
            "  deltarule check my-answers.yaml --format html > report.html\n"
            "  deltarule check --template seed-002 > my-answers.yaml   # a blank answers file\n"
+           "  deltarule check week5/ inbox/*.yaml --gradebook grades.csv --feedback feedback/   # a class\n"
            "\nanswers file (YAML or JSON):\n"
            "  problem: mine.yaml        # in this file's folder, or a built-in example name\n"
            "  decimals: 3               # how you rounded: right within half a unit (+-0.0005)\n"
@@ -28,12 +29,18 @@ FORMATS = ("text", "json", "markdown", "html")
 
 
 def add_arguments(p) -> None:
-    p.add_argument("files", nargs="*", metavar="[PROBLEM] ANSWERS",
+    p.add_argument("files", nargs="*", metavar="[PROBLEM|DIR] ANSWERS",
                    help="a problem file or built-in example name (optional when the answers file "
-                        "names one; this one wins), then the answers file")
+                        "names one; this one wins), then the answers file; for a class, PROBLEM or a "
+                        "folder written by 'deltarule exercises', then the submissions")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--template", metavar="PROBLEM",
                    help="print a blank answers file for PROBLEM (every number of one update, nulls to fill)")
+    p.add_argument("--gradebook", metavar="FILE.csv",
+                   help="mark a class: PROBLEM or an exercises folder, then the submissions; one CSV row each")
+    p.add_argument("--feedback", metavar="DIR", help="with a class: one HTML and Markdown page per submission")
+    p.add_argument("--follow-through-credit", type=float, default=1.0, metavar="X",
+                   help="the mark (0 to 1) of a number right by follow-through (default 1)")
     p.add_argument("--allow-outside", action="store_true",
                    help="let the answers file's problem: name a file outside the answers file's folder "
                         "(refused by default: a submitted file must not make the marker read other files)")
@@ -56,6 +63,51 @@ def template(ref: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def mark_class(args) -> int:
+    """``check PROBLEM|DIR SUBMISSION... [--gradebook F] [--feedback D]``: 0 every submission all
+    right, 1 anything wrong or unreadable (one stderr line each), 2 nothing could be marked."""
+    from ..check.marking import mark, target
+    from ..cli import UsageError
+    from ..errors import InputError
+    from ..explain import check_report
+    from ..io import write_text
+
+    if len(args.files) < 2:
+        raise UsageError("deltarule check: a class needs PROBLEM or an exercises folder, then the submissions")
+    if not 0.0 <= args.follow_through_credit <= 1.0:
+        raise UsageError("deltarule check: --follow-through-credit must be between 0 and 1")
+    tgt = target(args.files[0])
+    marks = [mark(tgt, f, args.follow_through_credit) for f in args.files[1:]]
+    for m in marks:
+        print(m.error, file=sys.stderr) if not m.readable else print(
+            f"{m.student}  {m.exercise}  {check_report._number(m.total)} of {check_report._number(m.out_of)}")
+    if not any(m.readable for m in marks):
+        raise InputError("no submission could be marked", "", args.files[1]) if len(marks) == 1 else \
+            InputError(f"none of the {len(marks)} submissions could be marked", "")
+    if args.gradebook:
+        write_text(args.gradebook, check_report.gradebook(marks, tgt.asked))
+    if args.feedback:
+        _feedback(args.feedback, marks)
+    return ExitStatus.OK if all(m.all_right for m in marks) else ExitStatus.WRONG
+
+
+def _feedback(folder: str, marks: list) -> None:
+    """One page per readable submission (HTML and Markdown), named after the student."""
+    import re
+    from pathlib import Path
+
+    from .. import solve
+    from ..explain import check_report
+    from ..io import write_text
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for m in (m for m in marks if m.readable):
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", f"{m.student}-{m.exercise}" if m.exercise else m.student).strip(".")
+        sol = solve(m.problem)
+        write_text(Path(folder) / f"{stem or 'submission'}.html", check_report.feedback_html(m, sol._repr_html_()))
+        write_text(Path(folder) / f"{stem or 'submission'}.md", check_report.feedback_markdown(m, sol.to_markdown()))
+
+
 def run(args) -> int:
     from ..check import OutsideError, check
     from ..cli import UsageError
@@ -67,6 +119,8 @@ def run(args) -> int:
             raise UsageError("deltarule check: --template PROBLEM takes no other files")
         print(template(args.template), end="")
         return ExitStatus.OK
+    if args.gradebook or args.feedback or len(args.files) > 2:
+        return mark_class(args)
     if not 1 <= len(args.files) <= 2:
         raise UsageError("deltarule check: expected [PROBLEM] ANSWERS, got "
                          f"{len(args.files)} files (see 'deltarule check --help')")

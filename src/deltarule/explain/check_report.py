@@ -121,3 +121,47 @@ def page(report) -> str:
 
 
 RENDERERS = {"text": text, "markdown": markdown, "html": page}
+
+
+# -- a class: the gradebook and each student's feedback --------------------------------------------------------
+def _number(x: float) -> str:
+    """A mark: a whole number as one ('1', '0'), else two decimals by the one rounding function."""
+    return str(int(x)) if float(x).is_integer() else fmt(x, 2)
+
+
+def gradebook(marks: list, asked: list[str]) -> str:
+    """CSV: ``student,exercise,<asked names>,total,out_of,percent``, one row per submission
+    (``unreadable`` in ``total`` for a submission that could not be read)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "exercise", *asked, "total", "out_of", "percent"])
+    for m in marks:
+        if not m.readable:
+            writer.writerow([safe_text(m.student), safe_text(m.exercise), *[""] * len(asked), "unreadable",
+                             _number(m.out_of), ""])
+            continue
+        percent = fmt(100.0 * m.total / m.out_of, 1) if m.out_of else ""
+        writer.writerow([safe_text(m.student), safe_text(m.exercise), *(_number(m.scores[n]) for n in asked),
+                         _number(m.total), _number(m.out_of), percent])
+    return out.getvalue()
+
+
+def feedback_markdown(mark, key: str = "") -> str:
+    """One student's page in Markdown: marks, the report (their numbers, verdicts, notes), the key."""
+    head = f"# {safe_text(mark.student)}" + (f", exercise {safe_text(mark.exercise)}" if mark.exercise else "")
+    score = f"**{_number(mark.total)} of {_number(mark.out_of)}**"
+    return "\n\n".join(p for p in (head, score, markdown(mark.report), "## The worked solution\n\n" + key if key
+                                   else "") if p) + "\n"
+
+
+def feedback_html(mark, key: str = "") -> str:
+    """One student's page in HTML: marks, the report, and the worked solution (an HTML fragment)."""
+    who = _html.escape(safe_text(mark.student)) + (f", exercise {_html.escape(safe_text(mark.exercise))}"
+                                                   if mark.exercise else "")
+    body = (f"<h1>{who}</h1><p><b>{_number(mark.total)} of {_number(mark.out_of)}</b></p>{html(mark.report)}"
+            + (f"<h2>The worked solution</h2>{key}" if key else ""))
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{who}</title></head>\n"
+            f"<body>\n{body}\n</body></html>\n")
