@@ -402,7 +402,7 @@ def test_names_settings_and_bad_values():
         with pytest.raises(ValueError):
             opt.from_settings(bad)
     with pytest.raises(TypeError):
-        opt.from_settings({"name": "adam", "weight_decay": 0.1})    # adam has none: use regularization
+        opt.get("adam", weight_decay=0.1)                           # adam has none: use regularization
     with pytest.raises(KeyError):
         opt.get("adagrad")
     with pytest.raises(ValueError):
@@ -441,3 +441,18 @@ def test_float32_stays_float32_and_update_is_the_step():
     np.testing.assert_array_equal(W2, two.network.layers[1].W)
     np.testing.assert_array_equal(moments[0], two.state["mW2"])
     assert hats[0][0, 0] == pytest.approx(0.0277004, abs=1e-7)
+
+
+@pytest.mark.parametrize("module, settings, field", [
+    (opt, {"name": "adagrad"}, "name"), (opt, {"name": "adam", "weight_decay": 0.1}, "weight_decay"),
+    (opt, {"name": "adam", "beta1": 1.0}, "beta1"), (opt, {"name": "sgd", "nesterov": True}, "nesterov"),
+    (opt, {"name": "sgd", "momentum": "lots"}, "momentum"), (opt, {"name": ["sgd"]}, "name"),
+    (sch, {"name": "cosine"}, "t_max"), (sch, {"name": "step", "step_size": 0}, "step_size"),
+    (sch, {"name": "exponential", "gamma": -1.0}, "gamma"), (sch, {"gamma": 0.5}, "name"),
+])
+def test_bad_settings_name_their_field(module, settings, field):
+    from deltarule.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        module.from_settings(settings)
+    assert caught.value.field == field and caught.value.message

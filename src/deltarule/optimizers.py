@@ -24,10 +24,12 @@ Steps are pure: new arrays come back, the inputs are not touched. This module im
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
+
+from .errors import InputError
 
 Array = np.ndarray
 Pair = tuple[Array, Array]          # (W (units, fan_in), b (units,)) of one layer
@@ -159,9 +161,9 @@ class SGD(Optimizer):
 
     def __post_init__(self) -> None:
         if self.momentum < 0:
-            raise ValueError("momentum must be >= 0")
+            raise InputError("must be >= 0", "momentum")
         if self.nesterov and self.momentum == 0:
-            raise ValueError("nesterov needs a momentum above 0")  # as PyTorch
+            raise InputError("needs a momentum above 0", "nesterov")  # as PyTorch
 
     @property
     def moments(self) -> tuple[str, ...]:
@@ -283,7 +285,7 @@ class AdamW(Adam):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.weight_decay < 0:
-            raise ValueError("weight_decay must be >= 0")
+            raise InputError("must be >= 0", "weight_decay")
 
     def update(self, p, g, moments, lr, t, weight):
         if weight:
@@ -314,12 +316,12 @@ def _sub(p: str) -> str:
 
 def _check_unit(field: str, value: float) -> None:
     if not 0.0 <= value < 1.0:
-        raise ValueError(f"{field} must be in [0, 1), got {value}")
+        raise InputError(f"must be in [0, 1), got {value}", field)
 
 
 def _check_eps(value: float) -> None:
     if not value > 0:
-        raise ValueError(f"eps must be > 0, got {value}")
+        raise InputError(f"must be > 0, got {value}", "eps")
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, RMSprop, Adam, AdamW)}
@@ -334,9 +336,31 @@ def get(name: str, **settings: Any) -> Optimizer:
 
 
 def from_settings(settings: dict[str, Any]) -> Optimizer:
-    """The inverse of :meth:`Optimizer.settings`: ``{name: adam, beta1: 0.8}`` -> ``Adam(beta1=0.8)``."""
+    """The inverse of :meth:`Optimizer.settings`, for readers: ``{name: ..., <setting>: value}``.
+
+    Raises :class:`~deltarule.errors.InputError` whose field is the setting at fault (``name``,
+    ``beta1``, ...): a reader prefixes its own path (``optimizer.beta1``) and the file.
+    """
     rest = dict(settings)
-    return get(rest.pop("name"), **rest)
+    name = rest.pop("name", None)
+    if not isinstance(name, str) or name not in OPTIMIZERS:
+        raise InputError(f"expected one of {', '.join(OPTIMIZERS)}, got {name!r}", "name")
+    known = setting_names(name)
+    for key in rest:
+        if key not in known:
+            raise InputError(f"{name} takes {', '.join(known) or 'no settings'}", str(key))
+    for f in fields(get_class(name)):
+        if f.default is MISSING and f.name not in rest:
+            raise InputError(f"{name} needs {f.name}", f.name)
+    for key, value in rest.items():  # numbers and booleans only: a reader's typed fields come first
+        if not isinstance(value, (int, float)):
+            raise InputError(f"expected a number, got {value!r}", str(key))
+    return get(name, **rest)
+
+
+def get_class(name: str):
+    """The class registered as ``name`` (KeyError when none is)."""
+    return OPTIMIZERS[name]
 
 
 def setting_names(name: str) -> list[str]:

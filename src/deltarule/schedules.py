@@ -18,8 +18,10 @@ with ``torch_kwargs(samples_per_epoch)``). Imports only the standard library.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, Callable, ClassVar
+
+from .errors import InputError
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class Step(LearningRateSchedule):
 
     def __post_init__(self) -> None:
         if int(self.step_size) != self.step_size or self.step_size < 1:
-            raise ValueError(f"step_size must be a whole number >= 1, got {self.step_size}")
+            raise InputError(f"must be a whole number >= 1, got {self.step_size}", "step_size")
         _positive("gamma", self.gamma)
 
     def rate(self, epoch: int, base_lr: float, samples_per_epoch: int = 1) -> float:
@@ -145,9 +147,9 @@ class Cosine(LearningRateSchedule):
 
     def __post_init__(self) -> None:
         if int(self.t_max) != self.t_max or self.t_max < 1:
-            raise ValueError(f"t_max must be a whole number >= 1, got {self.t_max}")
+            raise InputError(f"must be a whole number >= 1, got {self.t_max}", "t_max")
         if self.eta_min < 0:
-            raise ValueError(f"eta_min must be >= 0, got {self.eta_min}")
+            raise InputError(f"must be >= 0, got {self.eta_min}", "eta_min")
 
     def rate(self, epoch: int, base_lr: float, samples_per_epoch: int = 1) -> float:
         return self.eta_min + (float(base_lr) - self.eta_min) * (1.0 + math.cos(math.pi * epoch / self.t_max)) / 2.0
@@ -178,7 +180,7 @@ class InverseScaling(LearningRateSchedule):
 
     def __post_init__(self) -> None:
         if self.power_t < 0:
-            raise ValueError(f"power_t must be >= 0, got {self.power_t}")
+            raise InputError(f"must be >= 0, got {self.power_t}", "power_t")
 
     def rate(self, epoch: int, base_lr: float, samples_per_epoch: int = 1) -> float:
         return float(base_lr) / (epoch * samples_per_epoch + 1) ** self.power_t
@@ -205,7 +207,7 @@ def _inverse_factor(power_t: float, n: int) -> Callable[[int], float]:
 
 def _positive(field: str, value: float) -> None:
     if not value > 0:
-        raise ValueError(f"{field} must be > 0, got {value}")
+        raise InputError(f"must be > 0, got {value}", field)
 
 
 SCHEDULES: dict[str, type[LearningRateSchedule]] = {
@@ -220,9 +222,31 @@ def get(name: str, **settings: Any) -> LearningRateSchedule:
 
 
 def from_settings(settings: dict[str, Any]) -> LearningRateSchedule:
-    """The inverse of :meth:`LearningRateSchedule.settings`."""
+    """The inverse of :meth:`LearningRateSchedule.settings`, for readers: ``{name: ..., <setting>: value}``.
+
+    Raises :class:`~deltarule.errors.InputError` whose field is the setting at fault (``name``,
+    ``beta1``, ...): a reader prefixes its own path (``learning_rate_schedule.gamma``) and the file.
+    """
     rest = dict(settings)
-    return get(rest.pop("name"), **rest)
+    name = rest.pop("name", None)
+    if not isinstance(name, str) or name not in SCHEDULES:
+        raise InputError(f"expected one of {', '.join(SCHEDULES)}, got {name!r}", "name")
+    known = setting_names(name)
+    for key in rest:
+        if key not in known:
+            raise InputError(f"{name} takes {', '.join(known) or 'no settings'}", str(key))
+    for f in fields(get_class(name)):
+        if f.default is MISSING and f.name not in rest:
+            raise InputError(f"{name} needs {f.name}", f.name)
+    for key, value in rest.items():  # numbers and booleans only: a reader's typed fields come first
+        if not isinstance(value, (int, float)):
+            raise InputError(f"expected a number, got {value!r}", str(key))
+    return get(name, **rest)
+
+
+def get_class(name: str):
+    """The class registered as ``name`` (KeyError when none is)."""
+    return SCHEDULES[name]
 
 
 def setting_names(name: str) -> list[str]:
