@@ -203,6 +203,13 @@ def test_plain_sgd_is_todays_gradient_descent():
         for s in range(0, N, BATCH):
             expected = expected.step(x[s:s + BATCH], y[s:s + BATCH], 0.5).after
     np.testing.assert_array_equal(run.network.parameters(), expected.parameters())
+    # and the driver's generic engine, shuffled: the same batches in the same order, the same numbers
+    import deltarule as dr
+
+    shuffled = Schedule("minibatch", BATCH, 3, shuffle=True, seed=3)
+    trained = dr.train(net, x, y, 0.5, shuffled, engine="generic")
+    ours = optimize(net, x, y, 0.5, opt.SGD(), schedule=shuffled)
+    np.testing.assert_array_equal(ours.network.parameters(), trained.network.parameters())
 
 
 # -- scikit-learn --------------------------------------------------------------------------------------

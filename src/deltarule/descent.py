@@ -61,7 +61,9 @@ def optimize(network: Network, x: Any, y: Any, learning_rate: float, optimizer: 
              schedule: Schedule = Schedule(), state: State | None = None, first_epoch: int = 0) -> Descent:
     """Train ``network`` on x (n, d), y (n, K) for ``schedule.epochs`` epochs (see the module doc).
 
-    ``state`` (default: the optimizer's zeros) and ``first_epoch`` continue an earlier run.
+    ``state`` (default: the optimizer's zeros) and ``first_epoch`` continue an earlier run
+    bit for bit in file order; with ``schedule.shuffle`` the orders restart from the seed (the
+    driver, which draws every epoch's order itself, continues them).
 
     >>> from deltarule import Layer, Network
     >>> from deltarule.optimizers import SGD
