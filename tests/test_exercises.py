@@ -501,3 +501,50 @@ def test_every_elementwise_activation_in_the_registry_gives_round_safe_exercises
            "loss": "half_sse", "data": {"inputs": [[U1, U1]], "targets": [[U1]]}, "learning_rate": 0.5,
            "decimals": 2, "asked": ["a1", "fprime1", "delta1", "dW1", "W1_new", "loss_after"]}
     assert_round_safe(make_one(parse_template(doc, "t.yaml"), 11, "a", "a", "a"))
+
+
+def test_the_afternoon_thirty_filled_in_from_the_keys_with_planted_mistakes_marked(class_set, tmp_path, capsys):
+    # the blank answers files, filled in from each key as a student who rounds as told; some
+    # with a planted mistake, one left blank in part, one unreadable
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    asked = list(load_template("seed-002").asked)
+    expected = {}
+    for k, row in enumerate(manifest(class_set)):
+        folder = class_set / row["exercise"]
+        doc = yaml.safe_load((folder / "answers.yaml").read_text(encoding="utf-8"))
+        values = truth_values(dr.load_problem(folder / "problem.yaml"))
+        doc["answers"] = {n: np.round(np.asarray(values[n], float), 3).tolist() for n in asked}
+        marks = dict.fromkeys(asked, "1")
+        if k % 5 == 1:                                  # a slip in one entry of dW2
+            doc["answers"]["dW2"][0][0] = round(doc["answers"]["dW2"][0][0] + 0.01, 3)
+            marks["dW2"] = "0"
+        if k % 7 == 3:                                  # the new biases with the wrong sign
+            doc["answers"]["b1_new"] = [-v for v in doc["answers"]["b1_new"]]
+            marks["b1_new"] = "0"
+        if k == 28:                                     # loss_after left blank
+            doc["answers"]["loss_after"] = None
+            marks["loss_after"] = "0"
+        if k == 29:
+            doc["answers"]["loss"] = "about a third"    # unreadable: one line, the others still marked
+            marks = None
+        (inbox / f"mail-{k:02d}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+        expected[row["exercise"]] = marks
+    grades, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
+    rc = main(["check", str(class_set), *sorted(map(str, inbox.iterdir())), "--gradebook", str(grades),
+               "--feedback", str(feedback)])
+    err = capsys.readouterr().err
+    assert rc == 1 and err == f"{inbox / 'mail-29.yaml'}: answers.loss: expected a number, got the text 'about a third'\n"
+    with open(grades, encoding="utf-8", newline="") as fh:
+        book = list(csv.DictReader(fh))
+    assert list(book[0]) == ["student", "exercise", *asked, "total", "out_of", "percent"] and len(book) == 30
+    for row in book:
+        marks = expected[row["exercise"]]
+        if marks is None:
+            assert row["total"] == "unreadable"
+            continue
+        assert {n: row[n] for n in asked} == marks, row["exercise"]
+        total = sum(int(m) for m in marks.values())
+        assert (row["total"], row["out_of"], row["percent"]) == (str(total), "21", f"{100 * total / 21:.1f}")
+    assert sum(r["total"] == "21" for r in book) == 30 - 6 - 4 - 1 - 1  # all right but the planted ones
+    assert len(list(feedback.glob("*.html"))) == 29 and len(list(feedback.glob("*.md"))) == 29
