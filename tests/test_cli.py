@@ -321,3 +321,21 @@ def test_top_level_help_and_version_in_a_process():
         assert command in res.stdout
     res = process("--version")
     assert res.returncode == 0 and res.stdout.startswith("deltarule ")
+
+
+
+def test_an_os_error_naming_a_file_with_control_characters_is_one_escaped_line(monkeypatch, capsys):
+    # the last-resort OSError branch of main() names the file; an ESC or BEL in that name must not
+    # reach the terminal raw (ESC]2;... retitles it)
+    import errno
+
+    from deltarule.commands import solve
+
+    def fail(args):
+        raise PermissionError(errno.EACCES, "Permission denied", "out\x1b]2;owned\x07.json")
+
+    monkeypatch.setattr(solve, "run", fail)
+    assert main(["solve", "seed-002"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err and "\x07" not in err
+    assert err.startswith("out") and "Permission denied" in err

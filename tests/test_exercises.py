@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -26,6 +27,8 @@ from deltarule.classroom.roundsafe import truth_values
 from deltarule.cli import main
 from deltarule.formatting import fmt
 from deltarule.loader import read_document
+
+from conftest import require
 
 U1 = {"draw": "uniform", "low": -1, "high": 1, "decimals": 1}
 BATCH_TEMPLATE = {  # two examples, tanh then identity, sse averaged over the batch, a drawn learning rate
@@ -548,3 +551,15 @@ def test_the_afternoon_thirty_filled_in_from_the_keys_with_planted_mistakes_mark
         assert (row["total"], row["out_of"], row["percent"]) == (str(total), "21", f"{100 * total / 21:.1f}")
     assert sum(r["total"] == "21" for r in book) == 30 - 6 - 4 - 1 - 1  # all right but the planted ones
     assert len(list(feedback.glob("*.html"))) == 29 and len(list(feedback.glob("*.md"))) == 29
+
+
+def test_a_roster_that_is_a_device_or_a_fifo_is_one_line_at_once(tmp_path, capsys):
+    require(os.path.exists("/dev/zero") and hasattr(os, "mkfifo"), "needs /dev/zero and FIFOs (POSIX)")
+    # a roster is read like every other file: regular files only, bounded while reading
+    # (/dev/zero would be read until memory runs out; a FIFO would block forever)
+    fifo = tmp_path / "roster.csv"
+    os.mkfifo(fifo)
+    for roster in ("/dev/zero", str(fifo)):
+        assert main(["exercises", "seed-002", "--roster", roster, "--seed", "1", "-o", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and roster in err and "not a regular file" in err

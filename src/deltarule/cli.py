@@ -78,8 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return ExitStatus.OK
     except OSError as e:  # a file that cannot be read or written: one line, not a traceback
-        name = e.filename2 or e.filename
-        print(f"{name}: {e.strerror or e}" if name else f"deltarule: {e}", file=sys.stderr)
+        name = e.filename2 or e.filename  # InputError.line escapes control characters in the name
+        print(InputError(str(e.strerror or e), "", str(name) if name else "deltarule").line(), file=sys.stderr)
         return ExitStatus.INPUT
     except KeyboardInterrupt:
         print("deltarule: interrupted", file=sys.stderr)

@@ -88,7 +88,9 @@ def read_set(folder: str | Path) -> dict:
     ``decimals``, and ``exercises``: exercise id -> {student (None without a roster), seed, problem
     (the path of its problem.yaml)}, in manifest order. InputError (one line) when unreadable."""
     from ..errors import InputError
+    from ..limits import MAX_CSV_BYTES
     from ..loader import read_document
+    from ..reader import read_bytes
 
     root = Path(folder)
     meta = read_document(root / "exercises.yaml")
@@ -96,10 +98,10 @@ def read_set(folder: str | Path) -> dict:
         raise InputError("not a set written by 'deltarule exercises' (no asked list)", "asked",
                          str(root / "exercises.yaml"))
     path = root / "manifest.csv"
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
+    try:  # regular files only, bounded while reading, like every file deltarule reads
+        text = read_bytes(path, MAX_CSV_BYTES, "manifests").decode("utf-8")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except (UnicodeDecodeError, csv.Error) as e:
         raise InputError(f"cannot read the manifest ({e})", "", str(path)) from None
     if rows and set(rows[0]) != {"exercise", "student", "seed", "problem"}:
         raise InputError("expected the columns exercise,student,seed,problem", "", str(path))

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..limits import MAX_CSV_BYTES
+from ..reader import read_bytes
 from . import roundsafe
 from .template import Template
 
@@ -63,8 +65,8 @@ def read_roster(path: str | Path) -> list[str]:
     """The ``student`` column of a CSV roster (UTF-8, a header row); ids are trimmed, none empty,
     none twice."""
     path = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+    try:  # a roster is a file a lecturer names: regular files only, bounded while reading
+        text = read_bytes(path, MAX_CSV_BYTES, "rosters").decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(f"not UTF-8 text (byte {e.start})", "", path) from None
     try:
