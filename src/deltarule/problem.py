@@ -27,11 +27,14 @@ from .limits import MAX_BATCH_BYTES, MAX_PARAMETERS, MAX_STEPS_BYTES, MAX_UPDATE
 from .loader import read_document
 from .netfile import INITS, LAYER_FIELDS, check_output_loss, fits, parse_network
 from .network import Network
+from .optimization import FIELDS as OPTIMIZATION_FIELDS
+from .optimization import Optimization
+from .optimization import parse as parse_optimization
 from .reader import file_name
 from .schedule import METHODS, Schedule
 
 TOP_FIELDS = ("name", "description", "layers", "loss", "reduction", "data", "learning_rate",
-              "decimals", "training", "dtype", "seed", "validation")
+              "decimals", "training", "dtype", "seed", "validation", *OPTIMIZATION_FIELDS)
 TRAINING_FIELDS = ("method", "batch_size", "epochs", "shuffle", "seed")
 __all__ = ["Problem", "parse_problem", "parse_network", "parse_training", "parse_validation", "load_problem",
            "load_network", "replace_schedule", "check_output_loss", "check_size", "TOP_FIELDS", "LAYER_FIELDS",
@@ -62,6 +65,7 @@ class Problem:
     seed: int = 0
     one_hot: bool = False
     validation: tuple[float, int] | None = None
+    optimization: Optimization = field(default_factory=Optimization)
 
     def split(self) -> tuple:
         """(x, y, x_val, y_val): training and held-out examples (x_val, y_val None without
@@ -132,6 +136,9 @@ class Problem:
         (``backend="torch"``: :func:`deltarule.torch_bridge.train_torch`). With ``validation``
         the held-out examples are left out of training and journalled as ``val_loss``."""
         if backend == "torch":
+            if not self.optimization.plain:  # not wired to torch.optim yet: refuse, never run plain
+                raise InputError("the torch backend runs plain gradient descent only (for now); "
+                                 "use the numpy backend", next(iter(self.optimization.settings())), self.source)
             from .torch_bridge import train_torch as train
         else:
             from .training import train
@@ -148,6 +155,8 @@ class Problem:
         x, y, x_val, y_val = self.split()
         if x_val is not None:
             kwargs.setdefault("validation", (x_val, y_val))
+        for key, value in self.optimization.kwargs().items():  # the file's optimizer, schedule, L2
+            kwargs.setdefault(key, value)
         return train(self.network, x, y, lr, schedule, **kwargs)
 
 
@@ -193,7 +202,7 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".", *, allow
             check_size(network, len(x), schedule)
         validation = parse_validation(doc["validation"], seed, x) if "validation" in doc else None
         return Problem(network, x, y, lr, decimals, schedule, name, description, file, seed, one_hot,
-                       validation)
+                       validation, parse_optimization(doc))
     except InputError as e:
         raise e.in_file(file) from None
 

@@ -33,6 +33,7 @@ from .. import metrics as _metrics
 from ..checkpoint import Checkpoint, check_start, fingerprint
 from ..fast import eval_outputs
 from ..network import Network
+from ..optimization import Optimization
 from ..results import Diverged, EpochEnd, Interrupted, Journal, TrainResult
 
 Array = np.ndarray
@@ -102,9 +103,14 @@ class Driver:
     """One run of ``engine`` from ``start`` (a Checkpoint) or from ``network``'s parameters."""
 
     def __init__(self, network: Network, x: Array, y: Array, learning_rate, schedule, journal_loss: str,
-                 validation, make_engine: Callable[[Network], Any], engine: str, start: Checkpoint | None = None):
+                 validation, make_engine: Callable[..., Any], engine: str, start: Checkpoint | None = None,
+                 optimization: Optimization = Optimization()):
         self.net, self.x, self.y, self.lr, self.schedule = network, x, y, learning_rate, schedule
         self.extras, names = extras_of(network, x, y, validation)
+        sched = optimization.lr_schedule
+        self.lr_schedule = None if sched is None or sched.name == "constant" else sched
+        if self.lr_schedule is not None:  # η of each epoch (row 0: the first epoch's)
+            names = (*names, "learning_rate")
         self.columns = ("epoch", "loss", *parameter_names(network.sizes), *names)
         self.mode, self.rng, self.P = journal_loss, schedule.rng(), network.parameters().size
         self.per_epoch = -(-len(x) // schedule.size(len(x))) if len(x) else 0  # updates in an epoch
@@ -141,8 +147,15 @@ class Driver:
     def complete(self, rows: Array, outputs: list) -> Array:
         """Rows with the extra columns added (when the engine did not add them)."""
         if len(self.columns) > 2 + self.P and not getattr(self.engine, "own_extras", False):
-            rows = np.array([np.concatenate([row, self.extras(row[2:], a)]) for row, a in zip(rows, outputs)])
+            rows = np.array([np.concatenate([row, self.extras(row[2:], a), self.rate(row[0])])
+                             for row, a in zip(rows, outputs)])
         return np.asarray(rows, np.float64).reshape(-1, len(self.columns))
+
+    def rate(self, epoch: float) -> list[float]:
+        """The ``learning_rate`` column's value for a row of ``epoch`` (empty without a schedule)."""
+        if self.lr_schedule is None:
+            return []
+        return [self.lr_schedule.rate(max(int(epoch) - 1, 0), float(self.lr), len(self.x))]
 
     @np.errstate(over="ignore", invalid="ignore")
     def initial_row(self) -> None:

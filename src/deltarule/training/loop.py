@@ -14,7 +14,10 @@ import numpy as np
 from .. import losses as _loss
 from ..metrics import classifier
 from ..network import Network, backward_arrays, forward_arrays
+from ..optimization import Optimization
+from ..optimizers import SGD
 from ..params import flatten
+from ..regularization import add_l2, penalty
 from ..schedule import Schedule
 from ..trace import Step
 
@@ -26,14 +29,24 @@ class GenericRun:
 
     Each update: ``W_l <- W_l - learning_rate * dW_l``, ``b_l <- b_l - learning_rate * db_l``,
     with dW_l, db_l from :func:`~deltarule.network.backward_arrays` on the batch (x_b (m, d), y_b (m, K)).
+    With ``optimization`` not plain, :func:`deltarule.descent.descent_step`'s rule instead: dW_l
+    gains λ W_l, the optimizer steps at η_e = lr_schedule.rate(e - 1, η, n) in epoch e (1-based),
+    the state (``vW1``, ``mW1``, ``sW1``, ..., ``t``) is kept in ``self.state``, and every loss
+    the journal holds includes the penalty (λ/2)·Σ‖W_l‖².
     A loss or an update that is NaN or inf stops the run before it is committed.
     """
 
     name, own_extras = "generic", False
 
     def __init__(self, network: Network, x: Array, y: Array, learning_rate: float, schedule: Schedule,
-                 journal_loss: str):
+                 journal_loss: str, optimization: Optimization = Optimization(), state: dict | None = None):
         self.net, self.x, self.y, self.lr, self.mode = network, x, y, learning_rate, journal_loss
+        self.opt = None if optimization.plain else optimization
+        self.base_lr, self.l2 = learning_rate, optimization.l2
+        if self.opt is not None:
+            self.optimizer = optimization.optimizer or SGD()
+            self.state = state if state is not None else self.optimizer.init(
+                [(lay.W, lay.b) for lay in network.layers])
         self.acts = [lay.activation for lay in network.layers]
         self.Ws = [lay.W.copy() for lay in network.layers]  # private, writable
         self.bs = [lay.b.copy() for lay in network.layers]
@@ -57,7 +70,13 @@ class GenericRun:
 
     def initial(self) -> tuple[Array, Array]:
         per0, a0 = self.outputs(self.x, self.y)
-        return np.concatenate([[0, _loss.reduce(per0, self.net.reduction)], self.params()]), a0
+        loss0 = _loss.reduce(per0, self.net.reduction) + penalty(self.Ws, self.l2)
+        return np.concatenate([[0, loss0], self.params()]), a0
+
+    def rate(self, epoch: int) -> float:
+        """η of the 1-based ``epoch`` (the base rate when no schedule is set)."""
+        sched = self.opt.lr_schedule if self.opt is not None else None
+        return self.base_lr if sched is None else sched.rate(max(epoch - 1, 0), self.base_lr, len(self.x))
 
     def batches(self, order: Array | None):
         n = len(self.x)
@@ -77,6 +96,7 @@ class GenericRun:
     def epoch(self, epoch: int, order: Array | None):
         """One epoch: (journal loss, outputs on x or None, None), or (.., .., (epoch, k, reason))."""
         net, running, k = self.net, 0.0, 0
+        self.lr = self.rate(epoch)
         for k, idx in enumerate(self.batches(order), start=1):
             per_ex, failure = self.update(self.x[idx], self.y[idx], idx)
             if failure is not None:
@@ -84,7 +104,7 @@ class GenericRun:
             running += per_ex
         if self.mode == "epoch":
             per_full, a = self.outputs(self.x, self.y)
-            loss = _loss.reduce(per_full, net.reduction)
+            loss = _loss.reduce(per_full, net.reduction) + penalty(self.Ws, self.l2)
         else:
             loss, a = (running / len(self.x) if net.reduction == "mean" else running), self.a_seen
         if not np.isfinite(loss):
@@ -98,19 +118,39 @@ class GenericRun:
         per_ex, _, _, dWs, dbs = backward_arrays(self.Ws, self.acts, net.loss, net.reduction, xb, yb, zs, as_)
         if not np.isfinite(per_ex).all():
             return 0.0, f"the loss is {_loss.reduce(per_ex, net.reduction):g}"
-        new_W = [W - self.lr * g if t else W for W, g, t in zip(self.Ws, dWs, self.train_w)]
-        new_b = [b - self.lr * g if t else b for b, g, t in zip(self.bs, dbs, self.train_b)]
+        pen_before = penalty(self.Ws, self.l2)
+        new_W, new_b, state = self.apply(dWs, dbs)
         if not all(np.isfinite(v).all() for v in (*new_W, *new_b)):  # commit only finite parameters
             return 0.0, "the update makes a parameter NaN or inf"
         self.Ws[:], self.bs[:] = new_W, new_b
+        if state is not None:
+            self.state = state
         self.updates += 1
         if self.mode == "running":
-            return float(np.sum(self.outputs(xb, yb)[0])), None
+            return float(np.sum(self.outputs(xb, yb)[0])) + self.weighted(penalty(self.Ws, self.l2), len(yb)), None
         if self.mode == "batch":  # each batch's loss before its update, as PyTorch loops log it
             if self.a_seen is not None:  # and its outputs, for the accuracy: no extra pass over the data
                 self.a_seen[idx] = as_[-1]
-            return float(np.sum(per_ex)), None
+            return float(np.sum(per_ex)) + self.weighted(pen_before, len(yb)), None
         return 0.0, None
+
+    def weighted(self, pen: float, m: int) -> float:
+        """The penalty's share in a running sum of per-example losses that the epoch reduces:
+        with ``mean`` the sum is divided by n, so each batch of m contributes m·penalty."""
+        if not pen:
+            return 0.0
+        return pen * m if self.net.reduction == "mean" else pen
+
+    def apply(self, dWs: list, dbs: list) -> tuple[list, list, dict | None]:
+        """The new weights and biases (and optimizer state, None when plain) from the gradients."""
+        if self.opt is None:
+            new_W = [W - self.lr * g if t else W for W, g, t in zip(self.Ws, dWs, self.train_w)]
+            new_b = [b - self.lr * g if t else b for b, g, t in zip(self.bs, dbs, self.train_b)]
+            return new_W, new_b, None
+        dWs = add_l2(dWs, self.Ws, self.l2)
+        new, state = self.optimizer.step(list(zip(self.Ws, self.bs)), list(zip(dWs, dbs)), self.state,
+                                         self.lr, list(zip(self.train_w, self.train_b)))
+        return [W for W, _ in new], [b for _, b in new], state
 
 
 def steps(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(),

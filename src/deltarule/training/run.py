@@ -3,17 +3,22 @@ bits (summation order, fused multiply-adds in compiled code), so the choice is r
 checkpoint and a resumed run takes the engine that wrote it."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from .. import fast
 from ..checkpoint import Checkpoint, ResumeError
 from ..network import Network
+from ..optimization import Optimization
 from ..results import EpochEnd, TrainResult
 from ..schedule import JOURNAL_LOSSES, Schedule
 from .driver import Driver
 from .loop import GenericRun
+
+if TYPE_CHECKING:
+    from ..optimizers import Optimizer
+    from ..schedules import LearningRateSchedule
 
 ENGINES = ("generic", "buffered", "scalar")
 Array = np.ndarray
@@ -57,9 +62,13 @@ class FastRun:
 
 
 def choose(network: Network, n: int, schedule: Schedule, journal_loss: str, engine: str | None,
-           start: Checkpoint | None) -> str:
+           start: Checkpoint | None, optimization: Optimization = Optimization()) -> str:
     """The engine's name: the checkpoint's when resuming (ResumeError when this install lacks it),
-    else ``engine`` when given, else :func:`deltarule.fast.engine_for`'s choice or ``generic``."""
+    else ``engine`` when given, else :func:`deltarule.fast.engine_for`'s choice or ``generic``.
+    An optimizer, rate schedule or L2 other than plain descent runs on the generic engine only
+    (the buffered and compiled engines know only ``P <- P - η g``), whatever ``engine`` asks."""
+    if not optimization.plain:
+        return _generic_for(start)
     if start is not None and start.engine and engine is None:
         engine = start.engine
         if engine not in ENGINES:
@@ -78,11 +87,21 @@ def choose(network: Network, n: int, schedule: Schedule, journal_loss: str, engi
     return engine
 
 
+def _generic_for(start: Checkpoint | None) -> str:
+    """The engine of a run that is not plain descent: generic (a plain engine's checkpoint is refused)."""
+    if start is not None and start.engine not in ("", "generic"):
+        raise ResumeError(f"the checkpoint was written by the {start.engine} engine, which runs "
+                          "plain gradient descent only")
+    return "generic"
+
+
 def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
           journal_loss: str = "epoch", initial_row: bool = True,
           callback: Callable[[int, float], None] | None = None,
           start: Checkpoint | None = None, on_epoch: Callable[[EpochEnd], None] | None = None,
-          validation: tuple[Any, Any] | None = None, engine: str | None = None) -> TrainResult:
+          validation: tuple[Any, Any] | None = None, engine: str | None = None,
+          optimizer: Optimizer | None = None, lr_schedule: LearningRateSchedule | None = None,
+          l2: float = 0.0) -> TrainResult:
     """Gradient descent on (x, y) following ``schedule``; returns a :class:`TrainResult`.
 
     ``journal_loss="epoch"`` (the contract) records the loss over all examples with the
@@ -97,6 +116,11 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     (:mod:`deltarule.fast`); by default the fastest that applies, chosen from the problem and the
     whole schedule, never from the hooks, so a checkpointed run does a straight run's arithmetic;
     a resumed run takes the engine recorded in its checkpoint.
+    ``optimizer`` (:mod:`deltarule.optimizers`; None: plain descent), ``lr_schedule``
+    (:mod:`deltarule.schedules`, η_e per epoch; None: constant; the journal then gains a
+    ``learning_rate`` column) and ``l2`` (λ: the loss gains (λ/2)·Σ‖W_l‖², dW_l gains λW_l) run
+    :func:`deltarule.descent.descent_step`'s rule on the generic engine; the defaults give plain
+    gradient descent bit for bit. A checkpoint then carries the optimizer state.
     Raises :class:`Diverged` (with the last finite parameters) as soon as a loss or a
     parameter is NaN or inf, and :class:`Interrupted` (with the last epoch's checkpoint) on Ctrl-C.
     Classifiers get an ``accuracy`` column after the parameters; ``validation=(x_val, y_val)``
@@ -115,14 +139,16 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
         raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
     x = np.ascontiguousarray(x, dtype=network.dtype)
     y = np.ascontiguousarray(y, dtype=network.dtype)
-    name = choose(network, len(x), schedule, journal_loss, engine, start)
+    optimization = Optimization(optimizer, lr_schedule, float(l2))
+    name = choose(network, len(x), schedule, journal_loss, engine, start, optimization)
 
-    def make(first: Network):
+    def make(first: Network, state: dict | None = None):
         if name == "generic":
-            return GenericRun(first, x, y, learning_rate, schedule, journal_loss)
+            return GenericRun(first, x, y, learning_rate, schedule, journal_loss, optimization, state)
         return FastRun(name, first, x, y, learning_rate, schedule, journal_loss)
 
-    driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, name, start)
+    driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, name, start,
+                    optimization)
     if start is None and initial_row:
         driver.initial_row()
     return driver.run(callback, on_epoch)

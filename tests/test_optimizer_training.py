@@ -1,0 +1,165 @@
+"""Optimizers, rate schedules and L2 wired into ``train``, problem files and ``deltarule train`` (issue 15).
+
+Every number is compared with :func:`deltarule.descent.optimize`, the reference loop that
+tests/test_optimizers.py holds equal to torch.optim; plain descent stays bit-identical.
+"""
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+import yaml
+
+import deltarule as dr
+from conftest import require_module
+from deltarule import optimizers as opt
+from deltarule import schedules as sch
+from deltarule.cli import main
+from deltarule.descent import optimize
+from deltarule.errors import InputError
+from deltarule.training import run as _run
+
+CASES = {
+    "momentum": (opt.SGD(momentum=0.9), None, 0.0),
+    "nesterov_l2": (opt.SGD(momentum=0.8, nesterov=True), None, 0.02),
+    "rmsprop_step": (opt.RMSprop(), sch.Step(step_size=2, gamma=0.5), 0.0),
+    "adam_cosine_l2": (opt.Adam(), sch.Cosine(t_max=3), 0.05),
+    "adamw_exp": (opt.AdamW(weight_decay=0.1), sch.Exponential(gamma=0.8), 0.0),
+    "sgd_invscaling": (None, sch.InverseScaling(power_t=0.5), 0.0),
+    "l2_only": (None, None, 0.1),
+}
+
+
+def _net(seed=3):
+    rng = np.random.default_rng(seed)
+    layers = (dr.Layer(rng.normal(0, 0.7, (4, 3)), rng.normal(0, 0.2, 4), "tanh"),
+              dr.Layer(rng.normal(0, 0.7, (2, 4)), rng.normal(0, 0.2, 2), "sigmoid"))
+    x, y = rng.normal(size=(10, 3)), rng.uniform(0.1, 0.9, (10, 2))
+    return dr.Network(layers, "half_sse"), x, y
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_train_equals_reference_loop(case):
+    optimizer, lr_schedule, l2 = CASES[case]
+    net, x, y = _net()
+    schedule = dr.Schedule("minibatch", 4, epochs=5)
+    r = dr.train(net, x, y, 0.1, schedule, journal_loss="batch", optimizer=optimizer, lr_schedule=lr_schedule, l2=l2)
+    ref = optimize(net, x, y, 0.1, optimizer or opt.SGD(), lr_schedule or sch.Constant(), l2, schedule)
+    np.testing.assert_allclose(r.network.parameters(), ref.network.parameters(), rtol=0, atol=1e-14)
+    assert r.updates == len(ref.losses) == 15
+    # journal "batch": each epoch's batch losses (penalty included) before their updates, reduced over n
+    sizes = np.array([4, 4, 2] * 5)
+    per_epoch = (ref.losses * sizes).reshape(5, 3).sum(1) / 10
+    np.testing.assert_allclose(r.journal.loss[1:], per_epoch, rtol=1e-13)
+    if lr_schedule is not None:
+        np.testing.assert_allclose(r.journal.rows[:, -1][1:], ref.rates, rtol=0, atol=0)
+    else:
+        assert "learning_rate" not in r.journal.columns
+
+
+def test_epoch_journal_includes_the_penalty():
+    net, x, y = _net(4)
+    r = dr.train(net, x, y, 0.2, dr.Schedule("batch", epochs=3), optimizer=opt.Adam(), l2=0.3)
+    ref = optimize(net, x, y, 0.2, opt.Adam(), l2=0.3, schedule=dr.Schedule("batch", epochs=4))
+    # batch mode: the loss before update k+1 is the epoch-k loss with the penalty
+    np.testing.assert_allclose(r.journal.loss, ref.losses, rtol=1e-13)
+    plain = dr.train(net, x, y, 0.2, dr.Schedule("batch", epochs=3), optimizer=opt.Adam())
+    assert r.journal.loss[0] - plain.journal.loss[0] == pytest.approx(
+        0.15 * sum(float(np.sum(lay.W ** 2)) for lay in net.layers), rel=1e-12)
+
+
+def test_defaults_are_plain_descent_bit_for_bit():
+    net, x, y = _net(5)
+    schedule = dr.Schedule("minibatch", 3, epochs=4)
+    for engine in (None, "generic"):
+        a = dr.train(net, x, y, 0.3, schedule, engine=engine)
+        b = dr.train(net, x, y, 0.3, schedule, engine=engine, optimizer=opt.SGD(), lr_schedule=sch.Constant(), l2=0.0)
+        assert np.array_equal(a.journal.rows, b.journal.rows) and a.journal.columns[-1] != "learning_rate"
+        assert a.updates == 16
+
+
+def test_non_plain_settings_choose_the_generic_engine(monkeypatch):
+    net, x, y = _net(6)
+    schedule = dr.Schedule("minibatch", 2, epochs=2)
+    made = []
+    real = _run.GenericRun
+
+    class Spy(real):
+        def __init__(self, *a, **k):
+            made.append(self)
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(_run, "GenericRun", Spy)
+    for engine in (None, "buffered", "scalar"):
+        assert _run.choose(net, len(x), schedule, "epoch", engine, None,
+                           dr.optimization.Optimization(opt.Adam())) == "generic"
+        r = dr.train(net, x, y, 0.1, schedule, engine=engine, optimizer=opt.Adam())
+        ref = optimize(net, x, y, 0.1, opt.Adam(), schedule=schedule)
+        np.testing.assert_allclose(r.network.parameters(), ref.network.parameters(), rtol=0, atol=1e-14)
+    assert len(made) == 3
+    assert _run.choose(net, len(x), schedule, "epoch", "buffered", None) == "buffered"  # plain: as asked
+
+
+BASE = {"layers": [{"weights": [[0.15, 0.2], [0.25, 0.3]], "biases": [0.35, 0.35], "activation": "sigmoid"},
+                   {"weights": [[0.4, 0.45]], "biases": [0.6], "activation": "sigmoid"}],
+        "loss": "half_sse", "data": {"inputs": [[0.05, 0.1], [0.2, 0.9]], "targets": [[0.5], [0.1]]},
+        "learning_rate": 0.5, "training": {"method": "stochastic", "epochs": 3}}
+
+
+def test_problem_file_fields_are_read_and_used():
+    doc = dict(BASE, optimizer={"name": "sgd", "momentum": 0.9, "nesterov": True},
+               learning_rate_schedule={"name": "exponential", "gamma": 0.5}, regularization={"l2": 0.01})
+    p = dr.parse_problem(doc, "p.yaml")
+    assert p.optimization.optimizer == opt.SGD(momentum=0.9, nesterov=True)
+    assert p.optimization.lr_schedule == sch.Exponential(gamma=0.5) and p.optimization.l2 == 0.01
+    assert p.optimization.settings() == {k: doc[k] for k in ("optimizer", "learning_rate_schedule", "regularization")}
+    r = p.train()
+    ref = optimize(p.network, p.x, p.y, 0.5, opt.SGD(momentum=0.9, nesterov=True), sch.Exponential(gamma=0.5),
+                   0.01, p.schedule)
+    np.testing.assert_allclose(r.network.parameters(), ref.network.parameters(), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(r.journal.rows[:, -1], [0.5, 0.5, 0.25, 0.125])
+    assert dr.parse_problem(BASE, "p.yaml").optimization.plain
+
+
+@pytest.mark.parametrize("field, value, line", [
+    ("optimizer", {"name": "adam", "beta1": 1.5}, "p.yaml: optimizer.beta1: must be in [0, 1), got 1.5"),
+    ("optimizer", {"name": "adam", "weight_decay": 0.1}, "p.yaml: optimizer.weight_decay: adam takes beta1, beta2, eps"),
+    ("optimizer", {"name": "adamm"}, "p.yaml: optimizer.name: expected one of sgd, rmsprop, adam, adamw, got 'adamm'"),
+    ("optimizer", {"name": "sgd", "momentum": "fast"}, "p.yaml: optimizer.momentum: expected a number, got the text 'fast'"),
+    ("optimizer", {"name": "sgd", "momentum": 0.5, "nesterov": 1}, "p.yaml: optimizer.nesterov: expected true or false, got"),
+    ("optimizer", "adam", "p.yaml: optimizer: expected a mapping like {name: ...}"),
+    ("learning_rate_schedule", {"name": "step", "gamma": 0.5}, "p.yaml: learning_rate_schedule.step_size: step needs step_size"),
+    ("regularization", {"l2": -1}, "p.yaml: regularization.l2: must be >= 0, got -1"),
+    ("regularization", {"l1": 0.1}, "p.yaml: regularization.l1: unknown field"),
+])
+def test_problem_file_errors_are_one_line_at_the_field(field, value, line):
+    with pytest.raises(InputError) as e:
+        dr.parse_problem(dict(BASE, **{field: value}), "p.yaml")
+    assert e.value.line().startswith(line), e.value.line()
+    assert "\n" not in e.value.line()
+
+
+def _col(journal, name):
+    return journal.rows[:, journal.columns.index(name)]
+
+
+def test_cli_train_with_adam(tmp_path, capsys):
+    path = tmp_path / "adam.yaml"
+    path.write_text(yaml.safe_dump(dict(BASE, optimizer={"name": "adam"})))
+    journal = tmp_path / "journal.csv"
+    assert main(["train", str(path), "--journal", str(journal)]) == 0
+    p = dr.load_problem(path)
+    ref = optimize(p.network, p.x, p.y, 0.5, opt.Adam(), schedule=p.schedule)
+    rows = np.loadtxt(journal, delimiter=",", skiprows=1, ndmin=2)
+    np.testing.assert_allclose(rows[-1, 2:11], ref.network.parameters(), rtol=1e-12)
+    assert rows.shape[0] == 4
+
+
+def test_cli_torch_backend_refuses_an_optimizer_in_one_line(tmp_path, capsys):
+    require_module("torch")
+    path = tmp_path / "adam.yaml"
+    path.write_text(yaml.safe_dump(dict(BASE, optimizer={"name": "adam"})))
+    assert main(["train", str(path), "--backend", "torch"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{path}: optimizer: the torch backend runs plain gradient descent only (for now); "
+                   "use the numpy backend"]
