@@ -66,17 +66,18 @@ def _one_hot(labels: np.ndarray, k: int, path: str) -> np.ndarray:
 
 
 def check_targets(y: np.ndarray, network: Network, path: str) -> None:
-    """Refuse targets (n, K) the network's loss cannot take: bce needs 0 <= y <= 1, cross_entropy
-    probability rows (non-negative, each summing to 1)."""
-    loss = network.loss.name
-    if loss == "bce" and ((y < 0) | (y > 1)).any():
+    """Refuse targets (n, K) the network's loss cannot take (``Loss.targets``): ``unit`` needs
+    0 <= y <= 1 (bce), ``distribution`` probability rows, non-negative, each summing to 1
+    (cross_entropy)."""
+    loss = network.loss
+    if loss.targets == "unit" and ((y < 0) | (y > 1)).any():
         i = int(np.argmax(((y < 0) | (y > 1)).any(axis=1)))
         bad = y[i][(y[i] < 0) | (y[i] > 1)][0]
-        raise InputError(f"bce needs targets between 0 and 1, got {bad:g} in example {i + 1}", path)
-    if loss == "cross_entropy":
+        raise InputError(f"{loss.name} needs targets between 0 and 1, got {bad:g} in example {i + 1}", path)
+    if loss.targets == "distribution":
         if (y < 0).any() or not np.allclose(y.sum(axis=1), 1.0, atol=1e-6):
             i = int(np.argmax((y < 0).any(axis=1) | ~np.isclose(y.sum(axis=1), 1.0, atol=1e-6)))
-            raise InputError(f"cross_entropy needs probability rows (non-negative, summing to 1); "
+            raise InputError(f"{loss.name} needs probability rows (non-negative, summing to 1); "
                              f"row {i + 1} sums to {y[i].sum():g}", path)
 
 

@@ -131,12 +131,15 @@ def fits(values: Any, dtype: Any, path: str) -> None:
 
 
 def check_output_loss(layers, loss) -> None:
-    """Refuse a loss that the output layer cannot feed (InputError on field ``loss``)."""
-    out = layers[-1].activation.name
-    if loss.name == "cross_entropy" and out != "softmax":
-        raise InputError(f"cross_entropy needs a softmax output layer, but layers[{len(layers)}] "
-                         f"is {out}", "loss")
-    if loss.name == "bce" and out not in ("sigmoid", "softmax"):
-        # ln(yhat) and ln(1 - yhat) need outputs in (0, 1): anything else gives a meaningless loss
-        raise InputError(f"bce needs outputs between 0 and 1 (a sigmoid or softmax output layer), "
-                         f"but layers[{len(layers)}] is {out}", "loss")
+    """Refuse a loss that the output layer cannot feed (InputError on field ``loss``): the output
+    activation's range (``Activation.outputs``) must be one the loss takes (``Loss.needs_outputs``)."""
+    out = layers[-1].activation
+    if loss.accepts_output(out):
+        return
+    # ln(yhat) needs outputs in (0, 1) (bce), a distribution over the classes (cross_entropy):
+    # anything else gives a meaningless loss. Name the output activations that would fit.
+    fitting = " or ".join(a.name for a in _act.ACTIVATIONS.values() if loss.accepts_output(a))
+    need = f"a {fitting} output layer"
+    if "unit" in loss.needs_outputs:
+        need = f"outputs between 0 and 1 ({need})"
+    raise InputError(f"{loss.name} needs {need}, but layers[{len(layers)}] is {out.name}", "loss")
