@@ -8,7 +8,7 @@ BASE = {"layers": [{"weights": [[0.5]], "biases": [0.0], "activation": "tanh"}],
         "loss": "bce", "data": {"inputs": [[1.0]], "targets": [[1.0]]}, "learning_rate": 0.1}
 
 
-@pytest.mark.parametrize("activation", ["tanh", "identity", "relu", "leaky_relu"])
+@pytest.mark.parametrize("activation", ["tanh", "identity", "relu", "leaky_relu", "softplus", "elu"])
 def test_bce_needs_outputs_in_unit_interval(activation):
     doc = {**BASE, "layers": [{**BASE["layers"][0], "activation": activation}]}
     with pytest.raises(InputError) as e:
@@ -21,6 +21,16 @@ def test_bce_needs_outputs_in_unit_interval(activation):
 def test_bce_accepts_sigmoid_and_softmax_outputs(activation):
     doc = {**BASE, "layers": [{**BASE["layers"][0], "activation": activation}]}
     assert parse_problem(doc, "p.yaml").network.loss.name == "bce"
+
+
+def test_a_layer_without_activation_is_told_every_activation_there_is():
+    from deltarule.activations import ACTIVATIONS
+
+    doc = {**BASE, "layers": [{"weights": [[0.5]], "biases": [0.0]}]}
+    with pytest.raises(InputError) as e:
+        parse_problem(doc, "p.yaml")
+    assert e.value.line() == f"p.yaml: layers[1]: missing field 'activation' ({', '.join(ACTIVATIONS)})"
+    assert "softplus" in e.value.line() and "elu)" in e.value.line()  # the two the old list forgot
 
 
 def test_solve_refuses_numbers_that_overflow(tmp_path, capsys):

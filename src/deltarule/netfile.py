@@ -28,7 +28,7 @@ def _layer(spec: Any, l: int, fan_in: int | None, rng_seed: int, rng: list, room
     path = f"layers[{l + 1}]"  # 1-based, as the notes number layers: layers[2] holds W2, b2
     spec = mapping(spec, path, LAYER_FIELDS)
     if "activation" not in spec:
-        raise InputError("missing field 'activation' (sigmoid, tanh, relu, leaky_relu, identity, softmax)", path)
+        raise InputError(f"missing field 'activation' ({', '.join(_act.ACTIVATIONS)})", path)
     act_names = (*_act.ACTIVATIONS, *_act.ALIASES)
     activation = _act.get(choice(spec["activation"], f"{path}.activation", act_names))
     if "weights" in spec:
