@@ -283,6 +283,7 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
 def _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_row, callback, validation,
            dev, world, rank) -> TrainResult:
     from .training.driver import Driver
+    from .training.threads import torch_policy
 
     x = np.ascontiguousarray(x, dtype=network.dtype)
     y = np.ascontiguousarray(y, dtype=network.dtype)
@@ -291,9 +292,10 @@ def _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_
         return _TorchRun(torch, first, x, y, learning_rate, schedule, journal_loss, validation, dev, world, rank)
 
     driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, "torch")
-    if initial_row:
-        driver.initial_row()
-    return driver.run(callback)
+    with torch_policy(torch, network.sizes, schedule.size(len(x)), len(x)):  # small products: one thread
+        if initial_row:
+            driver.initial_row()
+        return driver.run(callback)
 
 
 class _TorchRun:

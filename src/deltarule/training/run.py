@@ -15,6 +15,7 @@ from ..results import EpochEnd, TrainResult
 from ..schedule import JOURNAL_LOSSES, Schedule
 from .driver import Driver
 from .loop import GenericRun
+from .threads import policy
 
 if TYPE_CHECKING:
     from ..optimizers import Optimizer
@@ -149,9 +150,10 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
 
     driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, name, start,
                     optimization)
-    if start is None and initial_row:
-        driver.initial_row()
-    return driver.run(callback, on_epoch)
+    with policy(network.sizes, schedule.size(len(x)), len(x)):  # small products on one BLAS thread
+        if start is None and initial_row:
+            driver.initial_row()
+        return driver.run(callback, on_epoch)
 
 
 def generic(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(),

@@ -1,0 +1,71 @@
+"""The thread policy (training/threads.py): a run of small products goes on one BLAS (and one
+PyTorch) thread, a run of large ones keeps all cores, and no number changes with it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import require_module
+
+import deltarule as dr
+from deltarule.network import Layer, Network
+from deltarule.training import threads
+
+threadpoolctl = require_module("threadpoolctl")
+
+
+def blas_threads() -> int:
+    return max(i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas")
+
+
+def test_small_runs_take_one_thread_large_ones_all_cores():
+    # digits: 64-32-10, batches of 32, 1437 examples: the journal pass's 1437 x 64 x 32 is the largest
+    assert threads.largest_product((64, 32, 10), 32, 1437) == 1437 * 64 * 32
+    assert threads.threads_for((64, 32, 10), 32, 1437) == 1
+    # W4's step 128 x 784 x 256 and journal pass 8192 x 784 x 256 (1.64e9 multiply-adds)
+    assert threads.largest_product((784, 256, 10), 128, 60000) == 8192 * 784 * 256
+    assert threads.threads_for((784, 256, 10), 128, 60000) is None
+    assert threads.threads_for((784, 4096, 10), 128, 60000) is None
+    # the boundary: one multiply-add short of LARGE_WORK is still small
+    units = threads.LARGE_WORK // (8192 * 1000)
+    assert 8192 * 1000 * units < threads.LARGE_WORK <= 8192 * 1000 * (units + 1)
+    assert threads.threads_for((1000, units), 8192, 8192) == 1
+    assert threads.threads_for((1000, units + 1), 8192, 8192) is None
+
+
+def problem(seed=0, n=1500):
+    rng = np.random.default_rng(seed)
+    net = Network((Layer(rng.normal(0, 0.3, (32, 64)), np.zeros(32), "sigmoid"),
+                   Layer(rng.normal(0, 0.3, (10, 32)), np.zeros(10), "softmax")), "cross_entropy", "mean")
+    x = rng.uniform(0, 1, (n, 64))
+    y = np.eye(10)[rng.integers(0, 10, n)]
+    return net, x, y
+
+
+@pytest.mark.parametrize("engine", ["buffered", "generic"])
+def test_training_runs_on_one_thread_and_gives_the_same_bits(engine, monkeypatch):
+    net, x, y = problem()
+    schedule = dr.Schedule("minibatch", batch_size=32, epochs=3, shuffle=True, seed=0)
+    before, seen = blas_threads(), []
+    got = dr.train(net, x, y, 0.5, schedule, engine=engine, callback=lambda e, loss: seen.append(blas_threads()))
+    assert seen == [1, 1, 1]
+    assert blas_threads() == before  # restored after the run
+    monkeypatch.setattr(threads, "LARGE_WORK", 0)  # the policy off: BLAS's own thread count
+    free = []
+    ref = dr.train(net, x, y, 0.5, schedule, engine=engine, callback=lambda e, loss: free.append(blas_threads()))
+    assert free == [before] * 3
+    assert np.array_equal(got.journal.rows, ref.journal.rows)
+    assert np.array_equal(got.network.parameters(), ref.network.parameters())
+    assert got.journal.rows.shape == (4, 2 + net.parameters().size + 1)
+
+
+def test_torch_runs_on_one_thread_and_restores_it():
+    torch = require_module("torch")
+    from deltarule.torch_bridge import train_torch
+
+    net, x, y = problem(n=200)
+    before, seen = torch.get_num_threads(), []
+    train_torch(net, x, y, 0.5, dr.Schedule("minibatch", batch_size=32, epochs=2), device="cpu",
+                callback=lambda e, loss: seen.append(torch.get_num_threads()))
+    assert seen == [1, 1]
+    assert torch.get_num_threads() == before
