@@ -10,7 +10,9 @@ From a file (resolved relative to the problem file)::
     data: {file: train.csv, targets: [label], one_hot: true}   # other columns are inputs
     data: {file: train.npz}                                    # arrays 'inputs' and 'targets'
 
-``one_hot: true`` turns one integer label per example (0..K-1) into one-hot target rows.
+``one_hot: true`` turns one integer label per example (0..K-1) into one-hot target rows. A target
+column of text (``setosa``, ``versicolor``, ...) is class labels: one-hot without ``one_hot: true``,
+the classes in sorted order (or in the order of the file's ``classes:`` list), kept in a saved model.
 """
 from __future__ import annotations
 
@@ -81,21 +83,28 @@ def check_targets(y: np.ndarray, network: Network, path: str) -> None:
                              f"row {i + 1} sums to {y[i].sum():g}", path)
 
 
-def parse_data(spec: Any, network: Network, base_dir: Path,
-               allow_outside: bool = False) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(inputs (n, d), targets (n, K), one_hot) from the ``data:`` field (a file in ``base_dir``,
-    or below it, unless ``allow_outside``: see :func:`data_path`)."""
+def parse_data(spec: Any, network: Network, base_dir: Path, allow_outside: bool = False,
+               classes: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, bool, dict]:
+    """(inputs (n, d), targets (n, K), one_hot, info) from the ``data:`` field (a file in ``base_dir``,
+    or below it, unless ``allow_outside``: see :func:`data_path`). Text labels in the targets imply
+    one-hot (:func:`encode_labels`); ``info`` holds ``classes`` (the label names, or None) and a
+    CSV's ``inputs`` and ``targets`` column names (None for other data)."""
     spec = mapping(spec, "data", DATA_FIELDS)
     d, k = network.sizes[0], network.sizes[-1]
     one_hot = boolean(spec.get("one_hot", False), "data.one_hot")
+    info: dict = {"classes": None, "inputs": None, "targets": None}
     if "file" in spec:
-        x, y = _from_file(spec, base_dir, d, k, one_hot, allow_outside)
+        x, y = _from_file(spec, base_dir, d, k, one_hot, allow_outside, info, classes)
     else:
         for f in ("inputs", "targets"):
             if f not in spec:
                 raise InputError(f"missing field '{f}' (or give 'file')", "data")
         x = _rows(spec["inputs"], "data.inputs", d, f"the first layer takes {d} inputs")
-        if one_hot:
+        t = plain(spec["targets"])
+        if isinstance(t, list) and t and all(isinstance(v, str) for v in t):
+            y, info["classes"] = encode_labels(t, k, classes, "data.targets")
+            one_hot = True
+        elif one_hot:
             t = plain(spec["targets"])
             labels = np.array([number(v, f"data.targets[{i}]") for i, v in enumerate(t, start=1)]) \
                 if isinstance(t, list) else None
@@ -107,7 +116,7 @@ def parse_data(spec: Any, network: Network, base_dir: Path,
         if len(x) != len(y):
             raise InputError(f"{_plural(len(x), 'input row')} but {_plural(len(y), 'target row')}", "data.targets")
     check_targets(y, network, "data.targets")
-    return x, y, one_hot
+    return x, y, one_hot, info
 
 
 def _builtin_hint(name: str) -> str:
@@ -139,7 +148,9 @@ def data_path(name: Any, base_dir: Path, allow_outside: bool = False, field: str
     return path
 
 
-def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool, allow_outside: bool = False):
+def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool, allow_outside: bool = False,
+               info: dict | None = None, classes: list[str] | None = None):
+    info = {} if info is None else info
     name = spec["file"]
     path = data_path(name, base_dir, allow_outside)
     if not path.exists():
@@ -148,13 +159,15 @@ def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool, allow_
     if suffix == ".npz":
         x, y = read_npz(path)
     elif suffix == ".csv":
-        x, y = _read_csv(path, spec)
+        x, y = _read_csv(path, spec, info)
     else:
         raise InputError("data files must be .csv or .npz", "data.file")
     where = str(path)
     if x.ndim == 1:
         x = x.reshape(-1, 1)
-    if one_hot:
+    if y.dtype.kind == "U":  # text labels: one-hot by the class names, no one_hot: true needed
+        y, info["classes"] = encode_labels(y, k, classes, "data.targets", where)
+    elif one_hot:
         y = _one_hot(y.reshape(len(y), -1), k, "data.targets")
     elif y.ndim == 1:
         y = y.reshape(-1, 1)
@@ -318,24 +331,29 @@ def _csv_row(row: list[str], width: int, header: list[str], cols: list[int], lin
     return out
 
 
-def _read_csv(path: Path, spec: dict):
+def _read_csv(path: Path, spec: dict, info: dict):
     targets = spec.get("targets")
     if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
         raise InputError("expected a list of target column names, e.g. [label]", "data.targets")
     inputs = spec.get("inputs") or None
     if inputs is not None and (not isinstance(inputs, list) or not all(isinstance(c, str) for c in inputs)):
         raise InputError("with a file, expected a list of input column names, e.g. [x1, x2]", "data.inputs")
-    return read_csv(path, targets, inputs)
+    names: list[str] = []
+    x, y = read_csv(path, targets, inputs, labels=True, names_out=names)
+    info["inputs"], info["targets"] = names[:x.shape[1]], names[x.shape[1]:]
+    return x, y
 
 
 def read_csv(path: str | Path, targets: list[str] | tuple = (), inputs: list[str] | None = None,
              width: int | None = None, fields: tuple[str, str] = ("data.inputs", "data.targets"),
-             size_field: str = "data.file"):
+             size_field: str = "data.file", labels: bool = False, names_out: list | None = None):
     """(inputs (n, d), targets (n, len(targets))) from a CSV file with a header row.
 
     ``inputs`` None: every column that is not a target (then ``width``, when given, must match:
     ``predict``'s check). A column named that the header lacks is an error at ``fields`` (the
     field that named it). Columns are found through a dict: O(columns), whatever the width.
+    ``labels``: a target column that is not all numbers comes back as text (a numpy str array,
+    class labels: :func:`encode_labels`); numbers stay float64.
     """
     file = str(path)
     try:
@@ -348,16 +366,68 @@ def read_csv(path: str | Path, targets: list[str] | tuple = (), inputs: list[str
             if any("\x00" in h for h in header):  # binary, or /proc/self/environ: nothing of it is shown
                 raise InputError("not a text file (contains NUL bytes)", "", file)
             n_inputs, cols = _pick_columns(header, list(targets), inputs, width, fields, file)
-            values = array.array("d")  # 8 bytes a number as it is read: no list of rows in memory
-            for line, row in enumerate(reader, start=2):
-                if row:  # a blank line is skipped
-                    values.extend(_csv_row(row, len(header), header, cols, line, file))
+            if names_out is not None:  # the column names chosen, inputs then targets (kept with a model)
+                names_out[:] = [header[j] for j in cols]
+            numeric, texts = (cols[:n_inputs], cols[n_inputs:]) if labels else (cols, [])
+            values, raw = _csv_rows(reader, header, numeric, texts, file)
     except (UnicodeDecodeError, csv.Error) as e:
         raise InputError(f"not a readable CSV file ({str(e)[:200]})", "", file) from None
     except OSError as e:
         raise InputError(f"cannot read ({e.strerror or e})", "", file) from None
+    if labels and len(cols) > n_inputs:
+        x = np.frombuffer(values, dtype=np.float64).reshape(-1, n_inputs)
+        return x, _targets_or_labels(raw, [header[j] for j in cols[n_inputs:]], file)
     table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(cols))
     return table[:, :n_inputs], table[:, n_inputs:]
+
+
+def _csv_rows(reader, header: list[str], numeric: list[int], texts: list[int], file: str) -> tuple:
+    """(the ``numeric`` columns' numbers, row after row, [(line, [text of each ``texts`` column])])."""
+    values = array.array("d")  # 8 bytes a number as it is read: no list of rows in memory
+    raw: list = []  # the target columns as text (labels mode only), with their line numbers
+    for line, row in enumerate(reader, start=2):
+        if row:  # a blank line is skipped
+            values.extend(_csv_row(row, len(header), header, numeric, line, file))
+            if texts:
+                raw.append((line, [row[j].strip() for j in texts]))
+    return values, raw
+
+
+def _targets_or_labels(raw: list, names: list[str], file: str) -> np.ndarray:
+    """Target columns read as text: float64 when every value is a number (a non-finite one is
+    refused at its line), else the text itself (class labels, one column)."""
+    try:
+        y = np.array([[float(v) for v in row] for _, row in raw], dtype=np.float64).reshape(len(raw), len(names))
+    except ValueError:
+        if len(names) != 1:
+            raise InputError(f"class labels (text) need one target column, got {len(names)}", "data.targets") \
+                from None
+        return np.array([row[0] for _, row in raw], dtype=str)
+    bad = ~np.isfinite(y)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise InputError(f"expected a finite number, got {raw[i][1][j][:40]!r}",
+                         f"line {raw[i][0]}, column {names[j][:40]!r}", file)
+    return y
+
+
+def encode_labels(labels: Any, k: int, classes: list[str] | None, path: str, file: str = "") -> tuple:
+    """(targets (n, k), classes): class labels as one-hot rows, classes in sorted order unless
+    ``classes`` (the file's ``classes:``) gives the order. One sigmoid output (k = 1) with two
+    classes: the target is 1 for the second class, 0 for the first."""
+    labels = np.asarray(labels).astype(str).reshape(-1)
+    found = sorted(set(labels.tolist()))
+    names = list(classes) if classes else found
+    index = {c: i for i, c in enumerate(names)}
+    unknown = next((c for c in found if c not in index), None)
+    if unknown is not None:
+        raise InputError(f"label {unknown[:40]!r} is not one of the classes ({', '.join(names)[:200]})", path, file)
+    if len(names) != k and not (k == 1 and len(names) == 2):
+        raise InputError(f"{len(names)} classes ({', '.join(names)[:200]}), but the output layer has "
+                         f"{k} unit{'s' if k != 1 else ''}", path, file)
+    codes = np.array([index[c] for c in labels.tolist()], dtype=int)
+    y = codes.reshape(-1, 1).astype(np.float64) if k == 1 else np.eye(k)[codes]
+    return y, names
 
 
 def _pick_columns(header: list[str], targets: list[str], inputs: list[str] | None, width: int | None,

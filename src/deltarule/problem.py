@@ -34,7 +34,8 @@ from .reader import file_name
 from .schedule import METHODS, Schedule
 
 TOP_FIELDS = ("name", "description", "layers", "loss", "reduction", "data", "learning_rate",
-              "decimals", "training", "dtype", "seed", "validation", *OPTIMIZATION_FIELDS)
+              "decimals", "training", "dtype", "seed", "validation", *OPTIMIZATION_FIELDS,
+              "classes", "preprocess", "columns")
 TRAINING_FIELDS = ("method", "batch_size", "epochs", "shuffle", "seed")
 __all__ = ["Problem", "parse_problem", "parse_network", "parse_training", "parse_validation", "load_problem",
            "load_network", "replace_schedule", "check_output_loss", "check_size", "TOP_FIELDS", "LAYER_FIELDS",
@@ -66,6 +67,25 @@ class Problem:
     one_hot: bool = False
     validation: tuple[float, int] | None = None
     optimization: Optimization = field(default_factory=Optimization)
+    classes: tuple[str, ...] | None = None
+    scaler: Any = None
+    columns: dict | None = None
+
+    def model_dict(self, network: Network | None = None) -> dict[str, Any]:
+        """The trained model as a problem-file dict: the network's layers and loss, then what reading
+        new data needs (``classes``, the fitted ``preprocess``, the CSV ``columns``)."""
+        out = (network or self.network).to_dict()
+        if self.classes:
+            out["classes"] = list(self.classes)
+        if self.scaler is not None:
+            out["preprocess"] = self.scaler.to_dict()
+        if self.columns:
+            out["columns"] = dict(self.columns)
+        return out
+
+    def scale(self, x: np.ndarray) -> np.ndarray:
+        """New raw inputs (n, d) as the network takes them: the model's fitted scaling, if any."""
+        return x if self.scaler is None else self.scaler.apply(x)
 
     def split(self) -> tuple:
         """(x, y, x_val, y_val): training and held-out examples (x_val, y_val None without
@@ -194,17 +214,75 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".", *, allow
             raise InputError(f"at most 15 decimals are meaningful in float64, got {decimals}", "decimals")
         schedule = parse_training(doc.get("training", {}), seed)
         x = y = None
-        one_hot = False
+        one_hot, info = False, {}
+        classes = parse_classes(doc["classes"], network) if "classes" in doc else None
         if "data" in doc:
-            x, y, one_hot = parse_data(doc["data"], network, Path(base_dir), allow_outside)
+            x, y, one_hot, info = parse_data(doc["data"], network, Path(base_dir), allow_outside, classes)
             fits(x, network.dtype, "data.inputs")
             fits(y, network.dtype, "data.targets")
             check_size(network, len(x), schedule)
         validation = parse_validation(doc["validation"], seed, x) if "validation" in doc else None
+        x, scaler = _scaled(doc, network, x, y, validation)
+        columns = _columns(doc, info, network)
         return Problem(network, x, y, lr, decimals, schedule, name, description, file, seed, one_hot,
-                       validation, parse_optimization(doc))
+                       validation, parse_optimization(doc), tuple(info.get("classes") or classes or ()) or None,
+                       scaler, columns)
     except InputError as e:
         raise e.in_file(file) from None
+
+
+def parse_classes(spec: Any, network: Network) -> list[str]:
+    """``classes: [setosa, versicolor, virginica]``: the class names in output order (distinct, one per
+    output unit; two for one sigmoid output)."""
+    from .fields import _kind, plain
+
+    spec = plain(spec)
+    if not isinstance(spec, list) or not spec:
+        raise InputError(f"expected a list of class names, got {_kind(spec)}", "classes")
+    names = [text(c, f"classes[{i}]", numbers=True) for i, c in enumerate(spec, start=1)]
+    if len(set(names)) != len(names):
+        raise InputError("class names must be distinct", "classes")
+    k = network.sizes[-1]
+    if len(names) != k and not (k == 1 and len(names) == 2):
+        raise InputError(f"{len(names)} class names, but the output layer has {k} units", "classes")
+    return names
+
+
+def _scaled(doc: dict, network: Network, x, y, validation) -> tuple:
+    """(x as the network takes it, Scaler or None): ``preprocess:`` fitted on the training split
+    only (unless the file gives its numbers), then applied to every example."""
+    from .preprocess import parse_preprocess
+
+    if "preprocess" not in doc:
+        return x, None
+    scaler = parse_preprocess(doc["preprocess"], network.sizes[0])
+    if scaler.offset is None:
+        if x is None:
+            raise InputError("no data to fit the scaling on (a model file gives offset and divisor)", "preprocess")
+        train_x = x if validation is None else Problem(network, x, y, validation=validation).split()[0]
+        scaler = scaler.fit(train_x)
+    return (None if x is None else scaler.apply(x)), scaler
+
+
+def _columns(doc: dict, info: dict, network: Network) -> dict | None:
+    """The CSV column names a model was trained on: ``columns: {inputs: [...], targets: [...]}``."""
+    from .fields import plain
+
+    if info.get("inputs") is not None:
+        return {"inputs": list(info["inputs"]), "targets": list(info["targets"])}
+    if "columns" not in doc:
+        return None
+    spec = mapping(doc["columns"], "columns", ("inputs", "targets"))
+    out = {}
+    for f in ("inputs", "targets"):
+        names = plain(spec.get(f, []))
+        if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
+            raise InputError("expected a list of column names", f"columns.{f}")
+        out[f] = names
+    if len(out["inputs"]) != network.sizes[0]:
+        raise InputError(f"{len(out['inputs'])} names, but the first layer takes {network.sizes[0]} inputs",
+                         "columns.inputs")
+    return out
 
 
 def learning_rate(v: Any, network: Network | None = None) -> float:

@@ -41,7 +41,7 @@ def _csv_examples(path: Path, d: int, inputs: list[str] | None, targets: list[st
 
     if targets:
         return read_csv(path, targets, inputs, width=None if inputs else d, fields=("--inputs", "--targets"),
-                        size_field="")
+                        size_field="", labels=True)
     if inputs:
         raise InputError("name the target columns too (--targets COLS)", "--targets")
     table, _ = read_csv(path, (), None, size_field="")
@@ -51,18 +51,31 @@ def _csv_examples(path: Path, d: int, inputs: list[str] | None, targets: list[st
     return table[:, :d], table[:, d:]
 
 
-def read_examples(source: str, network, inputs: str | None, targets: str | None, allow_outside: bool):
-    """(x (n, d), y (n, K)) with targets shaped as the outputs (labels 0..K-1 become one-hot).
+def _known_columns(model, inputs: str | None, targets: str | None) -> tuple:
+    """--inputs and --targets, else the model's own column names (a model trained on a CSV)."""
+    known = (model.columns or {}) if model is not None else {}
+    if not inputs and not targets and known.get("targets"):
+        return ",".join(known["inputs"]), ",".join(known["targets"])
+    return inputs, targets
 
-    CSV through :func:`deltarule.data.read_csv`; NPZ, problem files and examples through
-    ``predict``'s reader (:func:`deltarule.commands.predict.read_inputs`)."""
+
+def read_examples(source: str, network, inputs: str | None, targets: str | None, allow_outside: bool,
+                  model=None):
+    """(x (n, d), y (n, K)) with targets shaped as the outputs (labels 0..K-1, or the model's class
+    names, become one-hot); x raw, as in the file (the caller applies the model's scaling).
+
+    CSV through :func:`deltarule.data.read_csv` (without --inputs/--targets: the model's own columns
+    when it knows them); NPZ, problem files and examples through ``predict``'s reader
+    (:func:`deltarule.commands.predict.read_inputs`)."""
     import numpy as np
 
-    from .predict import _targets, read_inputs
+    from .predict import _targets, labels_to_targets, read_inputs
 
     d, k = network.sizes[0], network.sizes[-1]
+    inputs, targets = _known_columns(model, inputs, targets)
     if Path(source).suffix.lower() == ".csv":
         x, y = _csv_examples(Path(source), d, _names(inputs), _names(targets))
+        y = labels_to_targets(y, model, source) if model is not None else y
         if x.shape[1] != d:
             raise InputError(f"{x.shape[1]} input columns, but the model takes {d} inputs", "--inputs", source)
         if len(x) == 0:
@@ -84,8 +97,9 @@ def read_examples(source: str, network, inputs: str | None, targets: str | None,
     return np.asarray(x, dtype=np.float64), shaped
 
 
-def report(network, x, y) -> dict:
-    """Every number evaluate shows: loss, then the classifier's or the regression's metrics."""
+def report(network, x, y, names=None) -> dict:
+    """Every number evaluate shows: loss, then the classifier's or the regression's metrics (classes
+    named by ``names``, the model's classes, else 0..K-1)."""
     from .. import metrics
 
     yhat = network.predict(x)
@@ -97,7 +111,9 @@ def report(network, x, y) -> dict:
         return out
     c = metrics.classification(yhat, y, kind)
     per = c["per_class"]
-    out.update(accuracy=c["accuracy"], classes=[str(k) for k in range(len(per["f1"]))],
+    count = len(per["f1"])
+    out.update(accuracy=c["accuracy"], classes=list(names) if names and len(names) == count else
+               [str(k) for k in range(count)],
                confusion=None if c["confusion"] is None else c["confusion"].tolist(),
                precision=per["precision"].tolist(), recall=per["recall"].tolist(), f1=per["f1"].tolist(),
                support=per["support"].tolist(), macro=c["macro"])
@@ -114,7 +130,7 @@ def summary_lines(network, problem) -> list[str]:
     for which, xs, ys in (("training data", x, y), ("held out", x_val, y_val)):
         if xs is None or len(xs) == 0:
             continue
-        r = report(network, xs, ys)
+        r = report(network, xs, ys, problem.classes)
         if "macro" in r:
             m = r["macro"]
             shown = f"macro precision {fmt(m['precision'], 4)}, recall {fmt(m['recall'], 4)}, F1 {fmt(m['f1'], 4)}"
@@ -197,11 +213,12 @@ def print_text(r: dict, model: str, data: str) -> None:
 
 
 def run(args) -> int:
-    from ..problem import load_network
+    from ..problem import load_problem
 
-    network = load_network(args.model, allow_outside=args.allow_outside)
-    x, y = read_examples(args.data, network, args.inputs, args.targets, args.allow_outside)
-    r = report(network, x, y)
+    model = load_problem(args.model, allow_outside=args.allow_outside)
+    network = model.network
+    x, y = read_examples(args.data, network, args.inputs, args.targets, args.allow_outside, model)
+    r = report(network, model.scale(x), y, model.classes)
     if args.format == "json":
         print(json.dumps({"model": args.model, "data": args.data, **r}, indent=2))
     else:

@@ -25,25 +25,41 @@ def add_arguments(p) -> None:
                                 "or a problem file / example name (its data)")
     p.add_argument("--inputs", metavar="COLS", help="comma-separated CSV columns to use as inputs "
                                                     "(default: every column, when their number fits the model)")
+    p.add_argument("--target", "--drop", dest="drop", metavar="COLS",
+                   help="comma-separated CSV columns that are not inputs (a target column: the accuracy is "
+                        "printed); default: the model's own input columns when the file has them")
     p.add_argument("-o", "--output", metavar="FILE.csv", help="write here (atomically) instead of stdout")
     add_allow_outside(p)
 
 
 def run(args) -> int:
     from ..metrics import accuracy, classifier, predicted_classes
-    from ..problem import load_network
+    from ..problem import load_problem
     from . import write_output
 
-    network = load_network(args.model, allow_outside=args.allow_outside)
-    x, y = read_inputs(args.data, network.sizes[0], args.inputs, args.allow_outside)
-    yhat = network.predict(x)
+    model = load_problem(args.model, allow_outside=args.allow_outside)
+    network = model.network
+    x, y = read_inputs(args.data, network.sizes[0], args.inputs, args.allow_outside, model, args.drop)
+    yhat = network.predict(model.scale(x))
     kind = classifier(network)
     classes = predicted_classes(yhat, kind) if kind else None
-    write_output(to_csv(yhat, classes), args.output)
-    y = _targets(y, yhat.shape)
+    write_output(to_csv(yhat, classes, model.classes), args.output)
+    y = _targets(labels_to_targets(y, model, args.data), yhat.shape)
     if kind and y is not None:
         print(f"accuracy {accuracy(yhat, y, kind):.2%} on {len(x)} examples", file=sys.stderr)
     return ExitStatus.OK
+
+
+def labels_to_targets(y, model, source: str):
+    """Text class labels (a CSV's target column) as one-hot rows by the model's classes."""
+    if y is None or y.dtype.kind != "U":
+        return y
+    from ..data import encode_labels
+    from ..errors import InputError
+
+    if not model.classes:
+        raise InputError("the targets are text labels but the model has no classes", "targets", source)
+    return encode_labels(y, model.network.sizes[-1], list(model.classes), "targets", source)[0]
 
 
 def _targets(y, shape):
@@ -60,10 +76,13 @@ def _targets(y, shape):
     return y if y.shape == shape else None
 
 
-def to_csv(yhat, classes) -> str:
-    """yhat1..yhatK (shortest exact decimals), then class / class1..classK."""
+def to_csv(yhat, classes, names=None) -> str:
+    """yhat1..yhatK (shortest exact decimals), then class / class1..classK. With the model's class
+    ``names``: p_NAME, the probability of each class, then the predicted class's name."""
     K = yhat.shape[1]
     header = [f"yhat{k + 1}" for k in range(K)]
+    if names and classes is not None and (classes.ndim == 1 or K == 1):
+        return _named_csv(yhat, classes.reshape(-1).astype(int), list(names))
     if classes is not None:
         header += ["class"] if classes.ndim == 1 or classes.shape[1] == 1 else [f"class{k + 1}" for k in range(K)]
         classes = classes.reshape(len(yhat), -1)
@@ -75,7 +94,41 @@ def to_csv(yhat, classes) -> str:
     return out.getvalue()
 
 
-def read_inputs(source: str, d: int, columns: str | None, allow_outside: bool = False):
+def _named_csv(yhat, classes, names: list[str]) -> str:
+    """p_NAME per class (one sigmoid output: the second class's probability), then class by name."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([f"p_{n}" for n in (names[1:] if yhat.shape[1] == 1 else names)] + ["class"])
+    for row, c in zip(yhat, classes):
+        w.writerow([repr(float(v)) for v in row] + [names[c]])
+    return out.getvalue()
+
+
+def _csv_inputs(path: Path, d: int, columns: str | None, model, drop: str | None):
+    """(x, y or None) from a CSV: --inputs, else every column but --drop's (those are the targets), else
+    the model's own input columns when the file has them all, else every column (d of them)."""
+    from ..data import read_csv
+    from ..errors import InputError
+
+    split = (lambda text: [c.strip() for c in text.split(",") if c.strip()])
+    if columns:
+        return read_csv(path, (), split(columns), width=d, fields=("--inputs", "--inputs"), size_field="")[0], None
+    if drop:
+        x, y = read_csv(path, split(drop), None, width=d, fields=("--drop", "--drop"), size_field="", labels=True)
+        return x, y
+    known = (model.columns or {}) if model is not None else {}
+    for targets in ((known.get("targets") or []), []) if known.get("inputs") else ():
+        try:  # the model's own columns: with its targets when the file has them, else inputs only
+            x, y = read_csv(path, targets, known["inputs"], size_field="", labels=True)
+            return x, (y if targets else None)
+        except InputError as e:
+            if not e.message.startswith("no column"):
+                raise
+    return read_csv(path, (), None, width=d, fields=("--inputs", "--inputs"), size_field="")[0], None
+
+
+def read_inputs(source: str, d: int, columns: str | None, allow_outside: bool = False, model=None,
+                drop: str | None = None):
     """(x (n, d), targets or None) from a CSV, an NPZ, or a problem file / example name.
 
     The same readers as a problem's ``data: {file: ...}`` (:mod:`deltarule.data`): regular files
@@ -83,16 +136,16 @@ def read_inputs(source: str, d: int, columns: str | None, allow_outside: bool = 
     """
     import numpy as np
 
-    from ..data import read_csv, read_npz
+    from ..data import read_npz
     from ..errors import InputError
 
     path = Path(source)
     suffix = path.suffix.lower()
-    if columns and suffix != ".csv":
-        raise InputError("--inputs names CSV columns; the data is not a CSV file", "--inputs")
+    if (columns or drop) and suffix != ".csv":
+        raise InputError("--inputs and --drop name CSV columns; the data is not a CSV file",
+                         "--inputs" if columns else "--drop")
     if suffix == ".csv":
-        names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-        x, y = read_csv(path, (), names, width=d, fields=("--inputs", "--inputs"), size_field="")[0], None
+        x, y = _csv_inputs(path, d, columns, model, drop)
     elif suffix == ".npz":
         x, y = read_npz(path, need_targets=False, size_field="")
     else:
@@ -100,9 +153,13 @@ def read_inputs(source: str, d: int, columns: str | None, allow_outside: bool = 
 
         problem = load_problem(source, allow_outside=allow_outside).require("data")
         x, y = problem.x, problem.y
+        if problem.scaler is not None:  # the raw inputs: the model applies its own scaling
+            x = x * problem.scaler.divisor + problem.scaler.offset
     x = x.reshape(-1, 1) if x.ndim == 1 else x
     if x.shape[1] != d:
         raise InputError(f"{x.shape[1]} input columns, but the model takes {d} inputs", "inputs", source)
     if len(x) == 0:
         raise InputError("no examples", "inputs", source)
-    return np.asarray(x, dtype=np.float64), (None if y is None else np.asarray(y, dtype=np.float64))
+    if y is not None and y.dtype.kind != "U":
+        y = np.asarray(y, dtype=np.float64)
+    return np.asarray(x, dtype=np.float64), y

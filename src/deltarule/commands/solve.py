@@ -69,6 +69,10 @@ def run(args) -> int:
     _check_interactive(args)
     problem = load_problem(args.problem, allow_outside=args.allow_outside)
     steps = _finite_steps(problem, args.steps)
+    if problem.scaler is not None:  # the numbers below are not the file's: say so, once
+        print(f"deltarule solve: the inputs x are scaled ({problem.scaler.scale}: x = (x - offset) / divisor, "
+              f"per column, as the problem's preprocess says); the solution shows the scaled values",
+              file=sys.stderr)
     if args.format == "json":
         write_output(solution_json(steps), args.output)
         return ExitStatus.OK

@@ -87,12 +87,14 @@ def schedule_from_args(problem, args):
     return Schedule(s.method, s.batch_size, s.epochs, s.shuffle, s.seed)
 
 
-def save_model(network, path: str) -> None:
+def save_model(network, path: str, problem=None) -> None:
+    """The model file: the network, and the problem's classes, fitted scaling and column names."""
     from ..errors import InputError
     from ..io import write_text
 
+    doc = network.to_dict() if problem is None else problem.model_dict(network)
     try:
-        write_text(path, json.dumps(network.to_dict(), indent=1) + "\n")
+        write_text(path, json.dumps(doc, indent=1) + "\n")
     except OSError as e:
         raise InputError(f"cannot write ({e.strerror})", "", path) from None
 
@@ -112,6 +114,7 @@ def run(args) -> int:
         problem = replace(problem, schedule=start.schedule, learning_rate=start.learning_rate)
         args.journal_loss = start.journal.loss_mode
     lr = args.learning_rate or problem.require("learning_rate").learning_rate
+    _scale_warning(problem)
     schedule = schedule_from_args(problem, args)
     problem, options = _backend(problem, args)
     saver = _saver(args, schedule)
@@ -130,7 +133,7 @@ def run(args) -> int:
     except Interrupted as e:
         return _interrupted(e.checkpoint, saver or Saver(None, args.journal, 1, 0), schedule)
     except Diverged as e:
-        return _diverged(e, args)
+        return _diverged(e, args, problem)
     if rank != 0:
         return ExitStatus.OK
     _finish(result, problem, schedule, lr, time.perf_counter() - t0, args)
@@ -142,7 +145,7 @@ def _finish(result, problem, schedule, lr: float, elapsed: float, args) -> None:
     if args.journal:
         result.journal.to_csv(args.journal)
     if args.save:
-        save_model(result.network, args.save)
+        save_model(result.network, args.save, problem)
     if args.plot:
         from ..plots import save_journal_plot
 
@@ -160,7 +163,7 @@ def _finish(result, problem, schedule, lr: float, elapsed: float, args) -> None:
             print(line)
 
 
-def _diverged(e, args) -> int:
+def _diverged(e, args, problem=None) -> int:
     """Divergence: keep the last finite parameters (--save) and the completed epochs (--journal),
     then say so in one line; when one of them cannot be written, that line says both (exit 2)."""
     from ..checkpoint import write_journal
@@ -168,7 +171,7 @@ def _diverged(e, args) -> int:
 
     try:
         if args.save:
-            save_model(e.network, args.save)
+            save_model(e.network, args.save, problem)
         if args.journal:
             write_journal(e.journal, args.journal)
     except InputError as failed:
@@ -177,6 +180,16 @@ def _diverged(e, args) -> int:
                          f"are not saved", failed.field, failed.file) from None
     print(f"deltarule train: {e}", file=sys.stderr)
     return ExitStatus.DIVERGED
+
+
+def _scale_warning(problem) -> None:
+    """One stderr line when the inputs' scales differ by more than 100x and nothing scales them."""
+    from ..preprocess import spread_warning
+
+    warning = None if problem.scaler is not None else \
+        spread_warning(problem.x, (problem.columns or {}).get("inputs"))
+    if warning:
+        print(f"deltarule train: warning: {warning}", file=sys.stderr)
 
 
 def _backend(problem, args):

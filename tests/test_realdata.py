@@ -1,0 +1,182 @@
+"""Real data without friction (issue 17): class labels as text, scaling stored with the model, the
+model's own column names; breast-cancer and iris from scikit-learn's bundled data (no download)."""
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule.cli import main
+from deltarule.errors import InputError
+
+BC = """layers:
+  - {{units: 8, inputs: 30, activation: tanh, init: xavier}}
+  - {{units: 1, activation: sigmoid}}
+loss: bce
+{pre}data: {{file: bc.csv, targets: [target]}}
+learning_rate: 0.1
+validation: 0.2
+training: {{method: minibatch, batch_size: 32, epochs: 30, shuffle: true}}
+"""
+IRIS = """layers:
+  - {units: 8, inputs: 4, activation: tanh}
+  - {units: 3, activation: softmax}
+loss: cross_entropy
+preprocess: {scale: standard}
+data: {file: iris.csv, targets: [species]}
+learning_rate: 0.1
+validation: 0.2
+training: {method: minibatch, batch_size: 16, epochs: 50, shuffle: true}
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    from conftest import require_module
+
+    sklearn_datasets = require_module("sklearn.datasets")  # bundled data: no download
+    d = tmp_path_factory.mktemp("real")
+    sklearn_datasets.load_breast_cancer(as_frame=True).frame.to_csv(d / "bc.csv", index=False)
+    iris = sklearn_datasets.load_iris(as_frame=True)
+    frame = iris.frame.copy()
+    frame["species"] = [iris.target_names[t] for t in frame.pop("target")]
+    frame.to_csv(d / "iris.csv", index=False)
+    (d / "bc.yaml").write_text(BC.format(pre=""))
+    (d / "bcs.yaml").write_text(BC.format(pre="preprocess: {scale: standard}\n"))
+    (d / "iris.yaml").write_text(IRIS)
+    return d
+
+
+def read(text):
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], rows[1:]
+
+
+def test_text_labels_become_one_hot_with_sorted_classes(folder):
+    p = dr.load_problem(folder / "iris.yaml")
+    assert p.classes == ("setosa", "versicolor", "virginica")  # sorted; the CSV lists them in this order too
+    species = [row[-1] for row in read((folder / "iris.csv").read_text())[1]]
+    assert p.y.shape == (150, 3) and p.y.sum() == 150
+    for row, name in zip(p.y, species):
+        assert p.classes[int(np.argmax(row))] == name
+    assert p.columns == {"inputs": ["sepal length (cm)", "sepal width (cm)", "petal length (cm)",
+                                    "petal width (cm)"], "targets": ["species"]}
+
+
+def test_classes_given_in_the_file_set_the_order_and_are_validated(folder):
+    text = IRIS.replace("preprocess:", "classes: [virginica, setosa, versicolor]\npreprocess:")
+    (folder / "order.yaml").write_text(text)
+    p = dr.load_problem(folder / "order.yaml")
+    assert p.classes == ("virginica", "setosa", "versicolor")
+    assert p.y[0].tolist() == [0.0, 1.0, 0.0]  # the first row is a setosa
+    for bad, message in (("[virginica, setosa]", "classes: 2 class names, but the output layer has 3 units"),
+                         ("[virginica, setosa, setosa]", "classes: class names must be distinct"),
+                         ("[virginica, setosa, rosa]", "data.targets: label 'versicolor' is not one of the "
+                                                       "classes (virginica, setosa, rosa)")):
+        (folder / "bad.yaml").write_text(IRIS.replace("preprocess:", f"classes: {bad}\npreprocess:"))
+        with pytest.raises(InputError) as e:
+            dr.load_problem(folder / "bad.yaml")
+        assert e.value.line().endswith(message)
+
+
+def test_scaling_is_fitted_on_the_training_split_only(folder):
+    raw = np.loadtxt(folder / "bc.csv", delimiter=",", skiprows=1)[:, :30]
+    p = dr.load_problem(folder / "bcs.yaml")
+    index = dr.load_problem(folder / "bc.yaml").split()[0]  # the unscaled training inputs, same split
+    np.testing.assert_allclose(p.scaler.offset, index.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(p.scaler.divisor, index.std(axis=0), rtol=1e-12)
+    assert not np.allclose(p.scaler.offset, raw.mean(axis=0))  # the held-out rows are left out of the fit
+    np.testing.assert_allclose(p.x, (raw - p.scaler.offset) / p.scaler.divisor, rtol=1e-12)
+    train_x = p.split()[0]
+    np.testing.assert_allclose(train_x.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(train_x.std(axis=0), 1, rtol=1e-12)
+
+
+def test_minmax_scaling_maps_the_training_split_to_0_1(folder):
+    (folder / "mm.yaml").write_text(IRIS.replace("standard", "minmax"))
+    p = dr.load_problem(folder / "mm.yaml")
+    x = p.split()[0]
+    assert x.min(axis=0).tolist() == [0.0] * 4 and np.allclose(x.max(axis=0), 1.0)
+
+
+def test_unscaled_breast_cancer_stays_at_the_majority_scaled_trains(folder, capsys):
+    assert main(["train", str(folder / "bc.yaml"), "--save", str(folder / "bc.json")]) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "differ by 1.43e+05x" in warnings[0] and "'worst area'" in warnings[0]
+    majority = 357 / 569
+    model = dr.load_problem(folder / "bc.json")
+    p = dr.load_problem(folder / "bc.yaml")
+    acc = dr.metrics.accuracy(model.network.predict(p.x), p.y, "threshold")
+    assert abs(acc - majority) < 0.03
+
+    assert main(["train", str(folder / "bcs.yaml"), "--save", str(folder / "bcs.json")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    doc = json.loads((folder / "bcs.json").read_text())
+    assert doc["preprocess"]["scale"] == "standard" and len(doc["preprocess"]["offset"]) == 30
+    assert doc["columns"]["targets"] == ["target"]
+    scaled = dr.load_problem(folder / "bcs.json")  # the saved model is a valid problem file
+    x_val, y_val = dr.load_problem(folder / "bcs.yaml").split()[2:]
+    assert dr.metrics.accuracy(scaled.network.predict(x_val), y_val, "threshold") > 0.9
+
+
+def test_a_fitted_scaling_is_validated(folder):
+    if not (folder / "bcs.json").exists():
+        assert main(["train", str(folder / "bcs.yaml"), "--quiet", "--save", str(folder / "bcs.json")]) == 0
+    base = json.loads((folder / "bcs.json").read_text())
+    for change, message in ((lambda d: d["preprocess"].pop("divisor"), "preprocess: missing field 'divisor'"),
+                            (lambda d: d["preprocess"]["divisor"].__setitem__(2, 0),
+                             "preprocess.divisor[3]: divisors must be positive, got 0"),
+                            (lambda d: d["preprocess"].__setitem__("scale", "robust"), "preprocess.scale: unknown")):
+        doc = json.loads(json.dumps(base))
+        change(doc)
+        with pytest.raises(InputError) as e:
+            dr.parse_problem(doc, "m.json")
+        assert message in e.value.line()
+
+
+def test_the_iris_walk_train_predict_evaluate_with_the_training_csv(folder, capsys):
+    model, data = str(folder / "iris.json"), str(folder / "iris.csv")
+    assert main(["train", str(folder / "iris.yaml"), "--save", model]) == 0
+    capsys.readouterr()
+    saved = dr.load_problem(model)
+    assert saved.classes == ("setosa", "versicolor", "virginica")
+    raw = np.loadtxt(data, delimiter=",", skiprows=1, usecols=range(4))
+    expected = saved.network.predict((raw - saved.scaler.offset) / saved.scaler.divisor)
+
+    assert main(["predict", model, data]) == 0  # the training CSV as it is, target column included
+    out = capsys.readouterr()
+    header, rows = read(out.out)
+    assert header == ["p_setosa", "p_versicolor", "p_virginica", "class"]
+    np.testing.assert_array_equal(np.array([r[:3] for r in rows], dtype=float), expected)
+    names = [saved.classes[k] for k in expected.argmax(axis=1)]
+    assert [r[3] for r in rows] == names
+    truth = [r[-1] for r in read(open(data).read())[1]]
+    right = sum(a == b for a, b in zip(names, truth))
+    assert right > 140 and f"accuracy {right / 150:.2%} on 150 examples" in out.err
+
+    assert main(["evaluate", model, data, "--format", "json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["classes"] == ["setosa", "versicolor", "virginica"]
+    assert round(r["accuracy"] * 150) == right and sum(map(sum, r["confusion"])) == 150
+
+    (folder / "new.csv").write_text("a,b,c,d,species\n" + "5.1,3.5,1.4,0.2,setosa\n6.5,3.0,5.5,1.8,virginica\n")
+    assert main(["predict", model, str(folder / "new.csv"), "--target", "species"]) == 0
+    out = capsys.readouterr()
+    assert [r[3] for r in read(out.out)[1]] == ["setosa", "virginica"]
+    assert "accuracy 100.00% on 2 examples" in out.err
+
+
+def test_solve_says_the_inputs_are_scaled(folder, capsys):
+    assert main(["solve", str(folder / "iris.yaml"), "--format", "json"]) == 0
+    out = capsys.readouterr()
+    assert "the inputs x are scaled (standard" in out.err
+    p = dr.load_problem(folder / "iris.yaml")
+    step = json.loads(out.out)["steps"][0]
+    x, y = p.split()[:2]
+    rows = np.array(step["examples"])  # the training examples drawn (0-based)
+    assert step["loss"] == pytest.approx(p.network.evaluate(x[rows], y[rows]), rel=1e-12)
+    raw = x[rows] * p.scaler.divisor + p.scaler.offset
+    assert abs(step["loss"] - p.network.evaluate(raw, y[rows])) > 0.1  # not the unscaled numbers
