@@ -122,6 +122,12 @@ def plot_journal(journal, ax=None, columns: str | Sequence[str] = "loss", *, log
         ax.plot(journal.epochs, journal.rows[:, journal.columns.index(c)],
                 marker="o" if len(journal) <= 30 else None, ms=3, lw=1 if many else 1.8,
                 label=None if many else name, **line_kw)
+    _journal_axes(ax, cols, logy, label, title, many)
+    return ax
+
+
+def _journal_axes(ax, cols: list[str], logy: bool, label: str | None, title: str | None, many: bool) -> None:
+    """The frame around :func:`plot_journal`'s lines: log scale, zero line, labels, title, legend, grid."""
     if logy:
         ax.set_yscale("log")
     if any(c != "loss" for c in cols) and not logy:
@@ -133,7 +139,6 @@ def plot_journal(journal, ax=None, columns: str | Sequence[str] = "loss", *, log
     if not many and (len(cols) > 1 or label is not None):
         ax.legend(fontsize="small")
     ax.grid(True, alpha=0.3)
-    return ax
 
 
 def plot_runs(runs: Mapping[str, Any], ax=None, column: str = "loss", *, logy: bool = False,
