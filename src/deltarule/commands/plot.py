@@ -119,11 +119,30 @@ def _describe(problem, run) -> str:
 
 
 def _surface(problem, args):
-    from ..errors import InputError
     from .. import landscape, plots
 
     net = problem.network
     methods = args.methods or list(METHODS)
+    names = _surface_pair(net, args)
+    runs = train_runs(problem, {m: schedule_for(problem, m, args) for m in methods})
+    paths = {r.label: landscape.descent_path(net, problem.x, problem.y, problem.learning_rate, r.schedule, names)
+             for r in runs if not r.diverged}
+    if not paths:
+        return plots.journal_figure({r.label: r.journal for r in runs}), runs
+    held, note = _surface_held(net, runs, args)
+    fig, (ax,) = plots.new_figure((7.0, 5.6))
+    surface = landscape.surface(held, problem.x, problem.y, names, paths, resolution=args.resolution or 81)
+    plots.plot_surface(surface, paths, ax,
+                       title=f"{problem.name}\nloss surface over {names[0]} and {names[1]}, "
+                             f"{runs[0].schedule.epochs} epochs, learning rate {problem.learning_rate:g}{note}")
+    return fig, runs
+
+
+def _surface_pair(net, args) -> list[str]:
+    """The two parameters the surface is laid over (--params, else the default pair), checked."""
+    from ..errors import InputError
+    from .. import landscape
+
     try:
         names = args.params or landscape.default_pair(net)
         for n in names:
@@ -132,22 +151,16 @@ def _surface(problem, args):
         raise InputError(str(e.args[0]), "--params") from None
     if names[0] == names[1]:
         raise InputError("choose two different parameters", "--params")
-    runs = train_runs(problem, {m: schedule_for(problem, m, args) for m in methods})
-    paths = {r.label: landscape.descent_path(net, problem.x, problem.y, problem.learning_rate, r.schedule, names)
-             for r in runs if not r.diverged}
-    if not paths:
-        return plots.journal_figure({r.label: r.journal for r in runs}), runs
-    held, note = net, ""
-    if len(net.parameter_names()) > 2:
-        first = next(r for r in runs if not r.diverged)
-        held = first.result.network if args.hold == "end" else net
-        note = f"\nother parameters held at their {'trained (' + first.label + ')' if args.hold == 'end' else 'starting'} values"
-    fig, (ax,) = plots.new_figure((7.0, 5.6))
-    surface = landscape.surface(held, problem.x, problem.y, names, paths, resolution=args.resolution or 81)
-    plots.plot_surface(surface, paths, ax,
-                       title=f"{problem.name}\nloss surface over {names[0]} and {names[1]}, "
-                             f"{runs[0].schedule.epochs} epochs, learning rate {problem.learning_rate:g}{note}")
-    return fig, runs
+    return names
+
+
+def _surface_held(net, runs, args) -> tuple:
+    """The network whose other parameters stay fixed on the surface (--hold), and the title's note saying so."""
+    if len(net.parameter_names()) <= 2:
+        return net, ""
+    first = next(r for r in runs if not r.diverged)
+    held = first.result.network if args.hold == "end" else net
+    return held, f"\nother parameters held at their {'trained (' + first.label + ')' if args.hold == 'end' else 'starting'} values"
 
 
 def _boundary(problem, args):
