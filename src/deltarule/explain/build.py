@@ -382,16 +382,7 @@ def _gradients(B: Builder, step) -> None:
         lt = tr.layers[l - 1]
         prev = tr.x if l == 1 else tr.layers[l - 2].a
         if B.style == "matrix":
-            if n == 1:
-                B.eq(N.grad_vec("W", l), Math(f"\\delta^{{({l})}} ({N.vec('a', l - 1).tex})^T", f"δ{l} {N.vec('a', l - 1).text}^T"),
-                     B.vector(lt.delta[0]) + B.vector(prev[0], column=False), B.matrix(lt.dW, N.grad_vec("W", l)))
-                B.eq(N.grad_vec("b", l), N.vec("delta", l), None, B.vector(lt.db, N.grad_vec("b", l)))
-            else:
-                B.eq(N.grad_vec("W", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}} ({N.vec('a', l - 1).tex}_{{[i]}})^T",
-                                              f"Σ_i δ{l}[i] {N.vec('a', l - 1).text}[i]^T"), None, B.matrix(lt.dW, N.grad_vec("W", l)))
-                B.eq(N.grad_vec("b", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}}", f"Σ_i δ{l}[i]"),
-                     join([B.vector(lt.delta[e]) for e in range(n)], " + ") if n <= MAX_EXAMPLES else None,
-                     B.vector(lt.db, N.grad_vec("b", l)))
+            _gradients_matrix(B, step, l)
             continue
         units, fan_in = lt.W.shape
         for i in range(min(units, MAX_UNITS)):
@@ -405,6 +396,22 @@ def _gradients(B: Builder, step) -> None:
             sym = N.delta(l, i + 1) if n == 1 else Math(r"\sum_{\mathrm{examples}} ", "Σ ") + N.delta(l, i + 1)
             sub = None if n == 1 or n > MAX_EXAMPLES else join([B.opnd(lt.delta[e, i]) for e in range(n)], " + ")
             B.eq(N.db(l, i + 1), sym, sub, B.result(lt.db[i], N.db(l, i + 1)))
+
+
+def _gradients_matrix(B: Builder, step, l: int) -> None:
+    """Layer l's gradients as whole matrices: dW(l) = δ(l) a(l-1)^T and db(l) = δ(l), summed over a batch."""
+    tr, n = step.trace, len(step.examples)
+    lt, prev = tr.layers[l - 1], tr.x if l == 1 else tr.layers[l - 2].a
+    if n == 1:
+        B.eq(N.grad_vec("W", l), Math(f"\\delta^{{({l})}} ({N.vec('a', l - 1).tex})^T", f"δ{l} {N.vec('a', l - 1).text}^T"),
+             B.vector(lt.delta[0]) + B.vector(prev[0], column=False), B.matrix(lt.dW, N.grad_vec("W", l)))
+        B.eq(N.grad_vec("b", l), N.vec("delta", l), None, B.vector(lt.db, N.grad_vec("b", l)))
+        return
+    B.eq(N.grad_vec("W", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}} ({N.vec('a', l - 1).tex}_{{[i]}})^T",
+                                  f"Σ_i δ{l}[i] {N.vec('a', l - 1).text}[i]^T"), None, B.matrix(lt.dW, N.grad_vec("W", l)))
+    B.eq(N.grad_vec("b", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}}", f"Σ_i δ{l}[i]"),
+         join([B.vector(lt.delta[e]) for e in range(n)], " + ") if n <= MAX_EXAMPLES else None,
+         B.vector(lt.db, N.grad_vec("b", l)))
 
 
 def _per_example_gradients(B: Builder, step) -> None:
