@@ -299,7 +299,6 @@ def _backward(B: Builder, step, e: int, n: int, slopes) -> None:
     fused = out.name in (loss.fused or {})
     for l in range(L, 0, -1):
         lay, lt = net.layers[l - 1], tr.layers[l - 1]
-        f = lay.activation
         if B.style == "matrix":
             _backward_matrix(B, step, e, n, l, slopes, fused)
             continue
@@ -321,23 +320,31 @@ def _backward(B: Builder, step, e: int, n: int, slopes) -> None:
                     sym = Math(rf"\sum_k W^{{({l + 1})}}_{{k,{i + 1}}} \delta^{{({l + 1})}}_k", f"Σ_k W{l + 1}[k,{i + 1}] δ{l + 1}[k]")
                     sub = None
                 B.eq(N.dL_da(l, i + 1), sym, sub, B.result(lt.dL_da[e, i], N.dL_da(l, i + 1)))
-        for i in range(min(lay.units, MAX_UNITS)):
-            if l == L and fused:
-                sub = N.fused_substituted(B.s(lt.a[e, i]), B.opnd(tr.y[e, i]), n if net.reduction == "mean" else 1)
-                sym = Math(N.yhat(i + 1).tex + " - " + N.y(i + 1).tex, N.yhat(i + 1).text + " - " + N.y(i + 1).text)
-                if n > 1 and net.reduction == "mean":
-                    sym = Math(f"\\frac{{1}}{{{n}}}(", f"1/{n} (") + sym + ")"
-                B.eq(N.delta(l, i + 1), sym, sub, B.result(lt.delta[e, i], N.delta(l, i + 1)))
-            elif f.elementwise:
-                fp = N.prime(f, N.z(l, i + 1))
-                B.eq(fp, N.derivative_in_a(f, N.a(l, i + 1)),
-                     N.derivative_substituted(f, B.s(lt.a[e, i])), B.result(slopes[l - 1][e, i], fp))
-                B.eq(N.delta(l, i + 1), N.dL_da(l, i + 1) + CDOT + fp,
-                     B.opnd(lt.dL_da[e, i]) + CDOT + B.opnd(slopes[l - 1][e, i]), B.result(lt.delta[e, i], N.delta(l, i + 1)))
-            else:
-                B.eq(N.delta(l, i + 1), Math(r"a_{%d}\left(\frac{\partial L}{\partial a_{%d}} - \sum_j \frac{\partial L}{\partial a_j} a_j\right)" % (i + 1, i + 1),
-                                             f"a[{i + 1}] (dL/da[{i + 1}] - Σ_j dL/da[j] a[j])  (softmax Jacobian)"),
-                     None, B.result(lt.delta[e, i], N.delta(l, i + 1)))
+        _backward_delta(B, step, e, n, l, slopes, fused)
+
+
+def _backward_delta(B: Builder, step, e: int, n: int, l: int, slopes, fused: bool) -> None:
+    """Layer l's δ of each neuron: ŷ - y (fused output), dL/da · f'(z) (elementwise f), or the softmax Jacobian's."""
+    net, tr = step.before, step.trace
+    L, lay, lt = len(net.layers), net.layers[l - 1], tr.layers[l - 1]
+    f = lay.activation
+    for i in range(min(lay.units, MAX_UNITS)):
+        if l == L and fused:
+            sub = N.fused_substituted(B.s(lt.a[e, i]), B.opnd(tr.y[e, i]), n if net.reduction == "mean" else 1)
+            sym = Math(N.yhat(i + 1).tex + " - " + N.y(i + 1).tex, N.yhat(i + 1).text + " - " + N.y(i + 1).text)
+            if n > 1 and net.reduction == "mean":
+                sym = Math(f"\\frac{{1}}{{{n}}}(", f"1/{n} (") + sym + ")"
+            B.eq(N.delta(l, i + 1), sym, sub, B.result(lt.delta[e, i], N.delta(l, i + 1)))
+        elif f.elementwise:
+            fp = N.prime(f, N.z(l, i + 1))
+            B.eq(fp, N.derivative_in_a(f, N.a(l, i + 1)),
+                 N.derivative_substituted(f, B.s(lt.a[e, i])), B.result(slopes[l - 1][e, i], fp))
+            B.eq(N.delta(l, i + 1), N.dL_da(l, i + 1) + CDOT + fp,
+                 B.opnd(lt.dL_da[e, i]) + CDOT + B.opnd(slopes[l - 1][e, i]), B.result(lt.delta[e, i], N.delta(l, i + 1)))
+        else:
+            B.eq(N.delta(l, i + 1), Math(r"a_{%d}\left(\frac{\partial L}{\partial a_{%d}} - \sum_j \frac{\partial L}{\partial a_j} a_j\right)" % (i + 1, i + 1),
+                                         f"a[{i + 1}] (dL/da[{i + 1}] - Σ_j dL/da[j] a[j])  (softmax Jacobian)"),
+                 None, B.result(lt.delta[e, i], N.delta(l, i + 1)))
 
 
 def _backward_matrix(B: Builder, step, e: int, n: int, l: int, slopes, fused: bool) -> None:
