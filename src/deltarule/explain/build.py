@@ -514,61 +514,67 @@ def _paths(sizes: tuple[int, ...], l: int, i: int) -> list[list[int]]:
     return paths
 
 
-def _chain(B: Builder, step, chain: str, slopes) -> None:
-    net, tr = step.before, step.trace
-    kind, l, i, j = parse_chain(chain, net)
+def _chain_top(net, l: int) -> tuple[int, bool]:
+    """Where layer l's paths end (top) and whether δ (top) tops them (else dL/da · f'(z)): a softmax-like layer, else L."""
     L = len(net.layers)
-    target = N.dW(l, i, j) if kind == "W" else N.db(l, i)
-    B.add(Heading(f"The fully expanded chain for {target.text}", 3))
     stop = next((m for m in range(L - 1, l - 1, -1) if not net.layers[m - 1].activation.elementwise), None)
     top = stop if stop is not None else L
     out_whole = top == L and (net.layers[-1].activation.name in (net.loss.fused or {})
                               or not net.layers[-1].activation.elementwise)
-    if stop is not None or out_whole:
-        top_delta = True
-    else:
-        top_delta = False
-    paths = _paths(net.sizes, l, i)
-    paths = sorted({tuple(p[:top - l + 1]) for p in paths})
-    param = (N.W(l, i, j) if kind == "W" else N.b(l, i)).text
+    return top, stop is not None or out_whole
+
+
+def _chain(B: Builder, step, chain: str, slopes) -> None:
+    net, tr = step.before, step.trace
+    kind, l, i, j = parse_chain(chain, net)
+    target, wrt = (N.dW(l, i, j), N.W(l, i, j)) if kind == "W" else (N.db(l, i), N.b(l, i))
+    B.add(Heading(f"The fully expanded chain for {target.text}", 3))
+    top, top_delta = _chain_top(net, l)
+    paths = sorted({tuple(p[:top - l + 1]) for p in _paths(net.sizes, l, i)})
     if len(paths) > MAX_CHAIN_PATHS:
-        B.add(Note((f"{len(paths)} paths lead from {param} to the loss; the chain is the sum over "
+        B.add(Note((f"{len(paths)} paths lead from {wrt.text} to the loss; the chain is the sum over "
                     f"them, which the deltas above add up layer by layer.",)))
         return
-    B.add(Paragraph((f"Every path from {param} to the loss, one factor per link; "
+    B.add(Paragraph((f"Every path from {wrt.text} to the loss, one factor per link; "
                      f"{'the sum over the paths' if len(paths) > 1 else 'their product'} is the gradient.",)))
     n = len(step.examples)
+    many = len(paths) > 1 or n > 1  # a sum over paths or examples: each product is one term of it
+    total = tr.layers[l - 1].dW[i - 1, j - 1] if kind == "W" else tr.layers[l - 1].db[i - 1]
     for e in range(min(n, MAX_EXAMPLES)):
         if n > 1:
             B.add(Paragraph((f"Example {step.examples[e] + 1}:",)))
         for p in paths:
-            names, values = [], []
-            u_top = p[-1]
-            ltop = tr.layers[top - 1]
-            if top_delta:
-                names.append(N.delta(top, u_top)), values.append(ltop.delta[e, u_top - 1])
-            else:
-                names.append(N.dL_da(top, u_top)), values.append(ltop.dL_da[e, u_top - 1])
-                names.append(N.prime(net.layers[top - 1].activation, N.z(top, u_top)))
-                values.append(slopes[top - 1][e, u_top - 1])
-            for m in range(top - 1, l - 1, -1):  # link from layer m+1 down to layer m
-                u_up, u = p[m - l + 1], p[m - l]
-                names.append(N.W(m + 1, u_up, u)), values.append(tr.layers[m].W[u_up - 1, u - 1])
-                names.append(N.prime(net.layers[m - 1].activation, N.z(m, u)))
-                values.append(slopes[m - 1][e, u - 1])
-            if kind == "W":
-                names.append(N.a(l - 1, j))
-                values.append((tr.x if l == 1 else tr.layers[l - 2].a)[e, j - 1])
-            route = join([N.W(l, i, j) if kind == "W" else N.b(l, i)]
-                         + [N.z(m, u) for m, u in zip(range(l, top + 1), p)] + ["L"], Math(r" \to ", " → "))
-            lhs = Math(r"\text{path } ", "path ") + route if len(paths) > 1 or n > 1 else target
-            res = B.result(tr.layers[l - 1].dW[i - 1, j - 1] if kind == "W" else tr.layers[l - 1].db[i - 1], target) \
-                if len(paths) == 1 and n == 1 else None
-            B.eq(lhs, join(names, CDOT), join([B.opnd(v) for v in values], CDOT), res)
-    if len(paths) > 1 or n > 1:
-        total = tr.layers[l - 1].dW[i - 1, j - 1] if kind == "W" else tr.layers[l - 1].db[i - 1]
+            names, values = _chain_factors(step, (kind, l, i, j), p, e, top, top_delta, slopes)
+            route = join([wrt] + [N.z(m, u) for m, u in zip(range(l, top + 1), p)] + ["L"], Math(r" \to ", " → "))
+            lhs = Math(r"\text{path } ", "path ") + route if many else target
+            B.eq(lhs, join(names, CDOT), join([B.opnd(v) for v in values], CDOT), None if many else B.result(total, target))
+    if many:
         B.eq(target, Math(r"\sum_{\text{paths}} \prod \text{factors}", "Σ over the paths of the products"),
              None, B.result(total, target))
+
+
+def _chain_factors(step, param, p, e: int, top: int, top_delta: bool, slopes) -> tuple[list, list]:
+    """Path p's factors (names, values) down to param (kind, l, i, j): δ or dL/da · f'(z) at its top, then
+    W (m+1)[u_up, u] · f'(z (m)[u]) per link down, then a (l-1)[j] for a weight."""
+    net, tr = step.before, step.trace
+    kind, l, i, j = param
+    names, values = [], []
+    u_top, ltop = p[-1], tr.layers[top - 1]
+    if top_delta:
+        names.append(N.delta(top, u_top)), values.append(ltop.delta[e, u_top - 1])
+    else:
+        names.append(N.dL_da(top, u_top)), values.append(ltop.dL_da[e, u_top - 1])
+        names.append(N.prime(net.layers[top - 1].activation, N.z(top, u_top)))
+        values.append(slopes[top - 1][e, u_top - 1])
+    for m in range(top - 1, l - 1, -1):  # link from layer m+1 down to layer m
+        u_up, u = p[m - l + 1], p[m - l]
+        names.append(N.W(m + 1, u_up, u)), values.append(tr.layers[m].W[u_up - 1, u - 1])
+        names.append(N.prime(net.layers[m - 1].activation, N.z(m, u)))
+        values.append(slopes[m - 1][e, u - 1])
+    if kind == "W":
+        names.append(N.a(l - 1, j))
+        values.append((tr.x if l == 1 else tr.layers[l - 2].a)[e, j - 1])
+    return names, values
 
 
 # -- the whole document ---------------------------------------------------------------------------------
