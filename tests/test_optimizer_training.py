@@ -5,6 +5,8 @@ tests/test_optimizers.py holds equal to torch.optim; plain descent stays bit-ide
 """
 from __future__ import annotations
 
+import json
+
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ import deltarule as dr
 from conftest import require_module
 from deltarule import optimizers as opt
 from deltarule import schedules as sch
+from deltarule.checkpoint import seal
 from deltarule.cli import main
 from deltarule.descent import optimize
 from deltarule.errors import InputError
@@ -163,3 +166,73 @@ def test_cli_torch_backend_refuses_an_optimizer_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"{path}: optimizer: the torch backend runs plain gradient descent only (for now); "
                    "use the numpy backend"]
+
+
+# -- checkpoints: the optimizer state travels and resumes bit for bit ---------------------------------
+TINY = dict(BASE, data={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1], [0.5, 0.5]], "targets": [[0], [1], [1], [0], [0.5]]},
+            training={"method": "minibatch", "batch_size": 2, "shuffle": True, "seed": 4, "epochs": 6},
+            optimizer={"name": "adam", "beta1": 0.8}, learning_rate_schedule={"name": "step", "step_size": 2, "gamma": 0.5},
+            regularization={"l2": 0.01}, learning_rate=0.05)
+
+
+@pytest.fixture
+def stopped(tmp_path, capsys):
+    problem = tmp_path / "tiny.json"
+    problem.write_text(json.dumps(TINY))
+    c = tmp_path / "c.json"
+    assert main(["train", str(problem), "--epochs", "3", "--checkpoint", str(c), "--quiet"]) == 0
+    capsys.readouterr()
+    return problem, c
+
+
+def test_stopped_and_resumed_equals_a_straight_run(stopped, tmp_path, capsys):
+    problem, c = stopped
+    header = json.loads(c.read_text())
+    assert header["optimizer_state"]["t"] == 9 and sorted(header["optimizer_state"]) == \
+        ["mW1", "mW2", "mb1", "mb2", "sW1", "sW2", "sb1", "sb2", "t"]
+    assert header["optimization"]["optimizer"] == {"name": "adam", "beta1": 0.8, "beta2": 0.999, "eps": 1e-8}
+    resumed, straight = tmp_path / "resumed.csv", tmp_path / "straight.csv"
+    assert main(["train", str(problem), "--epochs", "6", "--resume", str(c), "--journal", str(resumed), "--quiet"]) == 0
+    assert main(["train", str(problem), "--epochs", "6", "--journal", str(straight), "--quiet"]) == 0
+    assert resumed.read_text() == straight.read_text()
+    p = dr.load_problem(problem)
+    ref = dr.train(p.network, p.x, p.y, 0.05, p.schedule, optimizer=opt.Adam(beta1=0.8),
+                   lr_schedule=sch.Step(step_size=2, gamma=0.5), l2=0.01)
+    rows = np.loadtxt(straight, delimiter=",", skiprows=1, ndmin=2)
+    np.testing.assert_array_equal(rows[-1, 2:11], ref.network.parameters())
+    np.testing.assert_array_equal(rows[:, -1], [0.05, 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125])
+
+
+def test_state_in_memory_resumes_bit_for_bit():
+    net, x, y = _net(7)
+    schedule = dr.Schedule("minibatch", 3, epochs=5, shuffle=True, seed=2)
+    kw = dict(optimizer=opt.SGD(momentum=0.9, nesterov=True), lr_schedule=sch.Exponential(gamma=0.7), l2=0.02)
+    saved = []
+    straight = dr.train(net, x, y, 0.1, schedule, on_epoch=lambda e: saved.append(e.checkpoint()), **kw)
+    assert saved[1].state["t"] == 8 and saved[1].state["vW2"].shape == (2, 4)
+    resumed = dr.train(net, x, y, 0.1, schedule, start=saved[1], **kw)
+    assert np.array_equal(resumed.journal.rows, straight.journal.rows)
+    with pytest.raises(dr.checkpoint.ResumeError, match="trained with"):
+        dr.train(net, x, y, 0.1, schedule, start=saved[1], optimizer=opt.Adam())
+
+
+def _reseal(c, doc):
+    doc = {k: v for k, v in doc.items() if k != "sha256"}
+    c.write_text(seal(doc))
+
+
+@pytest.mark.parametrize("edit, field, says", [
+    (lambda s: s.update(mW1=[[0.0, 0.0]]), "optimizer_state.mW1", "expected 2 rows"),
+    (lambda s: s.update(t=-1), "optimizer_state.t", ""),
+    (lambda s: s.update(t=8), "optimizer_state.t", "the step count 8 is not the checkpoint's 9 updates"),
+    (lambda s: s.pop("sb2"), "optimizer_state.sb2", "missing"),
+    (lambda s: s.update(vW1=[[0.0]]), "optimizer_state.vW1", "unknown field"),
+])
+def test_tampered_state_is_refused_in_one_line(stopped, capsys, edit, field, says):
+    problem, c = stopped
+    doc = json.loads(c.read_text())
+    edit(doc["optimizer_state"])
+    _reseal(c, doc)
+    assert main(["train", str(problem), "--epochs", "6", "--resume", str(c), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"{c}: {field}: ") and says in err, err

@@ -59,6 +59,10 @@ class Checkpoint:
     ``rng_state`` the shuffle generator's ``bit_generator.state`` (None without shuffle),
     ``data_sha256`` the fingerprint of the (x, y) it was trained on, ``examples`` their number,
     ``engine`` the engine that ran it (``generic``, ``buffered``, ``scalar``, ``torch``).
+    ``optimization`` the problem-file settings of a run that is not plain descent
+    (``{"optimizer": {...}, "learning_rate_schedule": {...}, "regularization": {...}}``, empty when
+    plain) and ``state`` its optimizer state after that epoch (``{"vW1": array, ..., "t": int}``,
+    None when plain): the header then holds both, under ``optimization`` and ``optimizer_state``.
     """
 
     network: Network
@@ -71,6 +75,8 @@ class Checkpoint:
     data_sha256: str = ""
     engine: str = ""
     examples: int = 0
+    optimization: dict | None = None
+    state: dict | None = None
 
     def header(self, journal_file: str, journal_sha256: str) -> dict[str, Any]:
         """The JSON header (without its ``sha256``) for a journal written to ``journal_file``."""
@@ -82,7 +88,15 @@ class Checkpoint:
                 "journal_loss": self.journal.loss_mode, "data_sha256": self.data_sha256,
                 "rng_state": self.rng_state, "engine": self.engine, "model": self.network.to_dict(),
                 "journal": {"extra_columns": list(self.journal.columns[2 + self.network.parameters().size:]),
-                            "rows": len(self.journal), "file": journal_file, "sha256": journal_sha256}}
+                            "rows": len(self.journal), "file": journal_file, "sha256": journal_sha256},
+                **self.optimizer_fields()}
+
+    def optimizer_fields(self) -> dict[str, Any]:
+        """The optimizer's header fields (none for plain descent, whose header is as before)."""
+        if not self.optimization and self.state is None:
+            return {}
+        state = {k: (int(v) if k == "t" else np.asarray(v).tolist()) for k, v in (self.state or {"t": 0}).items()}
+        return {"optimization": self.optimization or {}, "optimizer_state": state}
 
     def save(self, path: str | Path, journal: "JournalFile | None" = None) -> None:
         """Write the checkpoint: the journal rows (appended to ``journal`` when given, the file a
@@ -167,8 +181,13 @@ class ResumeError(ValueError):
 
 
 def check_start(start: Checkpoint, network: Network, x: np.ndarray, y: np.ndarray, learning_rate: float,
-                schedule: Schedule, journal_loss: str, columns: tuple[str, ...], engine: str = "") -> None:
-    """Refuse (ResumeError) to resume from a checkpoint of another network, data, schedule or engine."""
+                schedule: Schedule, journal_loss: str, columns: tuple[str, ...], engine: str = "",
+                optimization: dict | None = None) -> None:
+    """Refuse (ResumeError) to resume from a checkpoint of another network, data, schedule, engine
+    or optimization (``optimization``: the run's settings, as :meth:`Optimization.settings`)."""
+    if (start.optimization or {}) != (optimization or {}):
+        raise ResumeError(f"the checkpoint was trained with {start.optimization or 'plain gradient descent'}, "
+                          f"not {optimization or 'plain gradient descent'}")
     theirs, ours = start.network, network
     if _shape(theirs) != _shape(ours):
         raise ResumeError(f"the checkpoint is of another network: {theirs!r} ({theirs.dtype}), "

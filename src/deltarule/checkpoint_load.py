@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import checkpoint_state as _state
 from .checkpoint import ENGINE_NAMES, FORMAT, JOURNAL_DTYPE, VERSION, Checkpoint, canonical
 from .errors import InputError
 from .fields import boolean, choice, integer, mapping, number
@@ -28,8 +29,9 @@ from .reader import open_regular
 from .results import Journal
 from .schedule import JOURNAL_LOSSES, METHODS, Schedule
 
-FIELDS = ("format", "version", "epoch", "updates", "examples", "learning_rate", "training", "journal_loss",
-          "data_sha256", "rng_state", "engine", "model", "journal", "sha256")
+REQUIRED = ("format", "version", "epoch", "updates", "examples", "learning_rate", "training", "journal_loss",
+            "data_sha256", "rng_state", "engine", "model", "journal", "sha256")
+FIELDS = REQUIRED + _state.FIELDS  # the optimizer's: only in a checkpoint of a run that is not plain
 MODEL_FIELDS = ("layers", "loss", "reduction", "dtype")
 MODEL_LAYER_FIELDS = ("weights", "biases", "activation", "train_weights", "train_biases")
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -52,19 +54,21 @@ def from_document(doc: Any, folder: Path) -> Checkpoint:
         raise InputError(f"expected version {VERSION}, got {doc.get('version')!r} (a checkpoint of another "
                          f"deltarule version: start the run again)", "version")
     doc = mapping(doc, "", FIELDS)
-    missing = [f for f in FIELDS if f not in doc]
+    missing = [f for f in REQUIRED if f not in doc]
     if missing:
         raise InputError(f"missing field {missing[0]!r}; is this a deltarule checkpoint?", "")
     if doc["format"] != FORMAT:
         raise InputError(f"expected {FORMAT!r}, got {doc['format']!r}", "format")
     _check_seal(doc)
     schedule, network = _schedule(doc["training"]), _model(doc["model"])
-    journal = _journal(doc["journal"], doc["journal_loss"], network, folder)
+    settings, state, rate_column = _state.read(doc, network)
+    journal = _journal(doc["journal"], doc["journal_loss"], network, folder, rate_column)
     checkpoint = Checkpoint(network, integer(doc["epoch"], "epoch", 0), integer(doc["updates"], "updates", 0),
                             journal, schedule, number(doc["learning_rate"], "learning_rate"),
                             _rng_state(doc["rng_state"], schedule), _digest(doc["data_sha256"], "data_sha256"),
-                            _engine(doc["engine"]), integer(doc["examples"], "examples", 1))
+                            _engine(doc["engine"]), integer(doc["examples"], "examples", 1), settings, state)
     _consistent(checkpoint)
+    _state.check_steps(state, checkpoint.updates)
     return checkpoint
 
 
@@ -118,7 +122,7 @@ def _model(model: Any) -> Network:
         raise InputError(e.message, f"model.{e.field}" if e.field else "model") from None
 
 
-def _journal(j: Any, mode: Any, network: Network, folder: Path) -> Journal:
+def _journal(j: Any, mode: Any, network: Network, folder: Path, rate_column: bool = False) -> Journal:
     """The journal: epoch, loss, the model's parameters and its extra columns; the rows from its file."""
     fields = ("extra_columns", "rows", "file", "sha256")
     j = mapping(j, "journal", fields)
@@ -126,7 +130,8 @@ def _journal(j: Any, mode: Any, network: Network, folder: Path) -> Journal:
         if f not in j:
             raise InputError("missing", f"journal.{f}")
     extras, rows = j["extra_columns"], integer(j["rows"], "journal.rows", 0)
-    allowed = (list(extra_columns(network)), list(extra_columns(network, True)))
+    rate = ["learning_rate"] if rate_column else []  # a run with a learning-rate schedule
+    allowed = (list(extra_columns(network)) + rate, list(extra_columns(network, True)) + rate)
     if extras not in allowed:
         raise InputError(f"expected {' or '.join(repr(a) for a in allowed)} for this model", "journal.extra_columns")
     columns = ("epoch", "loss", *network.parameter_names(), *extras)

@@ -114,22 +114,24 @@ class Driver:
         self.columns = ("epoch", "loss", *parameter_names(network.sizes), *names)
         self.mode, self.rng, self.P = journal_loss, schedule.rng(), network.parameters().size
         self.per_epoch = -(-len(x) // schedule.size(len(x))) if len(x) else 0  # updates in an epoch
-        self.begin, first = 1, network
+        self.begin, first, self.settings = 1, network, optimization.settings()
         if start is not None:
-            check_start(start, network, x, y, learning_rate, schedule, journal_loss, self.columns, engine)
+            check_start(start, network, x, y, learning_rate, schedule, journal_loss, self.columns, engine,
+                        self.settings)
             first, self.begin = network.with_parameters(start.network.parameters()), start.epoch + 1
         self.table = Table(schedule.epochs + 1, len(self.columns))
-        self.engine = make_engine(first)
+        resumed = None if start is None else start.state
+        self.engine = make_engine(first) if resumed is None else make_engine(first, resumed)
         self.engine.updates = 0
         if start is not None:
             self.table.add(np.asarray(start.journal.rows, np.float64).reshape(-1, len(self.columns)))
             self.engine.updates = start.updates
             if self.rng is not None:
                 self.rng.bit_generator.state = start.rng_state
-        # the last completed epoch (epoch, updates, parameters, shuffle state, journal rows),
-        # bound in one assignment so that Ctrl-C never sees half of it
+        # the last completed epoch (epoch, updates, parameters, shuffle state, journal rows,
+        # optimizer state), bound in one assignment so that Ctrl-C never sees half of it
         self.done = (self.begin - 1, self.engine.updates, first.parameters(),
-                     self.rng.bit_generator.state if self.rng else None, self.table.count)
+                     self.rng.bit_generator.state if self.rng else None, self.table.count, self.opt_state())
 
     @cached_property
     def data_sha256(self) -> str:
@@ -138,11 +140,16 @@ class Driver:
     def journal(self, count: int) -> Journal:
         return Journal(self.columns, self.table.view(count), self.mode)
 
+    def opt_state(self) -> dict | None:
+        """The engine's optimizer state now (a dict replaced, never changed, by each step), or None."""
+        return getattr(self.engine, "state", None)
+
     def checkpoint(self, state: tuple) -> Checkpoint:
         """The Checkpoint of a ``done`` state."""
-        epoch, updates, params, rng_state, count = state
+        epoch, updates, params, rng_state, count, opt_state = state
         return Checkpoint(self.net.with_parameters(params), epoch, updates, self.journal(count), self.schedule,
-                          self.lr, rng_state, self.data_sha256, self.engine.name, len(self.x))
+                          self.lr, rng_state, self.data_sha256, self.engine.name, len(self.x),
+                          self.settings or None, opt_state)
 
     def complete(self, rows: Array, outputs: list) -> Array:
         """Rows with the extra columns added (when the engine did not add them)."""
@@ -162,7 +169,7 @@ class Driver:
         """Row 0: the loss (and extras) of the starting parameters."""
         row, a = self.engine.initial()
         self.table.add(self.complete(np.asarray(row)[None], [a]))
-        self.done = self.done[:4] + (self.table.count,)
+        self.done = self.done[:4] + (self.table.count,) + self.done[5:]
 
     @np.errstate(over="ignore", invalid="ignore")  # NaN and inf are detected, not warned about
     def run(self, callback=None, on_epoch=None) -> TrainResult:
@@ -208,8 +215,10 @@ class Driver:
         ``done`` (and the EpochEnd) with that epoch's own parameters, updates, shuffle state, journal."""
         def state(i: int) -> tuple:
             row = rows[i]
+            # the optimizer state is the engine's now: right for the chunk's last epoch, and
+            # engines with state (the generic loop) run one epoch a chunk
             return (int(row[0]), updates + (i + 1) * self.per_epoch, row[2:2 + self.P], states[i],
-                    self.table.count - len(rows) + i + 1)
+                    self.table.count - len(rows) + i + 1, self.opt_state())
 
         if on_epoch is None:  # no checkpoints asked for: Ctrl-C may take the chunk's last epoch
             if len(rows):
