@@ -158,8 +158,9 @@ class DeltaRuleClassifier(ClassifierMixin, _DeltaRule):
         """The activation the loss is fused with (softmax for cross_entropy, sigmoid for bce)."""
         fused = _loss.get(self.loss).fused if self.loss in _loss.LOSSES else {}
         if not fused:
+            choices = ", ".join(name for name, loss in _loss.LOSSES.items() if loss.fused)
             raise ValueError(f"a classifier's loss must be one with a fused output activation "
-                             f"(cross_entropy, bce), got {self.loss!r}")
+                             f"({choices}), got {self.loss!r}")
         return next(iter(fused))
 
     def _targets(self, y, first: bool, classes=None):
@@ -202,7 +203,7 @@ class DeltaRuleClassifier(ClassifierMixin, _DeltaRule):
         """(n,) labels: the largest probability (one sigmoid output: p >= 0.5, deltarule's rule)."""
         proba = self.predict_proba(X)
         if len(self.classes_) == 2 and self.network_.sizes[-1] == 1:
-            return self.classes_[(proba[:, 1] >= 0.5).astype(int)]
+            return self.classes_[_loss.decide(proba[:, 1], "threshold")]
         return self.classes_[np.argmax(proba, axis=1)]
 
 
