@@ -73,7 +73,8 @@ class Problem:
 
     def model_dict(self, network: Network | None = None) -> dict[str, Any]:
         """The trained model as a problem-file dict: the network's layers and loss, then what reading
-        new data needs (``classes``, the fitted ``preprocess``, the CSV ``columns``)."""
+        new data needs (``classes``, the fitted ``preprocess``, the CSV ``columns``), and the
+        ``optimizer``/``learning_rate_schedule``/``regularization`` it was trained with (when set)."""
         out = (network or self.network).to_dict()
         if self.classes:
             out["classes"] = list(self.classes)
@@ -81,6 +82,7 @@ class Problem:
             out["preprocess"] = self.scaler.to_dict()
         if self.columns:
             out["columns"] = dict(self.columns)
+        out.update(self.optimization.settings())  # the training settings: still a valid problem file
         return out
 
     def scale(self, x: np.ndarray) -> np.ndarray:
@@ -156,9 +158,6 @@ class Problem:
         (``backend="torch"``: :func:`deltarule.torch_bridge.train_torch`). With ``validation``
         the held-out examples are left out of training and journalled as ``val_loss``."""
         if backend == "torch":
-            if not self.optimization.plain:  # not wired to torch.optim yet: refuse, never run plain
-                raise InputError("the torch backend runs plain gradient descent only (for now); "
-                                 "use the numpy backend", next(iter(self.optimization.settings())), self.source)
             from .torch_bridge import train_torch as train
         else:
             from .training import train

@@ -257,13 +257,18 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
                 journal_loss: str = "epoch", initial_row: bool = True,
                 callback: Callable[[int, float], None] | None = None,
                 validation: tuple[Any, Any] | None = None, device: Any = None,
-                distributed: bool | None = None) -> TrainResult:
+                distributed: bool | None = None, optimizer: Any = None, lr_schedule: Any = None,
+                l2: float = 0.0) -> TrainResult:
     """:func:`deltarule.training.train`, run by PyTorch (data-parallel under torchrun).
 
     Same arguments, same journal (columns and meaning), same :class:`Diverged` — checked at
     the end of each epoch, on every rank alike, keeping the last finite epoch's parameters.
     ``device``: default a GPU when present (``cuda:LOCAL_RANK``), else the CPU.
     ``distributed``: default when ``WORLD_SIZE`` > 1 or a process group is initialised.
+    ``optimizer``, ``lr_schedule``, ``l2``: as :func:`deltarule.training.train`, run by
+    ``torch.optim.<optimizer.torch_name>`` (weights and biases in two parameter groups, L2 as the
+    weights' ``weight_decay``, or in the loss for AdamW) and ``lr_scheduler.<torch_name>`` stepped
+    once per epoch.
     """
     _check(network)  # before torch is loaded: an activation without a twin is one clear line
     torch = _torch()
@@ -272,8 +277,10 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
     try:
         if dev.type == "cuda":
             torch.cuda.set_device(dev)
+        from .optimization import Optimization
+
         return _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_row, callback,
-                      validation, dev, world, rank)
+                      validation, dev, world, rank, Optimization(optimizer, lr_schedule, float(l2)))
     finally:
         if created:
             torch.distributed.barrier()  # no rank leaves while another still talks to it
@@ -281,7 +288,7 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
 
 
 def _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_row, callback, validation,
-           dev, world, rank) -> TrainResult:
+           dev, world, rank, optimization) -> TrainResult:
     from .training.driver import Driver
     from .training.threads import torch_policy
 
@@ -289,9 +296,11 @@ def _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_
     y = np.ascontiguousarray(y, dtype=network.dtype)
 
     def make(first: Network) -> "_TorchRun":
-        return _TorchRun(torch, first, x, y, learning_rate, schedule, journal_loss, validation, dev, world, rank)
+        run = _TorchRun(torch, first, x, y, learning_rate, schedule, journal_loss, validation, dev, world, rank)
+        return run if optimization.plain else run.with_optimizer(optimization)
 
-    driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, "torch")
+    driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, "torch",
+                    optimization=optimization)
     with torch_policy(torch, network.sizes, schedule.size(len(x)), len(x)):  # small products: one thread
         if initial_row:
             driver.initial_row()
@@ -324,6 +333,34 @@ class _TorchRun:
 
             self.ddp = DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
         self.kind, self.updates, self.last = classifier(network), 0, network.parameters()
+        self.topt = self.tsched = None
+        self.l2 = self.l2_in_loss = 0.0
+
+    def with_optimizer(self, optimization) -> "_TorchRun":
+        """Run ``optimization`` (not plain) by torch.optim and its scheduler; returns self."""
+        torch = self.torch
+        opt = optimization.optimizer
+        if opt is None:
+            from .optimizers import SGD
+
+            opt = SGD()
+        linears = [m for m in self.model if isinstance(m, torch.nn.Linear)]
+        self.weights = [m.weight for m in linears]
+        groups, self.l2_in_loss = opt.torch_param_groups([w for w in self.weights if w.requires_grad],
+                                                         [m.bias for m in linears if m.bias is not None
+                                                          and m.bias.requires_grad], optimization.l2)
+        self.l2 = optimization.l2
+        self.topt = getattr(torch.optim, opt.torch_name)(groups, lr=self.lr, **opt.torch_kwargs())
+        sched = optimization.lr_schedule
+        if sched is not None:
+            self.rate_of = lambda e: sched.rate(max(e - 1, 0), self.lr, len(self.X))
+            self.tsched = getattr(torch.optim.lr_scheduler, sched.torch_name)(self.topt, **sched.torch_kwargs(len(self.X)))
+            self.rated = sched.name != "constant"
+        return self
+
+    def penalty(self):
+        """(λ/2)·Σ_l ‖W_l‖² as a tensor (weights only)."""
+        return 0.5 * sum((w * w).sum() for w in self.weights)
 
     def chunk_epochs(self) -> int:
         return 1
@@ -340,12 +377,15 @@ class _TorchRun:
         with self.torch.no_grad():
             out = model(self.X)
             full = float(loss_fn(out, self.Y)) if loss is None else loss
+            if self.l2 and loss is None:
+                full += self.l2 * float(self.penalty())
             a = loss_fn.output(out).cpu().numpy() if self.kind else None
             v = None
             if val is not None:
                 vout = model(val[0])
                 v = (float(loss_fn(vout, val[1])), loss_fn.output(vout).cpu().numpy(), self.validation[1])
-        return np.concatenate([[epoch, full], self.flat(), extra_values(self.kind, a, self.y, v)])
+        rate = [self.rate_of(epoch)] if getattr(self, "rated", False) else []
+        return np.concatenate([[epoch, full], self.flat(), extra_values(self.kind, a, self.y, v), rate])
 
     def initial(self):
         return self.row(0), None
@@ -360,6 +400,21 @@ class _TorchRun:
             rows.append(r)
         return np.array(rows), [None] * len(rows), None
 
+    def running_penalty(self, m: int):
+        """This rank's share of the batch's penalty in the running sum (see GenericRun.weighted):
+        m·penalty with ``mean`` (the sum is divided by n), penalty / ranks with ``sum``."""
+        if not self.l2:
+            return 0.0
+        return self.l2 * self.penalty() * (m if self.net.reduction == "mean" else 1.0 / self.world)
+
+    def descend(self) -> None:
+        """One step: P ← P − η g (plain), or torch.optim's."""
+        if self.topt is not None:
+            self.topt.step()
+            return
+        for p in self.trainable:
+            p.sub_(self.lr * p.grad)
+
     def epoch(self, order) -> float | None:
         """One epoch of updates; the running loss (``running`` mode) or None."""
         torch, n = self.torch, len(self.X)
@@ -370,13 +425,16 @@ class _TorchRun:
             for p in self.trainable:
                 p.grad = None
             loss = self.loss_fn.per_example(self.ddp(xb), yb).sum() * scale
+            if self.l2_in_loss:  # AdamW: L2 cannot be its weight_decay (that is the decoupled decay)
+                loss = loss + self.l2_in_loss * self.penalty()
             loss.backward()
             with torch.no_grad():
-                for p in self.trainable:
-                    p.sub_(self.lr * p.grad)
+                self.descend()
                 if self.mode == "running":
-                    running += self.loss_fn.per_example(self.model(xb), yb).sum()
+                    running += self.loss_fn.per_example(self.model(xb), yb).sum() + self.running_penalty(len(yb))
             self.updates += 1
+        if self.tsched is not None:
+            self.tsched.step()
         if self.mode != "running":
             return None
         if self.world > 1:
