@@ -180,3 +180,23 @@ def test_solve_says_the_inputs_are_scaled(folder, capsys):
     assert step["loss"] == pytest.approx(p.network.evaluate(x[rows], y[rows]), rel=1e-12)
     raw = x[rows] * p.scaler.divisor + p.scaler.offset
     assert abs(step["loss"] - p.network.evaluate(raw, y[rows])) > 0.1  # not the unscaled numbers
+
+
+def test_journal_floats_read_back_exactly_and_parameters_can_be_left_out(folder, capsys):
+    import pandas as pd
+
+    full, bare = folder / "full.csv", folder / "bare.csv"
+    assert main(["train", str(folder / "iris.yaml"), "--epochs", "5", "--quiet", "--journal", str(full)]) == 0
+    assert main(["train", str(folder / "iris.yaml"), "--epochs", "5", "--quiet", "--journal", str(bare),
+                 "--journal-params", "none"]) == 0
+    journal = dr.load_problem(folder / "iris.yaml").train(dr.Schedule("minibatch", 16, 5, True, 0)).journal
+    header, text = read(full.read_text())
+    assert header[:3] == ["epoch", "loss", "W1[1,1]"]  # the contract: parameters after loss
+    assert header[-3:] == ["accuracy", "val_loss", "val_accuracy"] and len(header) == 2 + (8 * 4 + 8) + (3 * 8 + 3) + 3
+    back = [[float(v) for v in line] for line in text]
+    assert len(back) == 6 and np.array_equal(np.array(back), journal.rows)  # every float bit for bit
+    shortest = text[0][1]
+    assert shortest == repr(float(journal.rows[0, 1])) and len(shortest) <= 19  # not %.17g's padding
+    frame = pd.read_csv(bare)
+    assert list(frame.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]
+    np.testing.assert_array_equal(frame.to_numpy(), journal.rows[:, [0, 1, -3, -2, -1]])

@@ -7,6 +7,7 @@ last completed epoch's checkpoint), :class:`EpochEnd` (what ``on_epoch`` receive
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from .network import Network
 
 Array = np.ndarray
+_PARAMETER = re.compile(r"^(W\d+\[\d+,\d+\]|b\d+\[\d+\]|w|b)$")  # deltarule.params' names
 
 
 class Diverged(ArithmeticError):
@@ -72,11 +74,26 @@ class Journal:
         return df
 
     def to_csv(self, path: str) -> None:
-        """Write the journal as CSV, atomically (temporary file, then rename)."""
+        """Write the journal as CSV, atomically (temporary file, then rename): ``epoch`` as an
+        integer, every other number in the shortest form that reads back exactly (``repr(float)``:
+        0.8304130864066092, not 0.83041308640660916)."""
+        import csv
+
         from .io import atomic_write
 
         with atomic_write(path) as fh:
-            self.to_frame().to_csv(fh, index=False, float_format="%.17g")
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(self.columns)
+            for row in self.rows.tolist():  # Python floats: repr is the shortest exact decimal
+                w.writerow([int(row[0]), *(repr(v) if v == v else "" for v in row[1:])])  # NaN: empty, as pandas
+
+    def without_parameters(self) -> "Journal":
+        """The journal without its parameter columns: ``epoch``, ``loss`` and the further columns
+        (``train --journal-params none``; a 1,000-parameter network's metrics stay readable)."""
+        keep = [j for j, c in enumerate(self.columns) if not _PARAMETER.match(c)]
+        rows = self.rows[:, keep]
+        rows.flags.writeable = False
+        return Journal(tuple(self.columns[j] for j in keep), rows, self.loss_mode)
 
     def plot(self, ax=None, columns="loss", **kwargs):
         """Draw ``columns`` ("loss", "parameters", "all" or names) per epoch; returns the Axes.

@@ -35,6 +35,9 @@ def add_arguments(p) -> None:
     p.add_argument("--shuffle", action="store_true", default=None, help="shuffle examples each epoch")
     p.add_argument("--seed", type=nonnegative_int, help="seed of the shuffle")
     p.add_argument("--journal", metavar="FILE.csv", help="write the per-epoch journal as CSV")
+    p.add_argument("--journal-params", choices=("all", "none"), default="all",
+                   help="the journal's parameter columns: all (default, the contract: epoch, loss, parameters, "
+                        "then metrics) or none (epoch, loss, then the metrics)")
     p.add_argument("--journal-loss", choices=("epoch", "running", "batch"), default="epoch",
                    help="epoch: loss over all examples at the end of each epoch (default); "
                         "running: each update's loss right after it, averaged over the epoch (seed 000); "
@@ -143,7 +146,7 @@ def run(args) -> int:
 def _finish(result, problem, schedule, lr: float, elapsed: float, args) -> None:
     """The journal, model and plot files, then the summary on stdout."""
     if args.journal:
-        result.journal.to_csv(args.journal)
+        _journal(result.journal, args).to_csv(args.journal)
     if args.save:
         save_model(result.network, args.save, problem)
     if args.plot:
@@ -173,13 +176,18 @@ def _diverged(e, args, problem=None) -> int:
         if args.save:
             save_model(e.network, args.save, problem)
         if args.journal:
-            write_journal(e.journal, args.journal)
+            write_journal(_journal(e.journal, args), args.journal)
     except InputError as failed:
         raise InputError(f"{failed.message}: training diverged at epoch {e.epoch}, update {e.update} "
                          f"(learning rate {e.learning_rate:g}: {e.reason}) and its last finite parameters "
                          f"are not saved", failed.field, failed.file) from None
     print(f"deltarule train: {e}", file=sys.stderr)
     return ExitStatus.DIVERGED
+
+
+def _journal(journal, args):
+    """The journal as --journal-params asks: every parameter column, or none of them."""
+    return journal.without_parameters() if getattr(args, "journal_params", "all") == "none" else journal
 
 
 def _scale_warning(problem) -> None:
