@@ -285,3 +285,67 @@ class Network:
         sizes = "-".join(map(str, self.sizes))
         acts = ",".join(lay.activation.name for lay in self.layers)
         return f"Network({sizes}, {acts}, loss={self.loss.name}, reduction={self.reduction})"
+
+
+# -- the chain rule along each path (read by `solve --chain` and by check's paths.* claims) -------------
+@dataclass(frozen=True)
+class ChainPath:
+    """One path from a parameter of layer l up to the loss, for one example.
+
+    ``units`` are its 1-based units in layers l..top; ``factors`` are (quantity, layer, index,
+    value) in the order the chain writes them: ``delta`` (or ``dL_da`` and ``fprime``) at the
+    top, then ``W`` (layer m+1, index (u_up, u)) and ``fprime`` (layer m, (u,)) per link down, then
+    ``a`` (layer l-1, (j,); layer 0 is x) for a weight; ``value`` is their product. Summed over
+    the paths and the batch's examples these give dW_l[i,j] (or db_l[i]).
+    """
+
+    units: tuple[int, ...]
+    factors: tuple[tuple[str, int, tuple[int, ...], float], ...]
+    value: float
+
+
+def chain_top(net: "Network", l: int) -> tuple[int, bool]:
+    """Where layer l's paths end (top) and whether delta tops them (else dL/da · f'(z)):
+    the lowest layer above l whose activation is not elementwise (softmax), else L."""
+    L = len(net.layers)
+    stop = next((m for m in range(L - 1, l - 1, -1) if not net.layers[m - 1].activation.elementwise), None)
+    top = stop if stop is not None else L
+    out_whole = top == L and (net.layers[-1].activation.name in (net.loss.fused or {})
+                              or not net.layers[-1].activation.elementwise)
+    return top, stop is not None or out_whole
+
+
+def chain_routes(net: "Network", l: int, i: int) -> list[tuple[int, ...]]:
+    """The paths from unit i of layer l to the top (see :func:`chain_top`), as unit tuples, in order."""
+    top, _ = chain_top(net, l)
+    routes = [(i,)]
+    for m in range(l + 1, top + 1):
+        routes = [r + (u,) for r in routes for u in range(1, net.sizes[m] + 1)]
+    return routes
+
+
+def chain_paths(trace: Trace, param: tuple, e: int) -> tuple[ChainPath, ...]:
+    """Every path for ``param`` = (kind 'W' or 'b', l, i, j or None), 1-based, for example e
+    (0-based row of the trace), in the order of :func:`chain_routes`: each path's factors read
+    from the trace and their product (W_l[i,j]: delta_top · W · f'(z) ... · a_{l-1}[j])."""
+    kind, l, i, j = param
+    top, top_delta = chain_top(trace.network, l)
+    return tuple(_chain_path(trace, param, r, e, top, top_delta) for r in chain_routes(trace.network, l, i))
+
+
+def _chain_path(trace: Trace, param: tuple, r: tuple, e: int, top: int, top_delta: bool) -> ChainPath:
+    kind, l, _, j = param
+    u_top, lt = r[-1], trace.layers[top - 1]
+    f = ([("delta", top, (u_top,), lt.delta[e, u_top - 1])] if top_delta else
+         [("dL_da", top, (u_top,), lt.dL_da[e, u_top - 1]), ("fprime", top, (u_top,), lt.fprime[e, u_top - 1])])
+    for m in range(top - 1, l - 1, -1):  # the link from layer m+1 down to layer m
+        u_up, u = r[m - l + 1], r[m - l]
+        f += [("W", m + 1, (u_up, u), trace.layers[m].W[u_up - 1, u - 1]),
+              ("fprime", m, (u,), trace.layers[m - 1].fprime[e, u - 1])]
+    if kind == "W":
+        f.append(("a", l - 1, (j,), (trace.x if l == 1 else trace.layers[l - 2].a)[e, j - 1]))
+    factors = tuple((q, m, idx, float(v)) for q, m, idx, v in f)
+    value = 1.0
+    for *_, v in factors:
+        value *= v
+    return ChainPath(tuple(r), factors, value)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
+from ..network import chain_paths, chain_routes
 from . import notation as N
 from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table, as_math, join
 from ..formatting import fmt, is_tiny, policy, sci
@@ -507,74 +508,61 @@ def parse_chain(spec: str, network) -> tuple[str, int, int, int | None]:
     return kind, l, i, j
 
 
-def _paths(sizes: tuple[int, ...], l: int, i: int) -> list[list[int]]:
-    paths = [[i]]
-    for m in range(l + 1, len(sizes)):
-        paths = [p + [u] for p in paths for u in range(1, sizes[m] + 1)]
-    return paths
-
-
-def _chain_top(net, l: int) -> tuple[int, bool]:
-    """Where layer l's paths end (top) and whether δ (top) tops them (else dL/da · f'(z)): a softmax-like layer, else L."""
-    L = len(net.layers)
-    stop = next((m for m in range(L - 1, l - 1, -1) if not net.layers[m - 1].activation.elementwise), None)
-    top = stop if stop is not None else L
-    out_whole = top == L and (net.layers[-1].activation.name in (net.loss.fused or {})
-                              or not net.layers[-1].activation.elementwise)
-    return top, stop is not None or out_whole
-
-
 def _chain(B: Builder, step, chain: str, slopes) -> None:
+    """Each path's factors, their product (the path's value, from the core) and the sum, dW."""
     net, tr = step.before, step.trace
     kind, l, i, j = parse_chain(chain, net)
     target, wrt = (N.dW(l, i, j), N.W(l, i, j)) if kind == "W" else (N.db(l, i), N.b(l, i))
     B.add(Heading(f"The fully expanded chain for {target.text}", 3))
-    top, top_delta = _chain_top(net, l)
-    paths = sorted({tuple(p[:top - l + 1]) for p in _paths(net.sizes, l, i)})
-    if len(paths) > MAX_CHAIN_PATHS:
-        B.add(Note((f"{len(paths)} paths lead from {wrt.text} to the loss; the chain is the sum over "
+    routes = chain_routes(net, l, i)
+    if len(routes) > MAX_CHAIN_PATHS:
+        B.add(Note((f"{len(routes)} paths lead from {wrt.text} to the loss; the chain is the sum over "
                     f"them, which the deltas above add up layer by layer.",)))
         return
     B.add(Paragraph((f"Every path from {wrt.text} to the loss, one factor per link; "
-                     f"{'the sum over the paths' if len(paths) > 1 else 'their product'} is the gradient.",)))
+                     f"{'the sum over the paths' if len(routes) > 1 else 'their product'} is the gradient.",)))
     n = len(step.examples)
-    many = len(paths) > 1 or n > 1  # a sum over paths or examples: each product is one term of it
+    many = len(routes) > 1 or n > 1  # a sum over paths or examples: each product is one term of it
     total = tr.layers[l - 1].dW[i - 1, j - 1] if kind == "W" else tr.layers[l - 1].db[i - 1]
+    terms = []
     for e in range(min(n, MAX_EXAMPLES)):
         if n > 1:
             B.add(Paragraph((f"Example {step.examples[e] + 1}:",)))
-        for p in paths:
-            names, values = _chain_factors(step, (kind, l, i, j), p, e, top, top_delta, slopes)
-            route = join([wrt] + [N.z(m, u) for m, u in zip(range(l, top + 1), p)] + ["L"], Math(r" \to ", " → "))
-            lhs = Math(r"\text{path } ", "path ") + route if many else target
-            B.eq(lhs, join(names, CDOT), join([B.opnd(v) for v in values], CDOT), None if many else B.result(total, target))
+        for path in chain_paths(tr, (kind, l, i, j), e):
+            _chain_path(B, net, path, (wrt, l), target if not many else None, total)
+            terms.append(path.value)
     if many:
-        B.eq(target, Math(r"\sum_{\text{paths}} \prod \text{factors}", "Σ over the paths of the products"),
-             None, B.result(total, target))
+        _chain_sum(B, target, terms if n <= MAX_EXAMPLES else [], total)
 
 
-def _chain_factors(step, param, p, e: int, top: int, top_delta: bool, slopes) -> tuple[list, list]:
-    """Path p's factors (names, values) down to param (kind, l, i, j): δ or dL/da · f'(z) at its top, then
-    W (m+1)[u_up, u] · f'(z (m)[u]) per link down, then a (l-1)[j] for a weight."""
-    net, tr = step.before, step.trace
-    kind, l, i, j = param
-    names, values = [], []
-    u_top, ltop = p[-1], tr.layers[top - 1]
-    if top_delta:
-        names.append(N.delta(top, u_top)), values.append(ltop.delta[e, u_top - 1])
+def _chain_sum(B: Builder, target: Math, terms: list, total) -> None:
+    """The gradient as the sum of the path values (each written out when few and none is tiny)."""
+    readable = 0 < len(terms) <= MAX_TERMS and not any(is_tiny(v, B.decimals) for v in terms)
+    shown = join([B.opnd(v) for v in terms], Math(" + ", " + ")) if readable else None
+    B.eq(target, Math(r"\sum_{\text{paths}} \prod \text{factors}", "Σ over the paths of the products"),
+         shown, B.result(total, target))
+
+
+def _chain_path(B: Builder, net, path, start: tuple, single, total) -> None:
+    """One path's equation: its route (or, when it is the only term, the gradient's name ``single``
+    with the gradient ``total``), its factors by name, by value, and its value (the core's product)."""
+    wrt, l = start
+    names = [_factor_name(net, q, m, idx) for q, m, idx, _ in path.factors]
+    if single is None:
+        route = join([wrt] + [N.z(m, u) for m, u in enumerate(path.units, start=l)] + ["L"], Math(r" \to ", " → "))
+        lhs, value = Math(r"\text{path } ", "path ") + route, path.value
     else:
-        names.append(N.dL_da(top, u_top)), values.append(ltop.dL_da[e, u_top - 1])
-        names.append(N.prime(net.layers[top - 1].activation, N.z(top, u_top)))
-        values.append(slopes[top - 1][e, u_top - 1])
-    for m in range(top - 1, l - 1, -1):  # link from layer m+1 down to layer m
-        u_up, u = p[m - l + 1], p[m - l]
-        names.append(N.W(m + 1, u_up, u)), values.append(tr.layers[m].W[u_up - 1, u - 1])
-        names.append(N.prime(net.layers[m - 1].activation, N.z(m, u)))
-        values.append(slopes[m - 1][e, u - 1])
-    if kind == "W":
-        names.append(N.a(l - 1, j))
-        values.append((tr.x if l == 1 else tr.layers[l - 2].a)[e, j - 1])
-    return names, values
+        lhs, value = single, total
+    B.eq(lhs, join(names, CDOT), join([B.opnd(v) for *_, v in path.factors], CDOT), B.result(value, lhs))
+
+
+def _factor_name(net, q: str, m: int, idx: tuple) -> Math:
+    """The notation of one chain factor (quantity q of layer m at 1-based idx), as the core names it."""
+    if q == "W":
+        return N.W(m, *idx)
+    if q == "fprime":
+        return N.prime(net.layers[m - 1].activation, N.z(m, idx[0]))
+    return {"delta": N.delta, "dL_da": N.dL_da, "a": N.a}[q](m, idx[0])
 
 
 # -- the whole document ---------------------------------------------------------------------------------
