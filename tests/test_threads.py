@@ -69,3 +69,19 @@ def test_torch_runs_on_one_thread_and_restores_it():
                 callback=lambda e, loss: seen.append(torch.get_num_threads()))
     assert seen == [1, 1]
     assert torch.get_num_threads() == before
+
+
+def test_the_journal_builds_no_network_per_epoch_when_it_has_the_outputs(monkeypatch):
+    # issue 13.4: the accuracy column of a batch-mode run comes from the training passes' outputs;
+    # building a Network from the row's parameters every epoch was per-epoch work for nothing
+    net, x, y = problem(n=300)
+    schedule = dr.Schedule("minibatch", batch_size=64, epochs=4)
+    want = dr.train(net, x, y, 0.5, schedule, journal_loss="batch", engine="buffered")
+    built = []
+    real = Network.with_parameters
+    monkeypatch.setattr(Network, "with_parameters", lambda self, p: built.append(1) or real(self, p))
+    got = dr.train(net, x, y, 0.5, schedule, journal_loss="batch", engine="buffered")
+    assert len(built) == 1  # the final network only, none per journal row
+    assert np.array_equal(got.journal.rows, want.journal.rows)
+    acc = got.journal.rows[:, -1]
+    assert ((acc > 0) & (acc <= 1)).all() and len(acc) == 5

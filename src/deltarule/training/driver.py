@@ -61,10 +61,15 @@ def extras_of(network: Network, x: Array, y: Array, validation):
     kind = _metrics.classifier(network)
     val = None if validation is None else tuple(np.ascontiguousarray(v, dtype=network.dtype) for v in validation)
     names = _metrics.extra_columns(network, val is not None)
+    # the targets' classes, once a run (not once an epoch)
+    truths = tuple(None if t is None or not kind else _metrics.predicted_classes(t, kind)
+                   for t in (y, None if val is None else val[1]))
 
     def extras(params: Array, a: Array | None) -> list[float]:
         if not names:
             return []
+        if val is None and a is not None:  # the outputs are given: no network to build
+            return _metrics.extra_values(kind, a, y, None, truths)
         net = network.with_parameters(params)
         if kind and a is None:
             a = eval_outputs(net, x, y)[1]
@@ -72,7 +77,7 @@ def extras_of(network: Network, x: Array, y: Array, validation):
         if val is not None:
             per_val, a_val = eval_outputs(net, *val)
             v = (_loss.reduce(per_val, net.reduction), a_val, val[1])
-        return _metrics.extra_values(kind, a, y, v)
+        return _metrics.extra_values(kind, a, y, v, truths)
 
     return extras, names
 
