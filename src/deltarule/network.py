@@ -17,7 +17,7 @@ Layers and networks are immutable: an update returns a new network.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np

@@ -170,7 +170,7 @@ def _givens(B: Builder, problem, steps) -> None:
                     f"layer, {MAX_TERMS} terms per sum and {MAX_ROWS} rows of data are written out; "
                     "the rest are worked alike. Every number is in `deltarule solve --format json`.",)))
     if problem.x.shape[1] + problem.y.shape[1] <= 2 * MAX_TERMS:
-        header = tuple([f"example"] + [N.x(j + 1) for j in range(problem.x.shape[1])]
+        header = tuple(["example"] + [N.x(j + 1) for j in range(problem.x.shape[1])]
                        + [N.y(k + 1) for k in range(problem.y.shape[1])])
         rows = tuple(tuple([str(i + 1)] + [B.num(v) for v in problem.x[i]] + [B.num(v) for v in problem.y[i]])
                      for i in range(min(len(problem.x), MAX_ROWS)))
