@@ -200,3 +200,35 @@ def test_journal_floats_read_back_exactly_and_parameters_can_be_left_out(folder,
     frame = pd.read_csv(bare)
     assert list(frame.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]
     np.testing.assert_array_equal(frame.to_numpy(), journal.rows[:, [0, 1, -3, -2, -1]])
+
+
+def test_train_plot_draws_loss_val_loss_and_accuracy_on_a_second_axis(folder, tmp_path):
+    from deltarule.commands.plot import read_journal
+    from deltarule.plots import journal_figure
+
+    run = tmp_path / "run.csv"
+    assert main(["train", str(folder / "iris.yaml"), "--epochs", "8", "--quiet", "--journal", str(run),
+                 "--plot", str(tmp_path / "run.png"), "--logy"]) == 0
+    assert (tmp_path / "run.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    journal = read_journal(str(run))  # plot --journal reads back what train wrote, bit for bit
+    trained = dr.load_problem(folder / "iris.yaml").train(dr.Schedule("minibatch", 16, 8, True, 0)).journal
+    assert journal.columns == trained.columns and np.array_equal(journal.rows, trained.rows)
+    fig = journal_figure(journal, logy=True)
+    left, right = fig.axes[0], fig.axes[-1]
+    assert left.get_yscale() == "log" and right.get_ylabel() == "accuracy" and right is not left
+    drawn = {line.get_label(): line.get_ydata() for line in left.get_lines() + right.get_lines()}
+    for name in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        np.testing.assert_array_equal(drawn[name], journal.rows[:, journal.columns.index(name)])
+    assert drawn["accuracy"][-1] > 0.8
+
+
+def test_plot_journal_draws_a_saved_journal_and_refuses_other_files(folder, tmp_path, capsys):
+    run = tmp_path / "run.csv"
+    assert main(["train", str(folder / "iris.yaml"), "--epochs", "3", "--quiet", "--journal", str(run)]) == 0
+    assert main(["plot", "--journal", str(run), "--log", "-o", str(tmp_path / "j.svg")]) == 0
+    svg = (tmp_path / "j.svg").read_text()
+    assert "val_accuracy" in svg and "val_loss" in svg
+    assert main(["plot", "--journal", str(folder / "bc.csv"), "-o", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err.strip().endswith("not a journal: the columns start mean radius, mean texture, "
+                                                    "not epoch, loss")
+    assert not (tmp_path / "x.png").exists()

@@ -168,7 +168,7 @@ def journal_figure(runs, columns: str | Sequence[str] | None = None, *, logy: bo
             panels = [_columns(journal, columns)]
         fig, axes = new_figure(size or (SIZE if len(panels) == 1 else TALL), nrows=len(panels))
         for ax, cols in zip(axes, panels):
-            plot_journal(journal, ax, cols, logy=logy and cols == ["loss"])
+            _panel(journal, ax, cols, logy, losses=columns is None)
     else:
         cols = ["loss"] if columns is None else _columns(next(iter(runs.values())), columns)
         fig, axes = new_figure(size or (SIZE if len(cols) == 1 else TALL), nrows=len(cols))
@@ -181,9 +181,40 @@ def journal_figure(runs, columns: str | Sequence[str] | None = None, *, logy: bo
     return fig
 
 
-def save_journal_plot(journal, path: str, title: str = "") -> None:
-    """``train --plot``: the journal's loss and parameters per epoch, to PNG or SVG."""
-    save_figure(journal_figure(journal, title=title or "training journal"), path)
+def plot_losses(journal, ax=None, *, logy: bool = False):
+    """``loss`` and (with a held-out split) ``val_loss`` per epoch; ``accuracy`` and
+    ``val_accuracy`` on a second y axis (0 to 1) when the journal has them. Returns the Axes."""
+    ax = _axes(ax)
+    losses = [c for c in ("loss", "val_loss") if c in journal.columns]
+    plot_journal(journal, ax, losses, logy=logy, title="loss" + (" and accuracy" if "accuracy" in
+                                                                 journal.columns else "") + " per epoch")
+    ax.set_ylabel("loss" + (" (log scale)" if logy else ""))
+    scores = [c for c in ("accuracy", "val_accuracy") if c in journal.columns]
+    if not scores:
+        return ax
+    right = ax.twinx()
+    for k, c in enumerate(scores):
+        right.plot(journal.epochs, journal.rows[:, journal.columns.index(c)], ls="--", lw=1.5,
+                   color=f"C{k + 2}", label=c)
+    right.set_ylim(-0.02, 1.02)
+    right.set_ylabel("accuracy")
+    lines = ax.get_legend_handles_labels(), right.get_legend_handles_labels()
+    ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize="small", loc="center right")
+    return ax
+
+
+def _panel(journal, ax, cols: list[str], logy: bool, losses: bool) -> None:
+    """One panel of :func:`journal_figure`: the losses (and accuracy) panel, or the chosen columns."""
+    if losses and cols == ["loss"]:
+        plot_losses(journal, ax, logy=logy)
+    else:
+        plot_journal(journal, ax, cols, logy=logy and cols == ["loss"])
+
+
+def save_journal_plot(journal, path: str, title: str = "", logy: bool = False) -> None:
+    """``train --plot``: loss (and val_loss; accuracy on a second axis) above, parameters below,
+    per epoch, to PNG or SVG; ``logy``: the loss on a logarithmic scale."""
+    save_figure(journal_figure(journal, logy=logy, title=title or "training journal"), path)
 
 
 # -- loss surface --------------------------------------------------------------------------

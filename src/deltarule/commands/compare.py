@@ -29,9 +29,10 @@ def method_list(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def add_run_arguments(p, methods_default: str | None) -> None:
+def add_run_arguments(p, methods_default: str | None, problem_optional: bool = False) -> None:
     """Options shared by ``compare`` and ``plot``: which runs, and how long."""
-    p.add_argument("problem", help="a problem file (YAML or JSON) or a built-in example name")
+    p.add_argument("problem", nargs="?" if problem_optional else None,
+                   help="a problem file (YAML or JSON) or a built-in example name")
     p.add_argument("--methods", type=method_list, default=methods_default,
                    help=f"comma-separated methods ({','.join(METHODS)})"
                         + (f"; default {methods_default}" if methods_default else ""))

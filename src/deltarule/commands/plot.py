@@ -14,7 +14,8 @@ EXAMPLE = ("  deltarule plot seed-000-neuron --kind surface -o surface.png\n"
            "  deltarule plot seed-000-neuron --kind journal --learning-rates 0.1,0.9,3 --log -o rates.svg\n"
            "  deltarule plot seed-002 --kind surface --params 'W1[1,1]' 'b2[1]' -o slice.png\n"
            "  deltarule plot seed-002 --kind diagram -o network.svg\n"
-           "  deltarule plot moons --kind boundary -o moons.png")
+           "  deltarule plot moons --kind boundary -o moons.png\n"
+           "  deltarule plot --journal run.csv --log -o run.png            # a journal train --journal wrote")
 KINDS = ("journal", "surface", "diagram", "boundary")
 
 
@@ -38,9 +39,12 @@ def add_arguments(p) -> None:
     from . import add_allow_outside
 
     add_allow_outside(p)
-    p.add_argument("--kind", choices=KINDS, required=True, help="which picture")
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the picture file (.png or .svg)")
-    add_run_arguments(p, None)
+    p.add_argument("--kind", choices=KINDS, help="which picture (required with a PROBLEM)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="the picture file (.png or .svg; the diagram: .svg)")
+    p.add_argument("--journal", metavar="RUN.csv", help="plot this journal (train --journal) instead of training: "
+                                                        "loss, val_loss, accuracy; --columns and --log apply")
+    add_run_arguments(p, None, problem_optional=True)
     p.add_argument("--learning-rates", type=rate_list, metavar="R1,R2,...",
                    help="journal: one run per learning rate, overlaid")
     p.add_argument("--columns", type=name_list, metavar="NAMES",
@@ -63,6 +67,9 @@ def run(args) -> int:
     from ..problem import load_problem
 
     check_output(args.output)  # refuse a bad file name before any work
+    if args.journal:
+        return _saved_journal(args)
+    _need_problem_and_kind(args)
     problem = load_problem(args.problem, allow_outside=args.allow_outside)
     if args.kind != "diagram" or args.learning_rate:
         problem = problem.require("data", *(() if args.learning_rate else ("learning_rate",)))
@@ -78,6 +85,55 @@ def run(args) -> int:
         if r.diverged:
             print(f"deltarule plot: {r.label}: {r.diverged}", file=sys.stderr)
     return ExitStatus.DIVERGED if any(r.diverged for r in runs) else ExitStatus.OK
+
+
+def _need_problem_and_kind(args) -> None:
+    from ..errors import InputError
+
+    if not args.problem:
+        raise InputError("give a problem file or example name (or --journal RUN.csv)", "problem")
+    if not args.kind:
+        raise InputError(f"missing --kind ({', '.join(KINDS)})", "--kind")
+
+
+def read_journal(path: str):
+    """A journal CSV (``train --journal``) as a :class:`~deltarule.results.Journal`: the bounded CSV
+    reader, a header with ``epoch`` and ``loss`` first, every value a finite number."""
+    import numpy as np
+
+    from ..data import read_csv
+    from ..errors import InputError
+    from ..results import Journal
+
+    names: list[str] = []
+    table = read_csv(path, (), None, size_field="", names_out=names)[0]
+    if names[:2] != ["epoch", "loss"]:
+        raise InputError(f"not a journal: the columns start {', '.join(names[:2])[:80]}, not epoch, loss", "", path)
+    if len(table) == 0:
+        raise InputError("no epochs (the journal has a header only)", "", path)
+    rows = np.array(table)
+    rows.flags.writeable = False
+    return Journal(tuple(names), rows)
+
+
+def _saved_journal(args) -> int:
+    """``plot --journal RUN.csv``: the figure train --plot draws, from a journal already written."""
+    from pathlib import Path
+
+    from ..errors import InputError
+    from ..plots import journal_figure, save_figure
+
+    if args.kind not in (None, "journal") or args.problem:
+        raise InputError("--journal plots a journal file: give no PROBLEM, and --kind journal or none", "--journal")
+    journal = read_journal(args.journal)
+    columns = args.columns[0] if args.columns and len(args.columns) == 1 and args.columns[0] in (
+        "loss", "all", "parameters") else args.columns
+    try:
+        fig = journal_figure(journal, columns, logy=args.log, title=Path(args.journal).name)
+    except KeyError as e:
+        raise InputError(str(e.args[0]), "--columns") from None
+    save_figure(fig, args.output)
+    return ExitStatus.OK
 
 
 def _methods(problem, args) -> list[str]:
@@ -189,7 +245,8 @@ def _diagram(problem, args) -> int:
     from ..io import write_text
 
     if not args.output.lower().endswith(".svg"):
-        raise InputError("the network diagram is drawn as SVG only: name a .svg file", "", args.output)
+        raise InputError("the network diagram is drawn as SVG only: name a .svg file (train, surface, "
+                         "boundary and journal pictures are PNG or SVG)", "", args.output)
     obj, what, n = problem.network, "weights and biases", None
     if problem.x is not None and problem.learning_rate is not None:
         method = _methods(problem, args)[0]

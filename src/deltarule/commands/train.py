@@ -43,7 +43,9 @@ def add_arguments(p) -> None:
                         "running: each update's loss right after it, averaged over the epoch (seed 000); "
                         "batch: each batch's loss (and accuracy) before its update, from the training "
                         "passes themselves: no extra pass over the data (fastest)")
-    p.add_argument("--plot", metavar="FILE.png", help="plot the journal (png or svg)")
+    p.add_argument("--plot", metavar="FILE.png", help="plot the journal (png or svg): loss and val_loss, "
+                                                      "accuracy on a second axis, the parameters below")
+    p.add_argument("--logy", action="store_true", help="--plot: the loss on a logarithmic scale")
     p.add_argument("--save", metavar="MODEL.json", help="save the trained model (itself a problem file)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--validation", type=_fraction, metavar="FRACTION",
@@ -152,7 +154,7 @@ def _finish(result, problem, schedule, lr: float, elapsed: float, args) -> None:
     if args.plot:
         from ..plots import save_journal_plot
 
-        save_journal_plot(result.journal, args.plot, title=problem.name)
+        save_journal_plot(result.journal, args.plot, title=problem.name, logy=args.logy)
     if not args.quiet:
         first, last = result.journal.loss[0], result.journal.loss[-1]
         print(f"{safe_text(problem.name)}: {schedule.method}, {schedule.epochs} epochs, {result.updates} updates, "
