@@ -10,12 +10,16 @@ z = sum_k W_jk a_k + b_j, then the registry's own float kernels (``Activation.sc
 ``Loss.scalar``, ``Fused.scalar``), the same checks for NaN and inf before every update.
 
 No formula is written here. The kernels are the registry's plain-Python ``math`` functions,
-compiled with numba when this module is first imported (``import deltarule`` never loads
-numba); an activation's code is its position in :data:`ACTS` (elementwise ones first, then
-row-wise ones such as softmax), a loss's in :data:`LOSSES`, a fused pair's in :data:`FUSED`
-(-1: none). The code dispatch is a chain of compiled functions built from those tuples.
-The compiled loop is cached on disk; its cache key includes a fingerprint of every kernel,
-so editing the registry recompiles it. Journal mode: 0 epoch, 1 running, 2 batch.
+compiled with numba when a network first trains here (``import deltarule`` never loads numba).
+An activation's code is its position in :data:`ACTS` (elementwise ones first, then row-wise ones
+such as softmax), a loss's in :data:`LOSSES`, a fused pair's in :data:`FUSED` (-1: none).
+
+The compiled loop is specialised on what the network uses: :func:`run` looks up (or builds) the
+loop for its (activation codes per layer, loss, fused pair), whose code dispatch is a chain over
+just those kernels, and hands it ``I`` with the activations renumbered into that chain. Each such
+loop is cached on disk under its own key, which holds a fingerprint of its kernels, so editing
+the registry recompiles only what uses the edited kernel, and another network's loop never
+displaces this one's. Journal mode: 0 epoch, 1 running, 2 batch.
 """
 from __future__ import annotations
 
@@ -132,18 +136,12 @@ def _chain3(fs):
     return g
 
 
-_F = _chain1([_jit(a.scalar.value) for a in ELEMENTWISE])              # a = f(z)
-_FPRIME = _chain2([_jit(a.scalar.derivative) for a in ELEMENTWISE])    # f'(z, a)
-_ROW_F = _chain2([_jit(a.scalar.value) for a in ROWWISE], None)        # row(z, a): a = f(z)
-_ROW_VJP = _chain3([_jit(a.scalar.derivative) for a in ROWWISE])       # row(d, z, a): d = J^T d
-_LOSS = _chain2([_jit(f.scalar.value) for f in LOSSES])                # loss(a, y)
-_GRAD = _chain3([_jit(f.scalar.grad) for f in LOSSES])                 # grad(a, y, out)
-_FUSED = _chain2([_jit(fz.scalar) for _, _, fz in FUSED])              # loss from logits (z, y)
-STAMP = fingerprint([k for a in ACTS for k in (a.scalar.value, a.scalar.derivative)]
-                    + [k for f in LOSSES for k in (f.scalar.value, f.scalar.grad)] + [fz.scalar for *_, fz in FUSED])
+# -- the loop's templates: plain functions, compiled per kernel set by _specialise --------------
+# Their kernels are globals of each compiled copy (see _specialise); these placeholders only name them.
+_F = _FPRIME = _ROW_F = _ROW_VJP = _LOSS = _GRAD = _FUSED = None
+_N_EW = 0  # how many of the copy's activation codes are elementwise (the row-wise ones follow)
 
 
-@njit
 def _example(p, I, F, X, Y, i, loss, fused, grad, scale):
     """Forward pass of example i; its loss; with ``grad`` also its dW, db added to G.
 
@@ -163,8 +161,8 @@ def _example(p, I, F, X, Y, i, loss, fused, grad, scale):
             for k in range(fan):
                 s += F[ip + k] * p[w0 + k]
             F[zo + io + j] = s + p[I[BO + l] + j]
-        if act >= N_ELEMENTWISE:
-            _ROW_F(act - N_ELEMENTWISE, F[zo + io:zo + io + units], F[io:io + units])
+        if act >= _N_EW:
+            _ROW_F(act - _N_EW, F[zo + io:zo + io + units], F[io:io + units])
         else:
             for j in range(units):
                 F[io + j] = _F(act, F[zo + io + j])
@@ -179,7 +177,6 @@ def _example(p, I, F, X, Y, i, loss, fused, grad, scale):
     return value
 
 
-@njit(inline="always")
 def _output_delta(F, Y, i, io, zo, do, K, loss, fused, act, scale):
     """delta_L = dL/dz_L of the batch loss (scale = 1/n or 1) into D."""
     if fused >= 0:  # the fused pairs: yhat - y
@@ -189,14 +186,13 @@ def _output_delta(F, Y, i, io, zo, do, K, loss, fused, act, scale):
     _GRAD(loss, F[io:io + K], Y[i], F[do + io:do + io + K])  # dL/da first, as the generic loop does
     for k in range(K):
         F[do + io + k] = scale * F[do + io + k]
-    if act >= N_ELEMENTWISE:
-        _ROW_VJP(act - N_ELEMENTWISE, F[do + io:do + io + K], F[zo + io:zo + io + K], F[io:io + K])
+    if act >= _N_EW:
+        _ROW_VJP(act - _N_EW, F[do + io:do + io + K], F[zo + io:zo + io + K], F[io:io + K])
     else:
         for k in range(K):
             F[do + io + k] = F[do + io + k] * _FPRIME(act, F[zo + io + k], F[io + k])
 
 
-@njit(inline="always")
 def _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go):
     """The delta rule from the output delta: adds this example's dW, db to G (hidden layers are
     elementwise: fast._supported sends the others to the generic loop)."""
@@ -217,10 +213,9 @@ def _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go):
 
 
 def _make_run(stamp: str):
-    """The compiled loop, a closure over the registry's fingerprint: numba keys its disk cache
-    on the closure's values, so a changed kernel never loads a stale compiled loop."""
+    """The loop's template, a closure over its kernels' key: numba keys its disk cache on the
+    closure's values, so a changed kernel never loads a stale compiled loop."""
 
-    @njit(cache=True)
     def run(p, mask, I, loss, fused, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status):
         """Epochs e0 .. e1-1 in place on p; journal rows into ``rows``; returns epochs completed.
 
@@ -278,4 +273,73 @@ def _make_run(stamp: str):
     return run
 
 
-run = _make_run(STAMP)
+# -- one compiled loop per kernel set ------------------------------------------------------------
+def _clone(f, env: dict):
+    """Template ``f`` compiled with globals ``env``; the templates it calls by name compiled with it."""
+    for name in f.__code__.co_names:
+        if name in _TEMPLATES and env[name] is _TEMPLATES[name][0]:
+            env[name] = _clone(env[name], env)
+    return njit(**_TEMPLATES[f.__name__][1])(types.FunctionType(f.__code__, env, f.__name__))
+
+
+def _chains(ew: list, row: list, losses: list, fz: list) -> dict:
+    """The templates' kernel globals: dispatch chains over just these entries' kernels."""
+    return dict(
+        _N_EW=len(ew),
+        _F=_chain1([_jit(a.scalar.value) for a in ew]),                # a = f(z)
+        _FPRIME=_chain2([_jit(a.scalar.derivative) for a in ew]),      # f'(z, a)
+        _ROW_F=_chain2([_jit(a.scalar.value) for a in row], None),     # row(z, a): a = f(z)
+        _ROW_VJP=_chain3([_jit(a.scalar.derivative) for a in row]),    # row(d, z, a): d = J^T d
+        _LOSS=_chain2([_jit(f.scalar.value) for f in losses]),         # loss(a, y)
+        _GRAD=_chain3([_jit(f.scalar.grad) for f in losses]),          # grad(a, y, out)
+        _FUSED=_chain2([_jit(z.scalar) for z in fz]),                  # loss from logits (z, y)
+    )
+
+
+def _stamp(ew: list, row: list, losses: list, fz: list) -> str:
+    """The loop's disk-cache key: which entries fill which chain, and their kernels' fingerprint."""
+    kernels = [k for a in ew + row for k in (a.scalar.value, a.scalar.derivative)]
+    kernels += [k for f in losses for k in (f.scalar.value, f.scalar.grad)] + [z.scalar for z in fz]
+    return repr(([a.name for a in ew], [a.name for a in row], [f.name for f in losses], len(fz))) + fingerprint(kernels)
+
+
+def _specialise(acts: tuple, loss: int, fused: int):
+    """(compiled loop, its activation codes per layer, loss code, fused code) for these registry codes.
+
+    The loop's dispatch chains hold the kernels of these activations (elementwise ones in
+    registry order, then row-wise ones), this loss (none when fused) and this fused pair only.
+    """
+    used = sorted(set(acts))  # elementwise codes sort before row-wise ones
+    ew = [ACTS[c] for c in used if c < N_ELEMENTWISE]
+    row = [ACTS[c] for c in used if c >= N_ELEMENTWISE]
+    losses = [LOSSES[loss]] if fused < 0 else []  # a fused pair's loss and delta come from the logits
+    fz = [FUSED[fused][2]] if fused >= 0 else []
+    env = {**globals(), **_chains(ew, row, losses, fz)}
+    env["_example"] = _clone(_example, env)
+    template = _make_run(_stamp(ew, row, losses, fz))
+    loop = njit(cache=True)(types.FunctionType(template.__code__, env, template.__name__, None, template.__closure__))
+    local = {c: i for i, c in enumerate(used)}
+    return loop, np.array([local[c] for c in acts], np.int64), 0, 0 if fused >= 0 else -1
+
+
+# name -> (template, njit options of its compiled copies)
+_TEMPLATES = {"_example": (_example, {}), "_output_delta": (_output_delta, {"inline": "always"}),
+              "_backward": (_backward, {"inline": "always"})}
+_LOOPS: dict = {}  # (activation codes per layer, loss code, fused code) -> _specialise's answer
+
+
+def run(p, mask, I, loss, fused, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status):
+    """The compiled loop for this network's kernels (built, or loaded from the disk cache, on first
+    use): epochs e0 .. e1-1 in place on p, journal rows into ``rows``; returns epochs completed.
+
+    I = [L, sizes (L+1), W offsets (L), b offsets (L), unit offsets (L+2), activations (L)] with
+    registry codes; status = [failure (0 none, 1 loss, 2 update, 3 epoch loss), update k, value,
+    updates done].
+    """
+    L = int(I[0])
+    key = (tuple(I[4 + 4 * L:].tolist()), loss, fused)
+    if key not in _LOOPS:
+        _LOOPS[key] = _specialise(*key)
+    loop, acts, local_loss, local_fused = _LOOPS[key]
+    J = np.concatenate([I[:4 + 4 * L], acts])
+    return loop(p, mask, J, local_loss, local_fused, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status)
