@@ -232,3 +232,24 @@ def test_plot_journal_draws_a_saved_journal_and_refuses_other_files(folder, tmp_
     assert capsys.readouterr().err.strip().endswith("not a journal: the columns start mean radius, mean texture, "
                                                     "not epoch, loss")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_the_train_summary_names_the_method_once(capsys):
+    assert main(["train", "seed-000-neuron", "--epochs", "3"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("seed-000 single sigmoid neuron, stochastic gradient descent: 3 epochs, 18 updates")
+    assert first.count("stochastic") == 1
+    assert main(["train", "seed-004-example-3", "--method", "stochastic", "--epochs", "3"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]  # the name says batch, the run is stochastic: said
+    assert first.startswith("seed-004 example 3, batch gradient descent on three points: stochastic, 3 epochs, 9 updates")
+
+
+def test_train_on_torch_with_a_small_network_says_numpy_is_faster(capsys):
+    from conftest import require_module
+
+    require_module("torch")
+    assert main(["train", "seed-002", "--backend", "torch", "--epochs", "2", "--quiet"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "small for PyTorch" in line]
+    assert len(notes) == 1 and notes[0].startswith("deltarule train: note: 9 parameters")
+    assert main(["train", "seed-002", "--epochs", "2", "--quiet"]) == 0
+    assert "PyTorch" not in capsys.readouterr().err
