@@ -28,18 +28,6 @@ CDOT = Math(r" \cdot ", " · ")
 HADAMARD = Math(r" \odot ", " ⊙ ")
 
 
-# A formula's own minus sign in front of a number shown as zero ("-y/ŷ" with y = 0) would
-# print -0.000: the rounding policy shows no negative zero, so the sign goes (a zero term).
-_ZERO = r"0(?:\.0+)?(?![\d.e])"
-_SIGNED_ZERO_TEXT = re.compile(r"(?<![\w.)\]}])-(?=" + _ZERO + ")")
-_SIGNED_ZERO_TEX = re.compile(r"(?<![\w.)\]}])-(?=(?:\\frac\{)?" + _ZERO + ")")
-
-
-def unsigned_zero(m: Math) -> Math:
-    """``m`` without a unary minus before a number shown as zero (``-0.000``, ``-\\frac{0.000}{..}``)."""
-    return Math(_SIGNED_ZERO_TEX.sub("", m.tex), _SIGNED_ZERO_TEXT.sub("", m.text))
-
-
 @dataclass
 class Builder:
     decimals: int
@@ -107,7 +95,7 @@ class Builder:
     def eq(self, lhs, symbolic=None, substituted=None, result=None) -> None:
         m = [None if v is None else as_math(v) for v in (lhs, symbolic, substituted, result)]
         if m[2] is not None:
-            m[2] = unsigned_zero(m[2])
+            m[2] = N.unsigned_zero(m[2])
         self.blocks.append(Equation(*m))
 
     def flush_tiny(self) -> None:

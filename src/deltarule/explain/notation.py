@@ -5,7 +5,20 @@ z^{(1)}_2. Templates only *arrange* numbers already formatted; they compute noth
 """
 from __future__ import annotations
 
+import re
+
 from .document import Math, join
+
+# A formula's own minus sign in front of a number shown as zero ("-y/ŷ" with y = 0) would
+# print -0.000: the rounding policy shows no negative zero, so the sign goes (a zero term).
+_ZERO = r"0(?:\.0+)?(?![\d.e])"
+_SIGNED_ZERO_TEXT = re.compile(r"(?<![\w.)\]}])-(?=" + _ZERO + ")")
+_SIGNED_ZERO_TEX = re.compile(r"(?<![\w.)\]}])-(?=(?:\\frac\{)?" + _ZERO + ")")
+
+
+def unsigned_zero(m: Math) -> Math:
+    """``m`` without a unary minus before a number shown as zero (``-0.000``, ``-\\frac{0.000}{..}``)."""
+    return Math(_SIGNED_ZERO_TEX.sub("", m.tex), _SIGNED_ZERO_TEXT.sub("", m.text))
 
 
 def x(j: int) -> Math:
