@@ -113,8 +113,8 @@ class Builder:
 
 # -- the givens ----------------------------------------------------------------------------------
 def _givens(B: Builder, problem, steps) -> None:
-    net = problem.network
-    loss = net.loss
+    """The problem's conventions (network, loss, learning rate, rounding, activations), then what is given."""
+    net, loss = problem.network, problem.network.loss
     B.add(Heading("Problem and conventions", 2))
     if problem.description.strip():
         B.add(Note((" ".join(problem.description.split()),), "remark"))
@@ -140,10 +140,17 @@ def _givens(B: Builder, problem, steps) -> None:
         seen.append(f.name)
         B.add(Paragraph((f"Activation {f.name}: ", Math(f.latex, f.text or f.name), ", with ",
                          Math(f.latex_derivative, f.text_derivative or ""), ".")))
-    if any(lay.activation.name in (loss.fused or {}) for lay in net.layers[-1:]):
+    if net.layers[-1].activation.name in (loss.fused or {}):
         fz = loss.fused[net.layers[-1].activation.name]
         B.add(Paragraph(("With this output activation and loss the output delta is simply ",
                          Math(fz.latex_delta, "δ = ŷ - y"), " (computed stably from z).")))
+    _given(B, problem, steps)
+    _given_data(B, problem, steps)
+
+
+def _given(B: Builder, problem, steps) -> None:
+    """The given W and b of every layer (and which are frozen), a note when the problem is too big to write out."""
+    net = problem.network
     B.add(Heading("Given", 3))
     for l, lay in enumerate(net.layers, start=1):
         B.eq(N.vec("W", l), result=B.matrix(lay.W))
@@ -157,6 +164,11 @@ def _givens(B: Builder, problem, steps) -> None:
         B.add(Note((f"A large problem: at most {MAX_EXAMPLES} examples per update, {MAX_UNITS} neurons per "
                     f"layer, {MAX_TERMS} terms per sum and {MAX_ROWS} rows of data are written out; "
                     "the rest are worked alike. Every number is in `deltarule solve --format json`.",)))
+
+
+def _given_data(B: Builder, problem, steps) -> None:
+    """The data as a table (the first rows), how many examples, inputs and targets, and the network's diagram."""
+    net = problem.network
     if problem.x.shape[1] + problem.y.shape[1] <= 2 * MAX_TERMS:
         header = tuple(["example"] + [N.x(j + 1) for j in range(problem.x.shape[1])]
                        + [N.y(k + 1) for k in range(problem.y.shape[1])])
