@@ -272,3 +272,62 @@ def test_cli_torch_backend_with_adam(tmp_path, capsys):
     ref = optimize(p.network, p.x, p.y, 0.5, opt.Adam(), schedule=p.schedule)
     rows = np.loadtxt(journal, delimiter=",", skiprows=1, ndmin=2)
     np.testing.assert_allclose(rows[-1, 2:11], ref.network.parameters(), rtol=1e-10)
+
+
+# -- early stopping on the validation loss ------------------------------------------------------------
+def _expected_stop(val, patience, min_delta):
+    """Independent reading of the rule on a straight run's val_loss (epochs 1..): (stop epoch, best epoch)."""
+    best, best_e, wait = np.inf, 0, 0
+    for e, v in enumerate(val, start=1):
+        if v < best - min_delta:
+            best, best_e, wait = v, e, 0
+        else:
+            wait += 1
+        if wait >= patience:
+            return e, best_e
+    return None, best_e
+
+
+@pytest.mark.parametrize("restore_best", [True, False])
+@pytest.mark.parametrize("engine", [None, "generic"])
+def test_early_stopping_stops_where_the_rule_says(restore_best, engine):
+    net, x, y = _net(9)
+    rng = np.random.default_rng(1)
+    val = (rng.normal(size=(6, 3)), rng.uniform(0.1, 0.9, (6, 2)))
+    schedule = dr.Schedule("minibatch", 2, epochs=60)
+    straight = dr.train(net, x, y, 0.8, schedule, validation=val, engine=engine)
+    vals = straight.journal.rows[1:, straight.journal.columns.index("val_loss")]
+    stop, best = _expected_stop(vals, 4, 1e-4)
+    assert stop is not None and 4 < stop < 60 and best == stop - 4
+    rule = dr.early_stopping.EarlyStopping(patience=4, min_delta=1e-4, restore_best=restore_best)
+    r = dr.train(net, x, y, 0.8, schedule, validation=val, engine=engine, early_stopping=rule)
+    np.testing.assert_array_equal(r.journal.rows, straight.journal.rows[:stop + 1])
+    assert r.updates == stop * 5 and f"after epoch {stop}" in r.stopped and f"at epoch {best}" in r.stopped
+    kept = straight.journal.rows[best if restore_best else stop, 2:2 + net.parameters().size]
+    np.testing.assert_array_equal(r.network.parameters(), kept)
+    with pytest.raises(ValueError, match="validation"):
+        dr.train(net, x, y, 0.8, schedule, early_stopping=rule)
+
+
+def test_early_stopping_from_a_problem_file_and_cli(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    doc = dict(BASE, data={"inputs": rng.normal(size=(12, 2)).round(3).tolist(),
+                           "targets": rng.uniform(0.1, 0.9, (12, 1)).round(3).tolist()},
+               training={"method": "minibatch", "batch_size": 2, "epochs": 200}, learning_rate=2.0,
+               validation={"fraction": 0.25, "seed": 3}, early_stopping={"patience": 3})
+    path = tmp_path / "es.json"
+    path.write_text(json.dumps(doc))
+    p = dr.load_problem(path)
+    assert p.early_stopping == dr.early_stopping.EarlyStopping(3, 0.0, True)
+    journal = tmp_path / "j.csv"
+    assert main(["train", str(path), "--journal", str(journal)]) == 0
+    out = capsys.readouterr().out
+    rows = np.loadtxt(journal, delimiter=",", skiprows=1, ndmin=2)
+    plain = dr.parse_problem({k: v for k, v in doc.items() if k != "early_stopping"}, str(path)).train()
+    vals = plain.journal.rows[1:, plain.journal.columns.index("val_loss")]
+    stop, best = _expected_stop(vals, 3, 0.0)
+    assert stop is not None and len(rows) == stop + 1 and f"stopped early after epoch {stop}" in out
+    with pytest.raises(InputError, match="early_stopping: watches the validation loss"):
+        dr.parse_problem({k: v for k, v in doc.items() if k != "validation"}, "p.yaml")
+    with pytest.raises(InputError, match="early_stopping.patience"):
+        dr.parse_problem(dict(doc, early_stopping={"patience": 0}), "p.yaml")

@@ -21,6 +21,8 @@ import numpy as np
 from . import examples
 from . import losses as _loss
 from .data import DATA_FIELDS, check_targets, parse_data
+from .early_stopping import EarlyStopping
+from .early_stopping import parse as parse_early_stopping
 from .errors import InputError
 from .fields import boolean, choice, integer, mapping, number, text
 from .limits import MAX_BATCH_BYTES, MAX_PARAMETERS, MAX_STEPS_BYTES, MAX_UPDATES, MAX_WORK, check_size, check_steps
@@ -34,7 +36,7 @@ from .reader import file_name
 from .schedule import METHODS, Schedule
 
 TOP_FIELDS = ("name", "description", "layers", "loss", "reduction", "data", "learning_rate",
-              "decimals", "training", "dtype", "seed", "validation", *OPTIMIZATION_FIELDS,
+              "decimals", "training", "dtype", "seed", "validation", *OPTIMIZATION_FIELDS, "early_stopping",
               "classes", "preprocess", "columns")
 TRAINING_FIELDS = ("method", "batch_size", "epochs", "shuffle", "seed")
 __all__ = ["Problem", "parse_problem", "parse_network", "parse_training", "parse_validation", "load_problem",
@@ -70,6 +72,7 @@ class Problem:
     classes: tuple[str, ...] | None = None
     scaler: Any = None
     columns: dict | None = None
+    early_stopping: EarlyStopping | None = None
 
     def model_dict(self, network: Network | None = None) -> dict[str, Any]:
         """The trained model as a problem-file dict: the network's layers and loss, then what reading
@@ -176,6 +179,8 @@ class Problem:
             kwargs.setdefault("validation", (x_val, y_val))
         for key, value in self.optimization.kwargs().items():  # the file's optimizer, schedule, L2
             kwargs.setdefault(key, value)
+        if self.early_stopping is not None and x_val is not None:
+            kwargs.setdefault("early_stopping", self.early_stopping)
         return train(self.network, x, y, lr, schedule, **kwargs)
 
 
@@ -225,7 +230,7 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".", *, allow
         columns = _columns(doc, info, network)
         return Problem(network, x, y, lr, decimals, schedule, name, description, file, seed, one_hot,
                        validation, parse_optimization(doc), tuple(info.get("classes") or classes or ()) or None,
-                       scaler, columns)
+                       scaler, columns, early_stopping=_early_stopping(doc, validation))
     except InputError as e:
         raise e.in_file(file) from None
 
@@ -282,6 +287,16 @@ def _columns(doc: dict, info: dict, network: Network) -> dict | None:
         raise InputError(f"{len(out['inputs'])} names, but the first layer takes {network.sizes[0]} inputs",
                          "columns.inputs")
     return out
+
+
+def _early_stopping(doc: dict, validation) -> EarlyStopping | None:
+    """``early_stopping:`` (it watches the held-out loss, so it needs ``validation``)."""
+    if "early_stopping" not in doc:
+        return None
+    rule = parse_early_stopping(doc["early_stopping"])
+    if validation is None:
+        raise InputError("watches the validation loss: add validation: {fraction: ...}", "early_stopping")
+    return rule
 
 
 def learning_rate(v: Any, network: Network | None = None) -> float:

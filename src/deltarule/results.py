@@ -114,13 +114,15 @@ class TrainResult:
     """What training returns: the start, the end, the journal and the update count.
 
     ``initial`` and ``network`` are the networks before and after training, ``journal``
-    the :class:`Journal` (one row per epoch), ``updates`` the number of gradient steps.
+    the :class:`Journal` (one row per epoch), ``updates`` the number of gradient steps,
+    ``stopped`` why early stopping ended the run (at which epoch; empty when it ran every epoch).
     """
 
     initial: Network
     network: Network
     journal: Journal
     updates: int
+    stopped: str = ""
 
 
 class Interrupted(KeyboardInterrupt):

@@ -258,7 +258,7 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
                 callback: Callable[[int, float], None] | None = None,
                 validation: tuple[Any, Any] | None = None, device: Any = None,
                 distributed: bool | None = None, optimizer: Any = None, lr_schedule: Any = None,
-                l2: float = 0.0) -> TrainResult:
+                l2: float = 0.0, early_stopping: Any = None) -> TrainResult:
     """:func:`deltarule.training.train`, run by PyTorch (data-parallel under torchrun).
 
     Same arguments, same journal (columns and meaning), same :class:`Diverged` — checked at
@@ -280,7 +280,7 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
         from .optimization import Optimization
 
         return _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_row, callback,
-                      validation, dev, world, rank, Optimization(optimizer, lr_schedule, float(l2)))
+                      validation, dev, world, rank, Optimization(optimizer, lr_schedule, float(l2)), early_stopping)
     finally:
         if created:
             torch.distributed.barrier()  # no rank leaves while another still talks to it
@@ -288,7 +288,7 @@ def train_torch(network: Network, x: Any, y: Any, learning_rate: float, schedule
 
 
 def _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_row, callback, validation,
-           dev, world, rank, optimization) -> TrainResult:
+           dev, world, rank, optimization, early_stopping=None) -> TrainResult:
     from .training.driver import Driver
     from .training.threads import torch_policy
 
@@ -300,7 +300,7 @@ def _train(torch, network, x, y, learning_rate, schedule, journal_loss, initial_
         return run if optimization.plain else run.with_optimizer(optimization)
 
     driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, "torch",
-                    optimization=optimization)
+                    optimization=optimization, early_stopping=early_stopping)
     with torch_policy(torch, network.sizes, schedule.size(len(x)), len(x)):  # small products: one thread
         if initial_row:
             driver.initial_row()

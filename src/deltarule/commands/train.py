@@ -165,6 +165,8 @@ def _finish(result, problem, schedule, lr: float, elapsed: float, args) -> None:
         print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}")
         for line in _metric_lines(result.journal, problem):
             print(line)
+        if result.stopped:
+            print(result.stopped)
         from .evaluate import summary_lines  # macro P/R/F1 or MSE/MAE/R², on which data (issue 17.3)
 
         for line in summary_lines(result.network, problem):

@@ -31,6 +31,7 @@ import numpy as np
 from .. import losses as _loss
 from .. import metrics as _metrics
 from ..checkpoint import Checkpoint, check_start, fingerprint
+from ..early_stopping import EarlyStopping, Watch
 from ..fast import eval_outputs
 from ..network import Network
 from ..optimization import Optimization
@@ -109,7 +110,7 @@ class Driver:
 
     def __init__(self, network: Network, x: Array, y: Array, learning_rate, schedule, journal_loss: str,
                  validation, make_engine: Callable[..., Any], engine: str, start: Checkpoint | None = None,
-                 optimization: Optimization = Optimization()):
+                 optimization: Optimization = Optimization(), early_stopping: EarlyStopping | None = None):
         self.net, self.x, self.y, self.lr, self.schedule = network, x, y, learning_rate, schedule
         self.extras, names = extras_of(network, x, y, validation)
         sched = optimization.lr_schedule
@@ -125,11 +126,14 @@ class Driver:
                         self.settings)
             first, self.begin = network.with_parameters(start.network.parameters()), start.epoch + 1
         self.table = Table(schedule.epochs + 1, len(self.columns))
+        self.watch = None if early_stopping is None else Watch(early_stopping, self.columns, self.P)
         resumed = None if start is None else start.state
         self.engine = make_engine(first) if resumed is None else make_engine(first, resumed)
         self.engine.updates = 0
         if start is not None:
             self.table.add(np.asarray(start.journal.rows, np.float64).reshape(-1, len(self.columns)))
+            if self.watch is not None:  # the best so far, from the journal: as a straight run has it
+                self.watch.scan(self.table.view(self.table.count))
             self.engine.updates = start.updates
             if self.rng is not None:
                 self.rng.bit_generator.state = start.rng_state
@@ -182,25 +186,36 @@ class Driver:
         epochs, chunk = self.schedule.epochs, max(1, self.engine.chunk_epochs())
         try:
             for e0 in range(self.begin, epochs + 1, chunk):
-                self.chunk(e0, min(e0 + chunk, epochs + 1), callback, on_epoch)
+                if self.chunk(e0, min(e0 + chunk, epochs + 1), callback, on_epoch):
+                    break
         except KeyboardInterrupt as e:  # the checkpoint of the last completed epoch
             if isinstance(e, Interrupted):
                 raise
             raise Interrupted(self.checkpoint(self.done)) from None
+        if self.watch is not None and self.watch.stopped:  # the stopping epoch's, or the best one's
+            final = self.net.with_parameters(self.watch.final(np.array(self.done[2])))
+            return TrainResult(self.net, final, self.journal(self.table.count), self.done[1], self.watch.stopped)
         final = self.net.with_parameters(self.engine.params())
         return TrainResult(self.net, final, self.journal(self.table.count), self.engine.updates)
 
-    def chunk(self, e0: int, e1: int, callback, on_epoch) -> None:
-        """Epochs e0 .. e1-1 on the engine, then the hooks of each completed one; Diverged last."""
+    def chunk(self, e0: int, e1: int, callback, on_epoch) -> bool:
+        """Epochs e0 .. e1-1 on the engine, then the hooks of each completed one; Diverged last.
+        True when early stopping ends the run (the chunk's rows after the stopping epoch dropped)."""
         updates, (orders, states) = self.engine.updates, self.orders(e1 - e0, on_epoch is not None)
         rows, outputs, failure = self.engine.epochs(e0, e1, orders)
         rows = self.complete(rows, outputs)
+        stop = None if self.watch is None else self.watch.scan(rows)
+        if stop is not None:
+            rows, failure = rows[:stop + 1], None
         self.table.add(rows)
         self.ended(rows, updates, states, callback, on_epoch)
+        if stop is not None:
+            return True
         if failure is not None:
             epoch, k, reason = failure
             raise Diverged(epoch, k, float(self.lr), self.net.with_parameters(self.engine.params()),
                            self.journal(self.table.count), reason)
+        return False
 
     def orders(self, count: int, every: bool):
         """The shuffled orders of ``count`` epochs (None in file order) and the generator's state

@@ -18,6 +18,7 @@ from .loop import GenericRun
 from .threads import policy
 
 if TYPE_CHECKING:
+    from ..early_stopping import EarlyStopping
     from ..optimizers import Optimizer
     from ..schedules import LearningRateSchedule
 
@@ -102,7 +103,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
           start: Checkpoint | None = None, on_epoch: Callable[[EpochEnd], None] | None = None,
           validation: tuple[Any, Any] | None = None, engine: str | None = None,
           optimizer: Optimizer | None = None, lr_schedule: LearningRateSchedule | None = None,
-          l2: float = 0.0) -> TrainResult:
+          l2: float = 0.0, early_stopping: EarlyStopping | None = None) -> TrainResult:
     """Gradient descent on (x, y) following ``schedule``; returns a :class:`TrainResult`.
 
     ``journal_loss="epoch"`` (the contract) records the loss over all examples with the
@@ -122,6 +123,8 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     ``learning_rate`` column) and ``l2`` (λ: the loss gains (λ/2)·Σ‖W_l‖², dW_l gains λW_l) run
     :func:`deltarule.descent.descent_step`'s rule on the generic engine; the defaults give plain
     gradient descent bit for bit. A checkpoint then carries the optimizer state.
+    ``early_stopping`` (:class:`~deltarule.early_stopping.EarlyStopping`, needs ``validation``)
+    stops on the validation loss; the result's ``stopped`` says at which epoch and why.
     Raises :class:`Diverged` (with the last finite parameters) as soon as a loss or a
     parameter is NaN or inf, and :class:`Interrupted` (with the last epoch's checkpoint) on Ctrl-C.
     Classifiers get an ``accuracy`` column after the parameters; ``validation=(x_val, y_val)``
@@ -149,7 +152,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
         return FastRun(name, first, x, y, learning_rate, schedule, journal_loss)
 
     driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, name, start,
-                    optimization)
+                    optimization, early_stopping)
     with policy(network.sizes, schedule.size(len(x)), len(x)):  # small products on one BLAS thread
         if start is None and initial_row:
             driver.initial_row()
