@@ -331,3 +331,26 @@ def test_early_stopping_from_a_problem_file_and_cli(tmp_path, capsys):
         dr.parse_problem({k: v for k, v in doc.items() if k != "validation"}, "p.yaml")
     with pytest.raises(InputError, match="early_stopping.patience"):
         dr.parse_problem(dict(doc, early_stopping={"patience": 0}), "p.yaml")
+
+
+def test_early_stopping_resumed_and_on_torch_equal_a_straight_run():
+    net, x, y = _net(9)
+    rng = np.random.default_rng(1)
+    val = (rng.normal(size=(6, 3)), rng.uniform(0.1, 0.9, (6, 2)))
+    schedule = dr.Schedule("minibatch", 2, epochs=60)
+    rule = dr.early_stopping.EarlyStopping(patience=4, min_delta=1e-4)
+    saved = []
+    straight = dr.train(net, x, y, 0.8, schedule, validation=val, engine="generic", early_stopping=rule,
+                        optimizer=opt.SGD(momentum=0.5), on_epoch=lambda e: saved.append(e.checkpoint()))
+    assert straight.stopped and len(saved) == len(straight.journal.rows) - 1
+    resumed = dr.train(net, x, y, 0.8, schedule, validation=val, early_stopping=rule, optimizer=opt.SGD(momentum=0.5),
+                       start=saved[len(saved) // 2])
+    assert resumed.stopped == straight.stopped and np.array_equal(resumed.journal.rows, straight.journal.rows)
+    assert np.array_equal(resumed.network.parameters(), straight.network.parameters())
+    require_module("torch")
+    from deltarule.torch_bridge import train_torch
+
+    theirs = train_torch(net, x, y, 0.8, schedule, validation=val, early_stopping=rule, device="cpu",
+                         optimizer=opt.SGD(momentum=0.5))
+    assert theirs.stopped == straight.stopped
+    np.testing.assert_allclose(theirs.journal.rows, straight.journal.rows, rtol=1e-10, atol=1e-13)
