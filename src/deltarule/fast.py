@@ -271,7 +271,8 @@ class _BufferedRun:
 
     def _outputs(self, x: Array, y: Array) -> tuple[Array, Array]:
         """Per-example losses (n,) and outputs a_L (n, K) over x, EVAL_ROWS rows at a time: the
-        forward pass of the step on reused buffers, the loss by the generic output layer."""
+        forward pass of the step on reused buffers, the loss from the logits when fused (softmax +
+        cross-entropy, sigmoid + bce), else from the outputs: the values of ``losses.output_layer``."""
         if self._eval is None:
             rows, new = min(max(len(self.x), 1), EVAL_ROWS), lambda *shape: np.empty(shape, self.net.dtype)
             Z = [new(rows, lay.units) for lay in self.net.layers]
@@ -286,8 +287,12 @@ class _BufferedRun:
                 z = np.matmul(a, self.WT[l], out=Z[l][:m])
                 z += self.b[l]
                 a = self._activate(l, z, A[l][:m], m, R[:m], S[:m])
-            per.append(_loss.output_layer(self.net.loss, self.acts[-1], z, a, y[s:s + m], self.net.reduction)[0])
+            # the per-example losses output_layer would give, without its dL/da and delta
+            yb = y[s:s + m]
+            per.append(self.fused.value_from_logits(z, yb) if self.fused is not None else self.net.loss.value(a, yb))
             outs.append(a.copy())
+        if len(per) == 1:  # one slice (n <= EVAL_ROWS): no second copy
+            return per[0], outs[0]
         return np.concatenate(per), np.concatenate(outs)
 
     def _per_example(self, x: Array, y: Array) -> Array:

@@ -46,9 +46,6 @@ def threads_for(sizes: tuple[int, ...], batch: int, n: int) -> int | None:
     return 1 if largest_product(sizes, batch, n) < LARGE_WORK else None
 
 
-_controller: list = []  # threadpoolctl's controller, made once (it scans the loaded libraries)
-
-
 @contextmanager
 def policy(sizes: tuple[int, ...], batch: int, n: int) -> Iterator[int | None]:
     """Within the block, BLAS runs on :func:`threads_for`'s thread count (restored after)."""
@@ -56,11 +53,11 @@ def policy(sizes: tuple[int, ...], batch: int, n: int) -> Iterator[int | None]:
     if threads is None:
         yield None
         return
-    if not _controller:
-        from threadpoolctl import ThreadpoolController
+    from threadpoolctl import ThreadpoolController
 
-        _controller.append(ThreadpoolController())
-    with _controller[0].limit(limits=threads, user_api="blas"):
+    # a fresh scan of the loaded libraries each run (about 0.2 ms): a BLAS loaded since (scipy's,
+    # torch's) is limited too
+    with ThreadpoolController().limit(limits=threads, user_api="blas"):
         yield threads
 
 
