@@ -253,3 +253,24 @@ def test_train_on_torch_with_a_small_network_says_numpy_is_faster(capsys):
     assert len(notes) == 1 and notes[0].startswith("deltarule train: note: 9 parameters")
     assert main(["train", "seed-002", "--epochs", "2", "--quiet"]) == 0
     assert "PyTorch" not in capsys.readouterr().err
+
+
+def test_the_breast_cancer_walk_scaling_travels_with_the_model(folder, tmp_path, capsys):
+    model, data = str(tmp_path / "bcs.json"), str(folder / "bc.csv")
+    assert main(["train", str(folder / "bcs.yaml"), "--quiet", "--save", model]) == 0
+    saved = dr.load_problem(model)
+    raw = np.loadtxt(data, delimiter=",", skiprows=1)
+    x, target = raw[:, :30], raw[:, 30]
+    expected = saved.network.predict((x - saved.scaler.offset) / saved.scaler.divisor)
+    capsys.readouterr()
+    assert main(["predict", model, data]) == 0  # the training CSV as it is: 31 columns, no --inputs
+    out = capsys.readouterr()
+    header, rows = read(out.out)
+    assert header == ["yhat1", "class"]  # integer 0/1 targets: no class names to write
+    np.testing.assert_array_equal(np.array([r[0] for r in rows], dtype=float), expected[:, 0])
+    right = int(((expected[:, 0] >= 0.5) == (target == 1)).sum())
+    assert right / 569 > 0.95 and f"accuracy {right / 569:.2%} on 569 examples" in out.err
+    assert main(["evaluate", model, data, "--format", "json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["examples"] == 569 and round(r["accuracy"] * 569) == right
+    assert r["loss"] == pytest.approx(saved.network.evaluate(saved.scale(x), target.reshape(-1, 1)), rel=1e-12)
