@@ -54,9 +54,7 @@ ALLOWED = {
     # (d) "module: what" - a formula's name compared, a tanh computed, the leaky slope written
     "formulas": set(),
     # (e) module:function above complexity 15 (radon), module over 600 lines
-    "complexity": {
-        "deltarule._scalar:_make_run.run",  # the compiled loop (a closure over its cache key)
-    },
+    "complexity": set(),
     "lines": set(),
     # (f) check/ module -> the rendering it imports
     "checker": {
