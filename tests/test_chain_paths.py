@@ -60,3 +60,62 @@ def test_path_values_summed_over_paths_and_examples_are_the_gradient(name):
             total = sum(path.value for e in range(n) for path in chain_paths(tr, ("b", l, i, None), e))
             np.testing.assert_allclose(total, tr.layers[l - 1].db[i - 1], rtol=1e-9, atol=1e-15)
     assert checked >= 1  # a count that fails when nothing was compared
+
+
+# -- check: paths.dW{l}[i,j] claims -----------------------------------------------------------------------
+def _verdicts(problem, answers, decimals):
+    return {v.name: v for v in dr.check(problem, {"decimals": decimals, "answers": answers}).verdicts}
+
+
+def test_seed_002_claimed_path_value_is_right_and_a_wrong_one_says_the_value():
+    # the one path of seed 002 (see above): 0.251365 · 0.186816 · 0.4 · 0.241301 · 0.05 = 0.000227
+    v = _verdicts("seed-002", {"paths.dW1[1,1]": [0.000227]}, 6)["paths.dW1[1,1]"]
+    assert v.right and v.basis == "true value"
+    np.testing.assert_allclose(v.expected, [0.000227], atol=5e-7)
+    v = _verdicts("seed-002", {"paths.dW1[1,1]": [0.000454]}, 6)["paths.dW1[1,1]"]  # 2x: forgot the 1/2 of half_sse
+    assert not v.right and "should be [0.000227]" in v.note
+
+
+def test_seed_003_one_wrong_path_is_pointed_at_with_its_right_value():
+    # path 1 (through z2[1]) = 0.34246 · 0.19481 · 0.5 · 0.23978 · 0.1 = 0.00080 (right)
+    # path 2 (through z2[2]) = (-0.08522) · 0.17185 · 0.7 · 0.23978 · 0.1 = -0.00025; claimed -0.00030
+    v = _verdicts("seed-003", {"paths.dW1[1,1]": [0.00080, -0.00030]}, 5)["paths.dW1[1,1]"]
+    assert not v.right and v.basis == ""
+    assert v.note.startswith("path [2]: -0.00030, should be -0.00025")
+    assert "path [1]" not in v.note
+    np.testing.assert_allclose(v.expected, [0.00080, -0.00025], atol=5e-6)
+    # both right, and one path claimed alone by its index
+    vs = _verdicts("seed-003", {"paths.dW1[1,1]": [0.00080, -0.00025], "paths.dW1[1,1][2]": -0.00025}, 5)
+    assert all(x.right and x.basis == "true value" for x in vs.values()) and len(vs) == 2
+
+
+def test_seed_003_path_values_follow_through_from_the_students_own_fprime():
+    # the student's σ'(z1[1]) = 0.25000 (true 0.23978): their paths are
+    # 0.34246 · 0.19481 · 0.5 · 0.25 · 0.1 = 0.00083 and (-0.08522) · 0.17185 · 0.7 · 0.25 · 0.1 = -0.00026
+    answers = {"fprime1": [0.25000, 0.23669], "paths.dW1[1,1]": [0.00083, -0.00026]}
+    vs = _verdicts("seed-003", answers, 5)
+    assert not vs["fprime1"].right
+    v = vs["paths.dW1[1,1]"]
+    assert v.right and v.basis == "follow-through from fprime1"
+    assert "the true value is [0.00080, -0.00025]" in v.note
+    # without their fprime1 the same numbers are wrong, at both paths (so the whole list is given)
+    v = _verdicts("seed-003", {"paths.dW1[1,1]": [0.00083, -0.00026]}, 5)["paths.dW1[1,1]"]
+    assert not v.right and v.note.startswith("should be [0.00080, -0.00025]")
+
+
+def test_paths_claims_bad_input_and_the_template(tmp_path, capsys):
+    from deltarule.cli import main
+
+    bad = tmp_path / "a.yaml"
+    bad.write_text("problem: seed-003\nanswers:\n  paths.dW1[3,1]: [1, 2]\n", encoding="utf-8")
+    assert main(["check", str(bad)]) == 2
+    assert capsys.readouterr().err.strip().endswith("answers.paths.dW1[3,1]: paths.dW1[3,1] is outside layer 1's W (2 x 2) and b (2)")
+    bad.write_text("problem: seed-003\nanswers:\n  paths.dW1[1,1]: [1, 2, 3]\n", encoding="utf-8")
+    assert main(["check", str(bad)]) == 2
+    assert "expected 2 numbers, got 3" in capsys.readouterr().err
+    assert main(["check", "--template", "seed-003", "--chain", "W1[1,1]"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("  paths.dW1[1,1]: [null, null]")
+    assert main(["check", "--template", "seed-004-example-3", "--chain", "b1[1]"]) == 0
+    assert "  paths.db1[1]: [[null], [null], [null]]" in capsys.readouterr().out
+    assert main(["check", "--template", "seed-003", "--chain", "W1[1]"]) == 2
+    assert "--chain: expected a parameter such as W1[1,2]" in capsys.readouterr().err

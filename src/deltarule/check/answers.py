@@ -2,7 +2,8 @@
 
 A claim's name is ``[stepK.]BASE[[i[,j]]]`` with BASE one of ``z{l} a{l} fprime{l} dL_da{l}
 delta{l} dW{l} db{l} W{l}_new b{l}_new loss losses loss_after`` (layers and indices 1-based, ASCII digits
-only). A claim holds its entries in the checker's internal shape: per-example quantities
+only), or ``paths.dW{l}[i,j]`` / ``paths.db{l}[i]``: the value of each chain-rule path from that
+parameter to the loss, in the order ``solve --chain`` prints them (per example, one number per path). A claim holds its entries in the checker's internal shape: per-example quantities
 are (n examples, units) even where the file writes a vector for a one-example update.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..formatting import safe_text
+from ..network import chain_paths, chain_routes
 from ..fields import _kind, integer, mapping, matrix, number, vector
 from ..problem import Problem
 
@@ -25,14 +27,16 @@ ENTRY_FIELDS = ("value", "decimals")
 MAX_STEPS = 10_000
 MAX_DECIMALS = 15
 KINDS = ("z", "a", "dL_da", "delta", "dW", "db")
-PER_EXAMPLE = ("z", "a", "fprime", "dL_da", "delta")
+PER_EXAMPLE = ("z", "a", "fprime", "dL_da", "delta", "paths")
 NAME_HELP = ("z{l}, a{l}, fprime{l}, dL_da{l}, delta{l}, dW{l}, db{l}, W{l}_new, b{l}_new, loss, losses, "
-             "loss_after")
+             "loss_after, paths.dW{l}[i,j], paths.db{l}[i]")
+MAX_PATHS = 64  # chain-rule paths one claim may list
 WHOLE = ("loss", "loss_after", "losses")  # names of no layer
 # [0-9], not \d: \d also matches other scripts' digits ('z١'), which int() reads but no name has
-_NAME = re.compile(r"^(?:step(?P<step>[0-9]+)\.)?(?P<base>loss_after|losses|loss|(?:z|a|fprime|dL_da|delta|dW|db)[0-9]+"
+_NAME = re.compile(r"^(?:step(?P<step>[0-9]+)\.)?(?P<base>paths\.(?:dW[0-9]+\[[0-9]+,[0-9]+\]|db[0-9]+\[[0-9]+\])|loss_after|losses|loss|(?:z|a|fprime|dL_da|delta|dW|db)[0-9]+"
                    r"|[Wb][0-9]+_new)(?:\[(?P<i>[0-9]+)(?:,(?P<j>[0-9]+))?\])?$")
 _BASE = re.compile(r"^(loss_after|losses|loss|z|a|fprime|dL_da|delta|dW|db|W|b)([0-9]*)(_new)?$")
+_PATHS = re.compile(r"^paths\.d([Wb])([0-9]+)\[([0-9]+)(?:,([0-9]+))?\]$")
 Node = tuple  # (step k, base name): (1, "dW1")
 
 
@@ -42,7 +46,9 @@ def field_of(key: Any) -> str:
 
 
 def split(name: str) -> tuple[str, int]:
-    """('dW', 1) for 'dW1', ('W_new', 2) for 'W2_new', ('loss', 0) for 'loss'."""
+    """('dW', 1) for 'dW1', ('W_new', 2) for 'W2_new', ('loss', 0) for 'loss', ('paths', 1) for 'paths.dW1[1,2]'."""
+    if name.startswith("paths."):
+        return "paths", int(_PATHS.match(name).group(2))
     m = _BASE.match(name)
     return (m.group(1) + (m.group(3) or "")), int(m.group(2) or 0)
 
@@ -144,9 +150,30 @@ def parse_name(key: Any, layers: int, path: str) -> tuple[int, str, tuple | None
     return k, base, index
 
 
+def paths_param(base: str) -> tuple:
+    """('W', l, i, j) or ('b', l, i, None), 1-based, of ``paths.dW{l}[i,j]`` / ``paths.db{l}[i]``."""
+    kind, l, i, j = _PATHS.match(base).groups()
+    return kind, int(l), int(i), None if j is None else int(j)
+
+
+def check_paths(base: str, network, path: str) -> None:
+    """A ``paths.`` claim names a parameter of the network, with at most MAX_PATHS paths."""
+    _, l, i, j = paths_param(base)
+    units, fan_in = network.layers[l - 1].W.shape
+    if not 1 <= i <= units or (j is not None and not 1 <= j <= fan_in):
+        raise InputError(f"{base} is outside layer {l}'s W ({units} x {fan_in}) and b ({units})", path)
+    count = len(chain_routes(network, l, i))
+    if count > MAX_PATHS:
+        raise InputError(f"{base} has {count} paths to the loss; at most {MAX_PATHS} are checked", path)
+
+
 def truth_of(step, base: str) -> np.ndarray:
-    """The true value in the checker's shapes: per-example quantities (n, units), always."""
+    """The true value in the checker's shapes: per-example quantities (n, units), always;
+    a ``paths.`` claim's (n, paths), each path's value from the core (network.chain_paths)."""
     kind, l = split(base)
+    if kind == "paths":
+        param = paths_param(base)
+        return np.array([[p.value for p in chain_paths(step.trace, param, e)] for e in range(len(step.trace.x))])
     if kind in WHOLE:
         return np.asarray({"loss": step.loss, "loss_after": step.loss_after,
                            "losses": step.trace.per_example_loss}[kind])
@@ -164,7 +191,7 @@ def shown_truth(step, base: str) -> np.ndarray:
     if base in values:
         return np.asarray(values[base])
     v = truth_of(step, base)
-    return v[0] if split(base)[0] == "fprime" and len(step.examples) == 1 else v
+    return v[0] if split(base)[0] in ("fprime", "paths") and len(step.examples) == 1 else v
 
 
 def require_answers(answers: Any) -> None:
@@ -226,6 +253,8 @@ def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
     claims = []
     for key, raw in answers.items():
         k, base, index = parse_name(key, len(steps[0].trace.layers), field_of(key))
+        if base.startswith("paths."):
+            check_paths(base, steps[0].before, field_of(key))
         truth = shown_truth(steps[k - 1], base)
         internal = truth_of(steps[k - 1], base).shape
         raw, path, d = _entry(raw, field_of(key), decimals)
@@ -259,6 +288,21 @@ def blank(step) -> dict:
     names += [f"{p}{l}_new" for l, lay in enumerate(net.layers, start=1)
               for p, trained in zip("Wb", (lay.train_weights, lay.train_biases)) if trained]
     return {name: np.full(np.shape(shown_truth(step, name)), None).tolist() for name in names + ["loss_after"]}
+
+
+def blank_paths(step, chain: str) -> tuple[str, list]:
+    """``('paths.dW1[1,1]', [None, ...])``: the blank claim of each chain-rule path's value of the
+    parameter ``chain`` (``W1[1,1]``, ``b2[1]``), one null per path (per example)."""
+    name = "paths.d" + re.sub(r"\s+", "", str(chain))
+    try:
+        _, base, index = parse_name(name, len(step.trace.layers), "name")
+        if not base.startswith("paths.") or index is not None:
+            raise InputError(f"expected a parameter such as W1[1,2] or b2[1] (1-based), got {chain!r}", "chain")
+        check_paths(base, step.before, "chain")
+    except InputError as e:
+        raise InputError(e.message if e.field == "chain" else
+                         f"expected a parameter such as W1[1,2] or b2[1] (1-based), got {chain!r}", "--chain") from None
+    return base, np.full(np.shape(shown_truth(step, base)), None).tolist()
 
 
 # -- the document --------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import losses as _loss
+from ..network import chain_paths
 from ..problem import Problem
-from .answers import Claim, Node, split, truth_of
+from .answers import Claim, Node, paths_param, split, truth_of
 
 
 class Graph:
@@ -36,6 +37,8 @@ class Graph:
         k, name = node
         kind, l = split(name)
         L = self.L
+        if kind == "paths":
+            return tuple(dict.fromkeys((k, f"{q}{m}") for path in self._routes(k, name) for q, m, _, _ in path.factors))
         table = {
             "W": ((k - 1, f"W{l}_new"),) if k > 1 else (),
             "b": ((k - 1, f"b{l}_new"),) if k > 1 else (),
@@ -63,7 +66,24 @@ class Graph:
             return self._output(kind, k, get, loss or self.net.loss, reduction or self.net.reduction)
         if kind == "a" and l == 0:
             return np.asarray(self.steps[k - 1].trace.x)
+        if kind == "paths":
+            return self._paths(k, name, get)
         return getattr(self, f"_{kind}")(k, l, get)
+
+    def _routes(self, k: int, name: str) -> tuple:
+        """The core's chain paths for ``paths.dW{l}[i,j]`` (example 1's; every example has the same factors)."""
+        return chain_paths(self.steps[k - 1].trace, paths_param(name), 0)
+
+    def _paths(self, k: int, name: str, get: Callable) -> np.ndarray:
+        """Each path's value, (n, paths): the product of its factors (delta or dL_da · f'(z) at the top,
+        W · f'(z) per link, a_{l-1}[j]), each factor read from ``get`` (the student's numbers)."""
+        routes = self._routes(k, name)
+        out = np.ones((len(self.steps[k - 1].trace.x), len(routes)))
+        for r, path in enumerate(routes):
+            for q, m, idx, _ in path.factors:
+                arr = np.asarray(get((k, f"{q}{m}")), float)
+                out[:, r] *= arr[idx[0] - 1, idx[1] - 1] if q == "W" else arr[:, idx[0] - 1]
+        return out
 
     def _W(self, k: int, l: int, get: Callable) -> np.ndarray:
         return self.steps[0].trace.layers[l - 1].W if k == 1 else get((k - 1, f"W{l}_new"))
@@ -147,6 +167,9 @@ class Graph:
         kind, l = split(name)
         L, net = self.L, self.net
         act = net.layers[l - 1].activation.name if l else ""
+        if kind == "paths":
+            first = " · ".join(f"{q}{m}[{','.join(map(str, idx))}]" for q, m, idx, _ in self._routes(k, name)[0].factors)
+            return f"each path's product of factors (the first: {first})"
         lr = self.problem.learning_rate
         return {
             "z": f"W{l} a{l - 1} + b{l}" + (" (a0 = x)" if l == 1 else ""),
@@ -303,8 +326,8 @@ def _order(node: Node) -> tuple:
         return node[0], 0, l, ("W", "b", "z", "a").index(kind)
     if kind in ("losses", "loss"):
         return node[0], 1, 0, ("losses", "loss").index(kind)
-    if kind in ("dL_da", "fprime", "delta", "dW", "db"):
-        return node[0], 2, -l, ("dL_da", "fprime", "delta", "dW", "db").index(kind)
+    if kind in ("dL_da", "fprime", "delta", "dW", "db", "paths"):
+        return node[0], 2, -l, ("dL_da", "fprime", "delta", "dW", "db", "paths").index(kind)
     return node[0], 3, l if l else 10**6, ("W_new", "b_new", "loss_after").index(kind)
 
 

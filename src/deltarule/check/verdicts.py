@@ -13,6 +13,7 @@ from .graph import Evaluator, Graph
 from .report import Verdict, shown
 
 MAX_ENTRIES = 3  # wrong entries pointed at one by one; more, and the whole value is shown
+_ENTRY = {"paths": "path"}  # what one entry of a claim is called ("path [2]" of paths.dW1[1,1])
 
 
 def _convention(claim: Claim, expected) -> str:
@@ -90,7 +91,8 @@ class Checker:
             at = ",".join(str(i + 1) for i in np.unravel_index(flat, claim.display_shape))
             mine = f" ({shown(v.flat[flat], d)}{yours})" if follows else ""
             written = claim.value.flat[flat] / claim.scale
-            parts.append(f"entry [{at}]: {shown(written, d)}, should be {shown(t.flat[flat], d)}{mine}")
+            parts.append(f"{_ENTRY.get(split(claim.node[1])[0], 'entry')} [{at}]: {shown(written, d)}, "
+                         f"should be {shown(t.flat[flat], d)}{mine}")
         return "; ".join(parts)
 
     def _culprits(self, influence: dict) -> str:

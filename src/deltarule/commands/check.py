@@ -36,6 +36,8 @@ def add_arguments(p) -> None:
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--template", metavar="PROBLEM",
                    help="print a blank answers file for PROBLEM (every number of one update, nulls to fill)")
+    p.add_argument("--chain", metavar="PARAM",
+                   help="with --template: also a blank paths.dW1[1,1] (each chain-rule path's value), e.g. W1[1,1]")
     p.add_argument("--gradebook", metavar="FILE.csv",
                    help="mark a class: PROBLEM or an exercises folder, then the submissions; one CSV row each")
     p.add_argument("--feedback", metavar="DIR", help="with a class: one HTML and Markdown page per submission")
@@ -46,11 +48,11 @@ def add_arguments(p) -> None:
                         "(refused by default: a submitted file must not make the marker read other files)")
 
 
-def template(ref: str) -> str:
+def template(ref: str, chain: str | None = None) -> str:
     """A blank answers file (YAML) for the problem ``ref``: every name of one update as nulls."""
     from pathlib import Path
 
-    from ..check.answers import blank
+    from ..check.answers import blank, blank_paths
     from ..problem import load_problem
 
     problem = load_problem(ref)
@@ -59,7 +61,11 @@ def template(ref: str) -> str:
              "# (leave null what you did not compute). Check it with: deltarule check THIS-FILE",
              f"problem: {json.dumps(Path(ref).name if Path(ref).exists() else ref)}",
              f"decimals: {problem.decimals}", "answers:"]
-    lines += [f"  {name}: {flow(v)}" for name, v in blank(problem.steps(1)[0]).items()]
+    step = problem.steps(1)[0]
+    lines += [f"  {name}: {flow(v)}" for name, v in blank(step).items()]
+    if chain is not None:  # each path's value, in the order solve --chain prints them
+        name, v = blank_paths(step, chain)
+        lines.append(f"  {name}: {flow(v)}")
     return "\n".join(lines) + "\n"
 
 
@@ -114,10 +120,12 @@ def run(args) -> int:
     from ..errors import InputError
     from ..explain import check_report
 
+    if args.chain is not None and args.template is None:
+        raise UsageError("deltarule check: --chain goes with --template PROBLEM")
     if args.template is not None:
         if args.files:
             raise UsageError("deltarule check: --template PROBLEM takes no other files")
-        print(template(args.template), end="")
+        print(template(args.template, args.chain), end="")
         return ExitStatus.OK
     if args.gradebook or args.feedback or len(args.files) > 2:
         return mark_class(args)
