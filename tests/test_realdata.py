@@ -274,3 +274,15 @@ def test_the_breast_cancer_walk_scaling_travels_with_the_model(folder, tmp_path,
     r = json.loads(capsys.readouterr().out)
     assert r["examples"] == 569 and round(r["accuracy"] * 569) == right
     assert r["loss"] == pytest.approx(saved.network.evaluate(saved.scale(x), target.reshape(-1, 1)), rel=1e-12)
+
+
+@pytest.mark.parametrize("rows", ["", "1\n", "cat\n"])
+def test_a_csv_of_only_the_target_column_is_one_line(tmp_path, capsys, rows):
+    # found by test_hostile_readers: a header `y` and no input column crashed reshape(-1, 0)
+    # (a traceback) once text targets were read as labels; it is a file with no inputs
+    (tmp_path / "d.csv").write_text("y\n" + rows)
+    (tmp_path / "p.yaml").write_text("layers:\n  - units: 1\n    inputs: 1\n    activation: sigmoid\n"
+                                     "loss: half_sse\ndata: {file: d.csv, targets: [y]}\nlearning_rate: 0.5\n")
+    assert main(["solve", str(tmp_path / "p.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "0 input columns" in err and "Traceback" not in err

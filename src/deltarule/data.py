@@ -375,7 +375,8 @@ def read_csv(path: str | Path, targets: list[str] | tuple = (), inputs: list[str
     except OSError as e:
         raise InputError(f"cannot read ({e.strerror or e})", "", file) from None
     if labels and len(cols) > n_inputs:
-        x = np.frombuffer(values, dtype=np.float64).reshape(-1, n_inputs)
+        # one row per example read (reshape(-1, 0) cannot tell how many rows a file of no inputs has)
+        x = np.frombuffer(values, dtype=np.float64).reshape(len(raw), n_inputs)
         return x, _targets_or_labels(raw, [header[j] for j in cols[n_inputs:]], file)
     table = np.frombuffer(values, dtype=np.float64).reshape(-1, len(cols))
     return table[:, :n_inputs], table[:, n_inputs:]
