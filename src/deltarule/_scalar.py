@@ -212,37 +212,6 @@ def _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go):
                 F[do + ip + k] = s * _FPRIME(I[AC + l - 1], F[zo + ip + k], F[ip + k])
 
 
-def _batch(p, I, F, X, Y, orders, e, s, m, shuffled, loss, fused, scale, go, P):
-    """The summed loss of examples s .. s+m-1 (in the epoch's order), their dW, db added into G."""
-    for q in range(P):
-        F[go + q] = 0.0
-    batch = 0.0
-    for r in range(m):
-        i = orders[e, s + r] if shuffled else s + r
-        batch += _example(p, I, F, X, Y, i, loss, fused, True, scale)
-    return batch
-
-
-def _descend(p, mask, F, go, lr, P):
-    """W - eta dW in place on the trainable entries: all finite, or nothing changes (False)."""
-    for q in range(P):
-        if mask[q] and not math.isfinite(p[q] - lr * F[go + q]):
-            return False
-    for q in range(P):
-        if mask[q]:
-            p[q] = p[q] - lr * F[go + q]
-    return True
-
-
-def _data_loss(total, p, I, F, X, Y, orders, e, s, m, shuffled, loss, fused):
-    """``total`` plus the loss of examples s .. s+m-1, one by one (the journal's order of additions),
-    with the current parameters (no gradient)."""
-    for r in range(m):
-        i = orders[e, s + r] if shuffled else s + r
-        total += _example(p, I, F, X, Y, i, loss, fused, False, 1.0)
-    return total
-
-
 def _make_run(stamp: str):
     """The loop's template, a closure over its kernels' key: numba keys its disk cache on the
     closure's values, so a changed kernel never loads a stale compiled loop."""
@@ -263,20 +232,34 @@ def _make_run(stamp: str):
             for s in range(0, n, size):
                 k += 1
                 m = min(size, n - s)
-                batch = _batch(p, I, F, X, Y, orders, e, s, m, shuffled, loss, fused, 1.0 / m if mean else 1.0, go, P)
+                scale = 1.0 / m if mean else 1.0
+                for q in range(P):
+                    F[go + q] = 0.0
+                batch = 0.0
+                for r in range(m):
+                    i = orders[e, s + r] if shuffled else s + r
+                    batch += _example(p, I, F, X, Y, i, loss, fused, True, scale)
                 if not math.isfinite(batch):
                     status[0], status[1], status[2] = 1, k, batch / m if mean else batch
                     return e
-                if not _descend(p, mask, F, go, lr, P):
-                    status[0], status[1] = 2, k
-                    return e
+                for q in range(P):  # W - eta dW: all finite, or nothing changes
+                    if mask[q] and not math.isfinite(p[q] - lr * F[go + q]):
+                        status[0], status[1] = 2, k
+                        return e
+                for q in range(P):
+                    if mask[q]:
+                        p[q] = p[q] - lr * F[go + q]
                 status[3] += 1
                 if mode == 2:
                     total += batch
                 elif mode == 1:
-                    total = _data_loss(total, p, I, F, X, Y, orders, e, s, m, shuffled, loss, fused)
+                    for r in range(m):
+                        i = orders[e, s + r] if shuffled else s + r
+                        total += _example(p, I, F, X, Y, i, loss, fused, False, 1.0)
             if mode == 0:
-                total = _data_loss(0.0, p, I, F, X, Y, orders, e, 0, n, False, loss, fused)
+                total = 0.0
+                for i in range(n):
+                    total += _example(p, I, F, X, Y, i, loss, fused, False, 1.0)
             epoch_loss = total / n if mean else total
             if not math.isfinite(epoch_loss):
                 status[0], status[1], status[2] = 3, k, epoch_loss
@@ -332,8 +315,7 @@ def _specialise(acts: tuple, loss: int, fused: int):
     losses = [LOSSES[loss]] if fused < 0 else []  # a fused pair's loss and delta come from the logits
     fz = [FUSED[fused][2]] if fused >= 0 else []
     env = {**globals(), **_chains(ew, row, losses, fz)}
-    for name in ("_example", "_batch", "_descend", "_data_loss"):  # run's callees, over these kernels
-        env[name] = _clone(env[name], env)
+    env["_example"] = _clone(_example, env)
     template = _make_run(_stamp(ew, row, losses, fz))
     loop = njit(cache=True)(types.FunctionType(template.__code__, env, template.__name__, None, template.__closure__))
     local = {c: i for i, c in enumerate(used)}
@@ -342,8 +324,7 @@ def _specialise(acts: tuple, loss: int, fused: int):
 
 # name -> (template, njit options of its compiled copies)
 _TEMPLATES = {"_example": (_example, {}), "_output_delta": (_output_delta, {"inline": "always"}),
-              "_backward": (_backward, {"inline": "always"}), "_batch": (_batch, {"inline": "always"}),
-              "_descend": (_descend, {"inline": "always"}), "_data_loss": (_data_loss, {"inline": "always"})}
+              "_backward": (_backward, {"inline": "always"})}
 _LOOPS: dict = {}  # (activation codes per layer, loss code, fused code) -> _specialise's answer
 
 
