@@ -212,3 +212,30 @@ def _check_rows(v: Any, path: str, rows: int | None, cols: int | None) -> None:
                              else f"rows differ in length: row 1 has {width}, row {i + 1} has {len(r)}", path)
     if width == 0:
         raise InputError("rows are empty", path)
+
+
+def named_settings(registry: dict, settings: dict[str, Any]) -> Any:
+    """``registry[name](**settings)`` from ``{name: ..., <setting>: value}``: the reader of the
+    optimizer and learning-rate-schedule registries (dataclasses keyed by name).
+
+    Raises :class:`~deltarule.errors.InputError` whose field is the setting at fault (``name``,
+    ``beta1``, ...): a reader prefixes its own path (``optimizer.beta1``) and the file. Values
+    must be numbers or booleans: a reader's typed fields come first.
+    """
+    from dataclasses import MISSING, fields
+
+    rest = dict(settings)
+    name = rest.pop("name", None)
+    if not isinstance(name, str) or name not in registry:
+        raise InputError(f"expected one of {', '.join(registry)}, got {name!r}", "name")
+    known = [f.name for f in fields(registry[name])]
+    for key in rest:
+        if key not in known:
+            raise InputError(f"{name} takes {', '.join(known) or 'no settings'}", str(key))
+    for f in fields(registry[name]):
+        if f.default is MISSING and f.name not in rest:
+            raise InputError(f"{name} needs {f.name}", f.name)
+    for key, value in rest.items():
+        if not isinstance(value, (int, float)):
+            raise InputError(f"expected a number, got {value!r}", str(key))
+    return registry[name](**rest)

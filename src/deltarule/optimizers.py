@@ -24,12 +24,13 @@ Steps are pure: new arrays come back, the inputs are not touched. This module im
 """
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
 from .errors import InputError
+from .fields import named_settings
 
 Array = np.ndarray
 Pair = tuple[Array, Array]          # (W (units, fan_in), b (units,)) of one layer
@@ -341,21 +342,7 @@ def from_settings(settings: dict[str, Any]) -> Optimizer:
     Raises :class:`~deltarule.errors.InputError` whose field is the setting at fault (``name``,
     ``beta1``, ...): a reader prefixes its own path (``optimizer.beta1``) and the file.
     """
-    rest = dict(settings)
-    name = rest.pop("name", None)
-    if not isinstance(name, str) or name not in OPTIMIZERS:
-        raise InputError(f"expected one of {', '.join(OPTIMIZERS)}, got {name!r}", "name")
-    known = setting_names(name)
-    for key in rest:
-        if key not in known:
-            raise InputError(f"{name} takes {', '.join(known) or 'no settings'}", str(key))
-    for f in fields(get_class(name)):
-        if f.default is MISSING and f.name not in rest:
-            raise InputError(f"{name} needs {f.name}", f.name)
-    for key, value in rest.items():  # numbers and booleans only: a reader's typed fields come first
-        if not isinstance(value, (int, float)):
-            raise InputError(f"expected a number, got {value!r}", str(key))
-    return get(name, **rest)
+    return named_settings(OPTIMIZERS, settings)
 
 
 def get_class(name: str):

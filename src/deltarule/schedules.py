@@ -18,10 +18,11 @@ with ``torch_kwargs(samples_per_epoch)``). Imports only the standard library.
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable, ClassVar
 
 from .errors import InputError
+from .fields import named_settings
 
 
 @dataclass(frozen=True)
@@ -227,21 +228,7 @@ def from_settings(settings: dict[str, Any]) -> LearningRateSchedule:
     Raises :class:`~deltarule.errors.InputError` whose field is the setting at fault (``name``,
     ``beta1``, ...): a reader prefixes its own path (``learning_rate_schedule.gamma``) and the file.
     """
-    rest = dict(settings)
-    name = rest.pop("name", None)
-    if not isinstance(name, str) or name not in SCHEDULES:
-        raise InputError(f"expected one of {', '.join(SCHEDULES)}, got {name!r}", "name")
-    known = setting_names(name)
-    for key in rest:
-        if key not in known:
-            raise InputError(f"{name} takes {', '.join(known) or 'no settings'}", str(key))
-    for f in fields(get_class(name)):
-        if f.default is MISSING and f.name not in rest:
-            raise InputError(f"{name} needs {f.name}", f.name)
-    for key, value in rest.items():  # numbers and booleans only: a reader's typed fields come first
-        if not isinstance(value, (int, float)):
-            raise InputError(f"expected a number, got {value!r}", str(key))
-    return get(name, **rest)
+    return named_settings(SCHEDULES, settings)
 
 
 def get_class(name: str):
