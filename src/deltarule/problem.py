@@ -142,7 +142,8 @@ class Problem:
         return self
 
     def steps(self, count: int = 1, schedule: Schedule | None = None):
-        """The first ``count`` updates as :class:`~deltarule.trace.Step` records."""
+        """The first ``count`` updates as :class:`~deltarule.trace.Step` records, with the
+        problem's optimizer, learning-rate schedule and L2 (each step carries their state)."""
         from .training import steps
 
         self.require("data", "learning_rate")
@@ -151,9 +152,10 @@ class Problem:
         P = len(self.network.parameters())  # a Step: W, b, dW, db before and after, the new network;
         # z, a, f', dL_da, delta of both passes; each example's gradient (kept up to 65536 numbers)
         per_step = 8 * (6 * P + 10 * size * sum(self.network.sizes) + min(size * P, 65536)) + 4096
+        per_step += 0 if self.optimization.plain else 8 * 7 * P  # state before/after, hats, dW + λW
         check_steps(count, per_step, self.source)
         x, y = self.split()[:2]
-        return steps(self.network, x, y, self.learning_rate, schedule, count)
+        return steps(self.network, x, y, self.learning_rate, schedule, count, self.optimization)
 
     def train(self, schedule: Schedule | None = None, learning_rate: float | None = None,
               backend: str = "numpy", **kwargs):

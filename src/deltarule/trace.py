@@ -98,6 +98,17 @@ class Step:
     ordered as :meth:`Trace.gradient`) where n x P is at most ``EXAMPLE_GRADIENTS_MAX``,
     else None (a batch that large is not written out example by example).
 
+    A step of an optimizer, a learning-rate schedule or L2 (a problem's ``optimizer:``,
+    ``learning_rate_schedule:``, ``regularization:``) also carries: ``optimizer`` (the
+    :class:`deltarule.optimizers.Optimizer` that took it, registry value), ``state_before`` and
+    ``state`` (its state before and after, ``{"vW1": (units, fan_in), "vb1": (units,), ...,
+    "t": int}``), ``hats`` (``mW1_hat``, ``sW1_hat``, ... of this step), ``lr_schedule`` and
+    ``epoch`` (1-based; ``learning_rate`` is then η_e, the schedule's rate of that epoch,
+    ``base_learning_rate`` the problem's η), ``l2`` (λ) with ``penalty`` and ``penalty_after``
+    ((λ/2)·Σ_l ‖W_l‖², weights only, before and after the update) and ``dW_l2`` (dW_l + λ W_l per
+    layer, what the optimizer used; None when λ = 0). ``loss`` and ``loss_after`` then include
+    the penalty; ``trace.loss`` and the trace's dW stay the data's. A plain step has the defaults.
+
     >>> import deltarule as dr
     >>> step = dr.load_problem("seed-002").steps(1)[0]
     >>> v = step.values()
@@ -112,6 +123,27 @@ class Step:
     loss_after: float
     after_trace: Trace | None = None
     example_gradients: Array | None = None
+    optimizer: Any = None
+    state_before: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None
+    hats: dict[str, Any] | None = None
+    lr_schedule: Any = None
+    epoch: int = 0
+    base_learning_rate: float | None = None
+    l2: float = 0.0
+    penalty: float = 0.0
+    penalty_after: float = 0.0
+    dW_l2: tuple[Array, ...] | None = None
+
+    @property
+    def plain(self) -> bool:
+        """True for plain gradient descent (W_new = W - η dW, constant η, no penalty): no state."""
+        return self.state is None and not self.l2
+
+    @property
+    def data_loss(self) -> float:
+        """The batch loss before the update without the L2 penalty (the trace's)."""
+        return self.trace.loss
 
     @property
     def before(self) -> "Network":
@@ -120,14 +152,21 @@ class Step:
 
     @property
     def loss(self) -> float:
-        """The batch loss before the update."""
-        return self.trace.loss
+        """The batch loss before the update, the L2 penalty included (data loss + (λ/2)·Σ‖W_l‖²)."""
+        return self.trace.loss + self.penalty if self.l2 else self.trace.loss
+
+    def gradients(self) -> list[tuple[Array, Array]]:
+        """``[(dW_l, db_l)]`` the update used: dW_l includes λ W_l under L2 (shapes of W_l, b_l)."""
+        dWs = self.dW_l2 if self.dW_l2 is not None else [lt.dW for lt in self.trace.layers]
+        return [(dW, lt.db) for dW, lt in zip(dWs, self.trace.layers)]
 
     def values(self) -> dict[str, Any]:
         """Every number of this update under its canonical name (``z1``, ``W2_new``, ...).
 
         Per-example quantities of a one-example update are given as vectors (``z1`` is
-        (units,)); for a batch they stay (n, units).
+        (units,)); for a batch they stay (n, units). An optimizer's step adds its state after
+        the update (``vW1``, ``mb2``, ``sW1``, ...), the bias-corrected ``mW1_hat``, ... and ``t``;
+        under L2, ``dW{l}`` is dW_l + λ W_l and ``loss``, ``loss_after`` include the penalty.
         """
         out: dict[str, Any] = {"loss": self.loss, "loss_after": self.loss_after}
         single = len(self.examples) == 1
@@ -135,18 +174,47 @@ class Step:
             for name in LAYER_FIELDS:
                 v = getattr(lt, name)
                 out[f"{name}{l}"] = v[0] if single and name in PER_EXAMPLE else v
+            if self.dW_l2 is not None:
+                out[f"dW{l}"] = self.dW_l2[l - 1]
             out[f"W{l}_new"] = new.W
             out[f"b{l}_new"] = new.b
         out["a0"] = self.trace.x[0] if single else self.trace.x
+        out.update(self.state or {})
+        out.update(self.hats or {})
         return out
 
     def to_json(self) -> dict[str, Any]:
         """This update as the contract's JSON object (full precision, lists of rows)."""
         layers = []
-        for lt, new in zip(self.trace.layers, self.after.layers):
+        for l, (lt, new) in enumerate(zip(self.trace.layers, self.after.layers), start=1):
             d = {name: getattr(lt, name).tolist() for name in LAYER_FIELDS}
+            if self.dW_l2 is not None:
+                d["dW"] = self.dW_l2[l - 1].tolist()
             d["W_new"] = new.W.tolist()
             d["b_new"] = new.b.tolist()
+            d.update(self._layer_state(l))
             layers.append(d)
-        return {"examples": list(self.examples), "loss": self.loss,
-                "loss_after": self.loss_after, "layers": layers}
+        out = {"examples": list(self.examples), "loss": self.loss,
+               "loss_after": self.loss_after, "layers": layers}
+        return out if self.plain else {**out, **self._optimization_json()}
+
+    def _layer_state(self, l: int) -> dict[str, Any]:
+        """Layer l's state after the update and its ``_hat`` values, named without the layer:
+        ``{"vW": ..., "vb": ..., "mW_hat": ...}`` (empty for a plain step)."""
+        out = {}
+        for source in (self.state or {}, self.hats or {}):
+            for name, value in source.items():
+                base, _, hat = name.partition("_")
+                if name != "t" and base[2:] == str(l):
+                    out[base[:2] + ("_" + hat if hat else "")] = np.asarray(value).tolist()
+        return out
+
+    def _optimization_json(self) -> dict[str, Any]:
+        """The top-level fields of a non-plain step: optimizer, schedule, rates, t, L2, penalty."""
+        return {"optimizer": None if self.optimizer is None else self.optimizer.settings(),
+                "learning_rate_schedule": None if self.lr_schedule is None else self.lr_schedule.settings(),
+                "epoch": self.epoch, "learning_rate": self.learning_rate,
+                "base_learning_rate": self.base_learning_rate,
+                "t": None if self.state is None else self.state["t"],
+                "l2": self.l2, "penalty": self.penalty, "penalty_after": self.penalty_after,
+                "data_loss": self.data_loss}

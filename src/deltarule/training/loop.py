@@ -7,6 +7,7 @@ The journal, hooks, divergence and Ctrl-C are the :class:`~deltarule.training.dr
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from ..optimizers import SGD
 from ..params import flatten
 from ..regularization import add_l2, penalty
 from ..schedule import Schedule
-from ..trace import Step
+from ..trace import Step, frozen
 
 Array = np.ndarray
 
@@ -154,11 +155,14 @@ class GenericRun:
 
 
 def steps(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(),
-          count: int = 1) -> list[Step]:
+          count: int = 1, optimization: Optimization = Optimization()) -> list[Step]:
     """The first ``count`` updates of ``schedule`` as full :class:`Step` records (for solve).
 
     Epochs follow one another as in :func:`train`, so ``count`` may exceed one epoch.
-    Each step keeps the trace before its update and the network after it.
+    Each step keeps the trace before its update and the network after it. With
+    ``optimization`` not plain, each step is :func:`deltarule.descent.descent_step`'s (the
+    optimizer at the epoch's rate η_e, dW_l + λ W_l) and carries the state before and after it,
+    the ``_hat`` values, λ and the penalty; the state carries from one step to the next.
 
     >>> import deltarule as dr
     >>> p = dr.load_problem("seed-000-neuron")
@@ -170,12 +174,60 @@ def steps(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     x = np.asarray(x, dtype=dt)
     y = np.asarray(y, dtype=dt)
     n, rng, out = len(x), schedule.rng(), []
+    take = None if optimization.plain else _OptimizerSteps(network, optimization, learning_rate, n)
+    epoch = 0
     while len(out) < count:
+        epoch += 1
         for idx in schedule.epoch_batches(n, rng):
             ex = np.arange(n)[idx]
-            step = network.step(x[ex], y[ex], learning_rate, examples=ex)
+            if take is None:
+                step = network.step(x[ex], y[ex], learning_rate, examples=ex)
+            else:
+                step = take(network, x[ex], y[ex], ex, epoch)
             out.append(step)
             network = step.after
             if len(out) == count:
                 break
     return out
+
+
+class _OptimizerSteps:
+    """Takes one optimizer step as a full :class:`Step`, keeping the state between calls.
+
+    The rule is :func:`deltarule.descent.descent_step`'s, from the same pieces: g = dW_l + λ W_l
+    (:func:`~deltarule.regularization.add_l2`), then :meth:`Optimizer.step_values` at
+    η_e = lr_schedule.rate(e - 1, η, n) for the 1-based epoch e.
+    """
+
+    def __init__(self, network: Network, optimization: Optimization, learning_rate: float, n: int):
+        self.optimizer = optimization.optimizer or SGD()
+        self.schedule, self.l2 = optimization.lr_schedule, optimization.l2
+        self.base, self.n = float(learning_rate), n
+        self.state = self.optimizer.init([(lay.W, lay.b) for lay in network.layers])
+
+    def __call__(self, network: Network, xb: Array, yb: Array, examples, epoch: int) -> Step:
+        lr = self.base if self.schedule is None else float(self.schedule.rate(epoch - 1, self.base, self.n))
+        tr = network.trace(xb, yb)
+        Ws = [lay.W for lay in network.layers]
+        dWs = add_l2([lt.dW for lt in tr.layers], Ws, self.l2)
+        trainable = [(lay.train_weights, lay.train_biases) for lay in network.layers]
+        new, state, hats = self.optimizer.step_values(
+            [(lay.W, lay.b) for lay in network.layers], list(zip(dWs, [lt.db for lt in tr.layers])),
+            self.state, lr, trainable)
+        after = replace(network, layers=tuple(replace(lay, W=frozen(W), b=frozen(b))
+                                              for lay, (W, b) in zip(network.layers, new)))
+        again = after.trace(xb, yb)
+        pen_after = penalty([W for W, _ in new], self.l2)
+        before, self.state = self.state, state
+        return Step(tuple(int(i) for i in examples), tr, after, lr, again.loss + pen_after, again,
+                    network.example_gradients(tr), optimizer=self.optimizer,
+                    state_before={k: _frozen_value(v) for k, v in before.items()},
+                    state={k: _frozen_value(v) for k, v in state.items()},
+                    hats={k: frozen(v) for k, v in hats.items()}, lr_schedule=self.schedule, epoch=epoch,
+                    base_learning_rate=self.base, l2=self.l2, penalty=penalty(Ws, self.l2),
+                    penalty_after=pen_after,
+                    dW_l2=tuple(frozen(d) for d in dWs) if self.l2 else None)
+
+
+def _frozen_value(v):
+    return v if isinstance(v, int) else frozen(v)

@@ -1,0 +1,154 @@
+"""solve with an optimizer, a learning-rate schedule and L2 (issue 15, item 5): the Step records.
+
+``Problem.steps`` / ``dr.steps`` take the problem's optimization; each step is the reference
+rule's (:func:`deltarule.descent.optimize`, bit for bit) and carries the state before and after,
+the ``_hat`` values, t, λ and the penalty under the names of DESIGN's December additions.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import optimizers as opt
+from deltarule import schedules as sch
+from deltarule.descent import optimize
+from deltarule.optimization import Optimization
+from deltarule.schedule import Schedule
+from deltarule.trace import Step
+
+OPTIMIZERS = {
+    "momentum": opt.SGD(momentum=0.9),
+    "nesterov": opt.SGD(momentum=0.8, nesterov=True),
+    "rmsprop": opt.RMSprop(),
+    "adam": opt.Adam(),
+    "adamw": opt.AdamW(weight_decay=0.05),
+    "plain-sgd": opt.SGD(),
+}
+
+
+def _seed002(optimizer=None, lr_schedule=None, l2=0.0):
+    p = dr.load_problem("seed-002")
+    return replace(p, optimization=Optimization(optimizer, lr_schedule, l2))
+
+
+def _batches_problem(optimizer, lr_schedule, l2):
+    """A 2-3-2 tanh/sigmoid network on 5 examples, mini-batches of 2 (3 updates an epoch)."""
+    rng = np.random.default_rng(7)
+    net = dr.Network((dr.Layer(rng.normal(size=(3, 2)), rng.normal(size=3), "tanh"),
+                      dr.Layer(rng.normal(size=(2, 3)), rng.normal(size=2), "sigmoid")), "half_mse", "mean")
+    x, y = rng.normal(size=(5, 2)), rng.uniform(size=(5, 2))
+    return net, x, y, Schedule("minibatch", 2, 3), Optimization(optimizer, lr_schedule, l2)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("l2", [0.0, 0.03])
+def test_steps_are_the_reference_rule_bit_for_bit(name, l2):
+    # 8 updates over 3 epochs of 3 batches, the rate halving every epoch: the state carries,
+    # the rate changes at updates 4 and 7, and every parameter is optimize()'s exactly
+    optimizer, schedule = OPTIMIZERS[name], sch.Step(step_size=1, gamma=0.5)
+    net, x, y, batches, optimization = _batches_problem(optimizer, schedule, l2)
+    out = dr.steps(net, x, y, 0.3, batches, count=9, optimization=optimization)
+    run = optimize(net, x, y, 0.3, optimizer, schedule, l2, batches)
+    assert len(out) == 9
+    assert np.array_equal(out[-1].after.parameters(), run.network.parameters())
+    assert [s.loss for s in out] == run.losses.tolist()   # batch losses, penalty included
+    assert [s.learning_rate for s in out] == [0.3] * 3 + [0.15] * 3 + [0.075] * 3
+    assert [s.epoch for s in out] == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+    for k in run.state:
+        assert np.array_equal(out[-1].state[k], run.state[k]), k
+    for a, b in zip(out, out[1:]):     # the state after one step is the state before the next
+        assert b.before is a.after and b.state_before.keys() == a.state.keys()
+        assert all(np.array_equal(b.state_before[k], a.state[k]) for k in a.state)
+    assert [s.state["t"] for s in out] == list(range(1, 10))
+
+
+def test_a_plain_problem_gives_the_plain_step_unchanged():
+    plain = dr.load_problem("seed-002").steps(2)
+    also_plain = _seed002(opt.SGD()).steps(2)   # sgd without momentum, constant rate, no L2
+    for a, b in zip(plain, also_plain):
+        assert a.plain and b.plain and b.state is None and b.optimizer is None
+        assert a.to_json() == b.to_json() and set(a.values()) == set(b.values())
+        assert set(a.to_json()) == {"examples", "loss", "loss_after", "layers"}
+
+
+def test_momentum_on_seed_002_by_hand():
+    s1, s2 = _seed002(opt.SGD(momentum=0.9)).steps(2)
+    v1, v2 = s1.values(), s2.values()
+    # step 1: v starts at 0, so vW2 = 0.9·0 + dW2 = dW2 = delta2·a1 = 0.04696·(0.5933, 0.5969) (seed 002)
+    assert v1["vW2"].round(5).tolist() == [[0.02786, 0.02803]]
+    assert np.array_equal(v1["vW2"], v1["dW2"]) and np.array_equal(s1.state_before["vW2"], np.zeros((1, 2)))
+    # and W2_new = W2 - η·vW2 = 0.40 - 0.5·0.02786 = 0.38607: plain descent's numbers on step 1
+    assert v1["W2_new"].round(5).tolist() == [[0.38607, 0.43599]]
+    # step 2: vW2 = 0.9·vW2(step 1) + dW2(step 2), and the state before step 2 is step 1's after
+    assert np.array_equal(s2.state_before["vW2"], v1["vW2"])
+    assert np.allclose(v2["vW2"], 0.9 * v1["vW2"] + v2["dW2"], rtol=0, atol=1e-15)
+    assert np.allclose(v2["W2_new"], v2["W2"] - 0.5 * v2["vW2"], rtol=0, atol=1e-15)
+    assert v1["t"] == 1 and v2["t"] == 2 and s2.learning_rate == 0.5
+
+
+def test_adam_on_seed_002_by_hand():
+    s1, s2 = _seed002(opt.Adam()).steps(2)
+    v1, v2 = s1.values(), s2.values()
+    g = v1["db2"][0]
+    # t = 1: mb2 = 0.1·g, sb2 = 0.001·g², the hats undo exactly that: mb2_hat = g, sb2_hat = g²,
+    # so b2_new = b2 - η·g/(|g| + 1e-8) = 0.60 - 0.5·(1 - 2e-7) ≈ 0.1000001 (g = 0.04696 > 0)
+    assert np.isclose(v1["mb2"][0], 0.1 * g, rtol=1e-15) and np.isclose(v1["sb2"][0], 0.001 * g * g, rtol=1e-12)
+    assert np.isclose(v1["mb2_hat"][0], g, rtol=1e-14) and np.isclose(v1["sb2_hat"][0], g * g, rtol=1e-12)
+    assert v1["b2_new"][0] == pytest.approx(0.60 - 0.5 * g / (g + 1e-8), abs=1e-15)
+    # t = 2: the moments carry, the corrections are 1 - 0.9² = 0.19 and 1 - 0.999² = 0.001999
+    m = 0.9 * v1["mW1"] + 0.1 * v2["dW1"]
+    s = 0.999 * v1["sW1"] + 0.001 * v2["dW1"] ** 2
+    assert np.allclose(v2["mW1"], m, rtol=1e-14, atol=0) and np.allclose(v2["sW1"], s, rtol=1e-12, atol=0)
+    assert np.allclose(v2["mW1_hat"], m / 0.19, rtol=1e-12) and np.allclose(v2["sW1_hat"], s / 0.001999, rtol=1e-10)
+    assert v2["t"] == 2 and {"mW1", "sW1", "mb2_hat", "sb2_hat"} <= set(s2.state_before) | set(v2)
+
+
+def test_l2_in_the_loss_and_the_gradient():
+    lam = 0.1
+    (s,) = _seed002(opt.SGD(momentum=0.9), l2=lam).steps(1)
+    v = s.values()
+    W1, W2 = np.array([[0.15, 0.20], [0.25, 0.30]]), np.array([[0.40, 0.45]])
+    # penalty = (0.1/2)·(0.15² + 0.20² + 0.25² + 0.30² + 0.40² + 0.45²) = 0.05·0.5775 = 0.028875
+    assert s.penalty == pytest.approx(0.028875, abs=1e-15) and s.l2 == lam
+    assert v["loss"] == pytest.approx(s.data_loss + 0.028875, abs=1e-15)
+    assert s.data_loss == pytest.approx(0.03159, abs=1e-5)   # seed 002: E = ½(0.7514 − 0.5)²
+    assert np.allclose(v["dW1"], s.trace.layers[0].dW + lam * W1, rtol=0, atol=1e-16)
+    assert np.allclose(v["dW2"], s.trace.layers[1].dW + lam * W2, rtol=0, atol=1e-16)
+    assert np.array_equal(v["db2"], s.trace.layers[1].db)           # biases: no penalty
+    W_new = [lay.W for lay in s.after.layers]
+    assert s.loss_after == pytest.approx(s.after_trace.loss + 0.05 * sum(float(np.sum(W * W)) for W in W_new),
+                                         rel=1e-15)
+
+
+def test_json_names_per_layer_and_top_level():
+    s1, s2 = _seed002(opt.Adam(beta1=0.8), sch.Exponential(gamma=0.5), 0.01).steps(2)
+    d = json.loads(json.dumps(s2.to_json()))
+    layer2 = d["layers"][1]
+    for name in ("mW", "mb", "sW", "sb", "mW_hat", "mb_hat", "sW_hat", "sb_hat"):
+        assert np.array_equal(np.array(layer2[name]), np.asarray(s2.values()[name[:2] + "2" + name[2:]])), name
+    assert "vW" not in layer2
+    assert d["t"] == 2 and d["epoch"] == 2 and d["learning_rate"] == 0.25 and d["base_learning_rate"] == 0.5
+    assert d["optimizer"] == {"name": "adam", "beta1": 0.8, "beta2": 0.999, "eps": 1e-8}
+    assert d["learning_rate_schedule"] == {"name": "exponential", "gamma": 0.5}
+    assert d["l2"] == 0.01 and d["penalty"] == pytest.approx(s2.penalty) and d["penalty"] > 0
+    assert d["loss"] == pytest.approx(d["data_loss"] + d["penalty"], abs=1e-16)
+    assert layer2["dW"] == s2.values()["dW2"].tolist()
+
+
+def test_frozen_parameters_keep_zero_state():
+    p = dr.load_problem("seed-002")
+    layers = (replace(p.network.layers[0], train_biases=False), p.network.layers[1])
+    q = replace(p, network=replace(p.network, layers=layers), optimization=Optimization(opt.SGD(momentum=0.9)))
+    s1, s2 = q.steps(2)
+    assert np.array_equal(s2.after.layers[0].b, p.network.layers[0].b)
+    assert not s2.state["vb1"].any() and s2.state["vW1"].any()
+
+
+def test_step_defaults_keep_plain_records_plain():
+    step = dr.load_problem("seed-002").steps(1)[0]
+    assert isinstance(step, Step) and step.plain and step.hats is None and step.dW_l2 is None
+    assert step.loss == step.trace.loss and step.gradients()[0][0] is step.trace.layers[0].dW
