@@ -24,8 +24,8 @@ Steps are pure: new arrays come back, the inputs are not touched. This module im
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
@@ -35,6 +35,20 @@ from .fields import named_settings
 Array = np.ndarray
 Pair = tuple[Array, Array]          # (W (units, fan_in), b (units,)) of one layer
 State = dict[str, Any]              # {"vW1": array, ..., "t": int}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A wrong step a student may take, at one ``stage`` of :meth:`Optimizer.update` (the checker's
+    diagnoses; ``note`` is a template with ``{p}``, the parameter: ``W1``, ``b2``):
+
+    ``"advance"``: ``fn(g, old moments, t) -> new moments``; ``"correct"``: ``fn(new moments, t) ->
+    hats``; ``"apply"``: ``fn(P, g, old moments, new moments, hats, lr, t, weight) -> P_new``.
+    """
+
+    note: str
+    stage: str
+    fn: Callable
 
 
 @dataclass(frozen=True)
@@ -111,10 +125,30 @@ class Optimizer:
         """One parameter P (any shape) with gradient g (same shape) at step t (1-based):
         ``(P_new, new moments in the order of `moments`, bias-corrected values in the order of `hats`)``.
 
-        ``weight`` says P is a W (AdamW decays weights only). The checker's follow-through calls
-        this on a student's own previous state and gradient.
+        ``weight`` says P is a W (AdamW decays weights only). Three stages, in the order a student
+        writes them: :meth:`advance` (the new moments), :meth:`correct` (their bias correction),
+        :meth:`apply` (the step). The checker's follow-through calls the stages on a student's own
+        numbers (a claimed ``vW1`` carries into ``W1_new``).
         """
+        new = self.advance(g, moments, t)
+        hats = self.correct(new, t)
+        return self.apply(p, g, new, hats, lr, t, weight), new, hats
+
+    def advance(self, g: Array, moments: tuple, t: int) -> tuple:
+        """The new moments (in the order of `moments`) from the old ones and the gradient g."""
+        return ()
+
+    def correct(self, moments: tuple, t: int) -> tuple:
+        """The bias-corrected values (in the order of `hats`) of the new moments at step t."""
+        return ()
+
+    def apply(self, p: Array, g: Array, moments: tuple, hats: tuple, lr: float, t: int, weight: bool) -> Array:
+        """P_new from P, g, the new moments and their bias-corrected values."""
         raise NotImplementedError
+
+    def mistakes(self) -> tuple[Mistake, ...]:
+        """The wrong steps the checker tries (its diagnoses), in the order they are tried."""
+        return ()
 
     # -- names, settings, formulas, PyTorch ------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -170,12 +204,35 @@ class SGD(Optimizer):
     def moments(self) -> tuple[str, ...]:
         return ("v",) if self.momentum else ()
 
-    def update(self, p, g, moments, lr, t, weight):
+    def advance(self, g, moments, t):
         if not self.momentum:
-            return p - lr * g, (), ()
-        v = self.momentum * moments[0] + g          # v starts at 0: the first v is g
+            return ()
+        return (self.momentum * moments[0] + g,)    # v starts at 0: the first v is g
+
+    def apply(self, p, g, moments, hats, lr, t, weight):
+        if not self.momentum:
+            return p - lr * g
+        v = moments[0]
         direction = g + self.momentum * v if self.nesterov else v
-        return p - lr * direction, (v,), ()
+        return p - lr * direction
+
+    def mistakes(self) -> tuple[Mistake, ...]:
+        if not self.momentum:
+            return ()
+        mu = self.momentum
+        out = (
+            Mistake("momentum applied after the step: {p}_new = {p} - η·v{p} with the previous velocity",
+                    "apply", lambda p, g, old, new, hats, lr, t, w: self.apply(p, g, old, hats, lr, t, w)),
+            Mistake("the plain gradient step {p}_new = {p} - η·d{p}, the velocity updated after it",
+                    "apply", lambda p, g, old, new, hats, lr, t, w: SGD().apply(p, g, (), (), lr, t, w)),
+            Mistake("a dampened velocity v{p} = μ·v{p} + (1 - μ)·d{p} (PyTorch's SGD adds the whole d{p})",
+                    "advance", lambda g, old, t: (mu * old[0] + (1.0 - mu) * g,)),
+        )
+        if self.nesterov:
+            out += (Mistake("Nesterov's look-ahead left out ({p}_new = {p} - η·v{p} instead of "
+                            "{p} - η·(d{p} + μ·v{p}))", "apply", lambda p, g, old, new, hats, lr, t, w:
+                            replace(self, nesterov=False).apply(p, g, new, hats, lr, t, w)),)
+        return out
 
     def torch_kwargs(self) -> dict[str, Any]:
         return {"momentum": self.momentum, "nesterov": self.nesterov, "dampening": 0.0}
@@ -209,9 +266,26 @@ class RMSprop(Optimizer):
     def moments(self) -> tuple[str, ...]:
         return ("s",)
 
-    def update(self, p, g, moments, lr, t, weight):
-        s = self.alpha * moments[0] + (1.0 - self.alpha) * g * g
-        return p - lr * g / (np.sqrt(s) + self.eps), (s,), ()
+    def advance(self, g, moments, t):
+        return (self.alpha * moments[0] + (1.0 - self.alpha) * g * g,)
+
+    def apply(self, p, g, moments, hats, lr, t, weight):
+        return p - lr * g / (np.sqrt(moments[0]) + self.eps)
+
+    def mistakes(self) -> tuple[Mistake, ...]:
+        rho, eps = self.alpha, self.eps
+        return (
+            Mistake("the square left out: s{p} = ρ·s{p} + (1 - ρ)·d{p} instead of (1 - ρ)·d{p}²", "advance",
+                    lambda g, old, t: (rho * old[0] + (1.0 - rho) * g,)),
+            Mistake("ρ and 1 - ρ swapped: s{p} = (1 - ρ)·s{p} + ρ·d{p}²", "advance",
+                    lambda g, old, t: ((1.0 - rho) * old[0] + rho * g * g,)),
+            Mistake("ε inside the square root: d{p} / √(s{p} + ε) instead of d{p} / (√s{p} + ε)", "apply",
+                    lambda p, g, old, new, hats, lr, t, w: p - lr * g / np.sqrt(new[0] + eps)),
+            Mistake("the square root left out: d{p} / (s{p} + ε) instead of d{p} / (√s{p} + ε)", "apply",
+                    lambda p, g, old, new, hats, lr, t, w: p - lr * g / (new[0] + eps)),
+            Mistake("the previous s{p} used in the step (the step taken before s{p} was updated)", "apply",
+                    lambda p, g, old, new, hats, lr, t, w: self.apply(p, g, old, hats, lr, t, w)),
+        )
 
     def formulas(self, p: str = "W1") -> list[tuple[str, str]]:
         sub = _sub(p)
@@ -250,12 +324,38 @@ class Adam(Optimizer):
     def moments(self) -> tuple[str, ...]:
         return ("m", "s")
 
-    def update(self, p, g, moments, lr, t, weight):
+    def advance(self, g, moments, t):
         m = self.beta1 * moments[0] + (1.0 - self.beta1) * g
         s = self.beta2 * moments[1] + (1.0 - self.beta2) * g * g
-        m_hat = m / (1.0 - self.beta1 ** t)
-        s_hat = s / (1.0 - self.beta2 ** t)
-        return p - lr * m_hat / (np.sqrt(s_hat) + self.eps), (m, s), (m_hat, s_hat)
+        return m, s
+
+    def correct(self, moments, t):
+        return moments[0] / (1.0 - self.beta1 ** t), moments[1] / (1.0 - self.beta2 ** t)
+
+    def apply(self, p, g, moments, hats, lr, t, weight):
+        return p - lr * hats[0] / (np.sqrt(hats[1]) + self.eps)
+
+    def mistakes(self) -> tuple[Mistake, ...]:
+        b1, b2, eps = self.beta1, self.beta2, self.eps
+        return (
+            Mistake("the bias correction left out: {p}_new = {p} - η·m{p} / (√s{p} + ε) with m{p}, s{p} "
+                    "instead of m{p}_hat, s{p}_hat", "apply",
+                    lambda p, g, old, new, hats, lr, t, w: self.apply(p, g, new, new, lr, t, w)),
+            Mistake("the bias correction left out (m{p}_hat = m{p}, s{p}_hat = s{p}; they are divided by "
+                    "1 - β1^t and 1 - β2^t)", "correct", lambda new, t: new),
+            Mistake("divided by β^t instead of 1 - β^t in the bias correction", "correct",
+                    lambda new, t: (new[0] / b1 ** t, new[1] / b2 ** t)),
+            Mistake("β and 1 - β swapped: m{p} = (1 - β1)·m{p} + β1·d{p}, s{p} = (1 - β2)·s{p} + β2·d{p}²",
+                    "advance", lambda g, old, t: ((1.0 - b1) * old[0] + b1 * g, (1.0 - b2) * old[1] + b2 * g * g)),
+            Mistake("β1 and 1 - β1 swapped: m{p} = (1 - β1)·m{p} + β1·d{p}", "advance",
+                    lambda g, old, t: ((1.0 - b1) * old[0] + b1 * g, self.advance(g, old, t)[1])),
+            Mistake("β2 and 1 - β2 swapped: s{p} = (1 - β2)·s{p} + β2·d{p}²", "advance",
+                    lambda g, old, t: (self.advance(g, old, t)[0], (1.0 - b2) * old[1] + b2 * g * g)),
+            Mistake("the square left out: s{p} = β2·s{p} + (1 - β2)·d{p} instead of (1 - β2)·d{p}²", "advance",
+                    lambda g, old, t: (self.advance(g, old, t)[0], b2 * old[1] + (1.0 - b2) * g)),
+            Mistake("ε inside the square root: √(s{p}_hat + ε) instead of √s{p}_hat + ε", "apply",
+                    lambda p, g, old, new, hats, lr, t, w: p - lr * hats[0] / np.sqrt(hats[1] + eps)),
+        )
 
     def torch_kwargs(self) -> dict[str, Any]:
         return {"betas": (self.beta1, self.beta2), "eps": self.eps}
@@ -288,10 +388,18 @@ class AdamW(Adam):
         if self.weight_decay < 0:
             raise InputError("must be >= 0", "weight_decay")
 
-    def update(self, p, g, moments, lr, t, weight):
+    def apply(self, p, g, moments, hats, lr, t, weight):
         if weight:
             p = p - lr * self.weight_decay * p   # decoupled: the decay never enters m or s
-        return super().update(p, g, moments, lr, t, weight)
+        return super().apply(p, g, moments, hats, lr, t, weight)
+
+    def mistakes(self) -> tuple[Mistake, ...]:
+        return (
+            Mistake("the weight decay left out ({p} - η·λ·{p} comes first)", "apply",
+                    lambda p, g, old, new, hats, lr, t, w: Adam.apply(self, p, g, new, hats, lr, t, w)),
+            Mistake("the weight decay applied to a bias (AdamW decays weights only)", "apply",
+                    lambda p, g, old, new, hats, lr, t, w: self.apply(p, g, new, hats, lr, t, True)),
+        ) + super().mistakes()
 
     def torch_kwargs(self) -> dict[str, Any]:
         return {**super().torch_kwargs(), "weight_decay": self.weight_decay}
