@@ -27,13 +27,13 @@ sys.path.insert(0, HERE)
 
 MICROGRAD_EPOCHS = 1_000  # micrograd is scaled down: a few thousand updates, reported per update
 TORCH_TINY_EPOCHS = 5_000  # so is PyTorch on W1/W2 (30,000 and 20,000 updates): its rate is steady
+REPEAT_CPU_S, MAX_REPEATS = 1.0, 5  # a run under a CPU second is repeated (at most 5 runs), best kept
 
 
 def child(lib: str, name: str, quick: bool, threads: int, clock: str) -> dict:
     """Runs in the child process: one library on one workload; prints one JSON line."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    import numpy as np
 
     import workloads as wl
 
@@ -52,7 +52,16 @@ def child(lib: str, name: str, quick: bool, threads: int, clock: str) -> dict:
         spec["epochs"] = min(spec["epochs"], TORCH_TINY_EPOCHS)
     fn = wl.LIBRARIES[lib]
     kwargs = {"threads": threads} if lib == "torch" else {}
-    params, seconds, info = fn(name, x, y, labels, Ws, bs, spec, **kwargs)
+    cpu, wall, infos = [], [], []
+    while True:  # short runs are repeated from the same start (each run is pure) and the best kept
+        params, seconds, info = fn(name, x, y, labels, Ws, bs, spec, **kwargs)
+        infos.append(info)  # the first run's notes: its compile or cache load is the one that counts
+        cpu.append(wl.CPU["seconds"])
+        wall.append(seconds)
+        if sum(cpu) >= REPEAT_CPU_S or len(cpu) >= MAX_REPEATS:
+            break
+    info = dict(infos[0], repeats=len(cpu))
+    seconds, wl.CPU["seconds"] = min(wall), min(cpu)
     n = len(x)
     updates = spec["epochs"] * -(-n // spec["batch"])
     out = dict(lib=lib, workload=name, wall_s=seconds, cpu_s=wl.CPU["seconds"],
@@ -73,7 +82,6 @@ def matmul_bound(name: str, quick: bool, threads: int) -> dict:
     """W4's five matrix products of one step, timed alone (numpy, float32): the bound."""
     import numpy as np
 
-    import workloads as wl
 
     rng = np.random.default_rng(0)
     B, d, h, k = 128, 784, 256, 10
@@ -187,6 +195,8 @@ def table(name: str, results: list[dict], bound: dict | None) -> list[str]:
         if bound and name == "W4":
             gflops = bound["flops_per_sample"] * speed / 1e9
             notes.append(f"{gflops:.1f} GFLOP/s = {100 * speed / bound['samples_per_s']:.0f}% of the matmul bound")
+        if r.get("repeats", 1) > 1:
+            notes.append(f"best of {r['repeats']}")
         notes.append(f"process {r['process_s']:.1f} s")
         lines.append(f"| {r['lib']} | {speed:,.0f} | {ratio} | {diff_s} | {r['maxrss_mb']:.0f} "
                      f"({r['data_mb']:.1f}) | {'; '.join(notes)} |")

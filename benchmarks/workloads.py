@@ -154,26 +154,25 @@ def _numpy_per_example(x, y, Ws, bs, lr, E, loss):
 
 
 def run_python(name, x, y, labels, Ws, bs, spec):
-    """Pure Python floats, per example (W1, W2)."""
+    """Pure Python floats, per example (W1, W2), written inline as one would by hand: the
+    sigmoid and the learning rate folded into the loop body, no function call per update
+    (issue 13's "inline pure-Python floats" anchor). W1/W2's z stay far inside exp's range."""
     lr, E, k = spec["lr"], spec["epochs"], (2.0 if spec["loss"] == "sse" else 1.0)
     X, Y = x.tolist(), [row[0] for row in y.tolist()]
     exp = math.exp
-
-    def sig(z):
-        return 1.0 / (1.0 + exp(-z)) if z >= 0 else exp(z) / (1.0 + exp(z))
-
     if name == "W1":
         w, b = float(Ws[0][0, 0]), float(bs[0][0])
         xs = [r[0] for r in X]
+        klr = k * lr
 
         def loop():
             nonlocal w, b
             for _ in range(E):
                 for xi, yi in zip(xs, Y):
-                    a = sig(w * xi + b)
-                    d = k * (a - yi) * a * (1 - a)
-                    w -= lr * d * xi
-                    b -= lr * d
+                    a = 1.0 / (1.0 + exp(-(w * xi + b)))
+                    d = klr * (a - yi) * a * (1.0 - a)
+                    w -= d * xi
+                    b -= d
 
         _, seconds = _timed(loop)
         return [w, b], seconds, {}
@@ -184,10 +183,11 @@ def run_python(name, x, y, labels, Ws, bs, spec):
         nonlocal w11, w12, w21, w22, c1, c2, v1, v2, c3
         for _ in range(E):
             for (x1, x2), yi in zip(X, Y):
-                h1, h2 = sig(w11 * x1 + w12 * x2 + c1), sig(w21 * x1 + w22 * x2 + c2)
-                o = sig(v1 * h1 + v2 * h2 + c3)
-                d = k * (o - yi) * o * (1 - o)
-                d1, d2 = v1 * d * h1 * (1 - h1), v2 * d * h2 * (1 - h2)
+                h1 = 1.0 / (1.0 + exp(-(w11 * x1 + w12 * x2 + c1)))
+                h2 = 1.0 / (1.0 + exp(-(w21 * x1 + w22 * x2 + c2)))
+                o = 1.0 / (1.0 + exp(-(v1 * h1 + v2 * h2 + c3)))
+                d = k * (o - yi) * o * (1.0 - o)
+                d1, d2 = v1 * d * h1 * (1.0 - h1), v2 * d * h2 * (1.0 - h2)
                 v1 -= lr * d * h1
                 v2 -= lr * d * h2
                 c3 -= lr * d
