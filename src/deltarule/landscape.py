@@ -1,8 +1,8 @@
 """What the teaching pictures show, computed: descent paths, loss surfaces, boundary grids.
 
 The pictures (:mod:`deltarule.plots`) only draw; the numbers they draw are computed here,
-by the core and the training code: descent paths from :func:`deltarule.training.steps`
-(one point per update), surface heights from the core's forward pass and loss
+by the core and the training code: descent paths from :func:`deltarule.descent.descent_step`
+(one point per update, with the problem's optimizer), surface heights from the core's forward pass and loss
 (:meth:`Network.evaluate`), class probabilities over the plane from :meth:`Network.predict`.
 
     >>> import deltarule as dr
@@ -41,17 +41,38 @@ def default_pair(network) -> tuple[str, str]:
     return chosen[0], chosen[1]
 
 
-def descent_path(network, x, y, learning_rate: float, schedule, names: Sequence[str]) -> np.ndarray:
+def descent_path(network, x, y, learning_rate: float, schedule, names: Sequence[str], *,
+                 optimization=None) -> np.ndarray:
     """The two named parameters before training and after every update, (updates + 1, 2).
 
-    One row per update of the whole schedule (all epochs), from :func:`training.steps`.
+    One row per update of the whole schedule (all epochs), in the schedule's batch order, each
+    update the problem's own rule: ``optimization`` (:class:`deltarule.optimization.Optimization`:
+    the optimizer, the learning-rate schedule, L2's λ; None is plain descent) applied by
+    :func:`deltarule.descent.descent_step`, the reference step the training engines are tested
+    against, so a momentum or Adam path is the path training takes.
     """
-    from .training import steps
+    from .descent import descent_step
+    from .optimizers import SGD
+    from .params import flatten
+    from .schedules import Constant
 
+    optimizer = getattr(optimization, "optimizer", None) or SGD()
+    lr_schedule = getattr(optimization, "lr_schedule", None) or Constant()
+    l2 = getattr(optimization, "l2", 0.0)
     idx = [parameter_index(network, n) for n in names]
-    per_epoch = -(-len(x) // schedule.size(len(x)))
-    updates = steps(network, x, y, learning_rate, schedule, per_epoch * schedule.epochs)
-    points = [network.parameters()[idx]] + [s.after.parameters()[idx] for s in updates]
+    x, y = np.asarray(x, network.dtype), np.asarray(y, network.dtype)
+    x, y = (x.reshape(1, -1) if x.ndim == 1 else x), (y.reshape(1, -1) if y.ndim == 1 else y)  # as optimize
+    Ws, bs = [lay.W for lay in network.layers], [lay.b for lay in network.layers]
+    acts = [lay.activation for lay in network.layers]
+    trainable = [(lay.train_weights, lay.train_biases) for lay in network.layers]
+    state, rng = optimizer.init(list(zip(Ws, bs))), schedule.rng()
+    points = [network.parameters()[idx]]
+    for epoch in range(schedule.epochs):
+        lr = lr_schedule.rate(epoch, learning_rate, len(x))
+        for batch in schedule.epoch_batches(len(x), rng):
+            Ws, bs, state, _ = descent_step(Ws, bs, acts, network.loss, network.reduction, x[batch], y[batch],
+                                            optimizer, state, lr, l2, trainable)
+            points.append(flatten(Ws, bs)[idx])
     return np.array(points)
 
 

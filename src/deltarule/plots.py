@@ -13,6 +13,7 @@ a file (a problem's name in a title) is drawn literally (:func:`literal`), never
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -94,8 +95,13 @@ def _axes(ax):
 
 
 # -- journals ----------------------------------------------------------------------
+_PARAMETER = re.compile(r"(w|b|W\d+\[\d+,\d+\]|b\d+\[\d+\])")  # params.names: W1[1,2], b2[1], w, b
+
+
 def _columns(journal, columns: str | Sequence[str]) -> list[str]:
-    params = [c for c in journal.columns[2:] if not c.startswith(("val_", "accuracy", "running"))]
+    # parameters by their names, wherever they stand: metric columns (accuracy, val_loss,
+    # learning_rate, ...) follow them in a full journal and come right after loss with --journal-params none
+    params = [c for c in journal.columns[2:] if _PARAMETER.fullmatch(c)]
     named = {"loss": ["loss"], "parameters": params, "all": ["loss", *params]}
     cols = named.get(columns) if isinstance(columns, str) else list(columns)
     if cols is None:
@@ -142,11 +148,16 @@ def _journal_axes(ax, cols: list[str], logy: bool, label: str | None, title: str
 
 
 def plot_runs(runs: Mapping[str, Any], ax=None, column: str = "loss", *, logy: bool = False,
-              title: str | None = None):
-    """Several journals (one per method or learning rate) overlaid, one line each."""
+              title: str | None = None, beside: str | None = None):
+    """Several journals (one per method or learning rate) overlaid, one line each; ``beside``
+    (``"val_loss"``): that column too, dashed in the run's colour, for the journals that have it."""
     ax = _axes(ax)
     for k, (label, journal) in enumerate(runs.items()):
         plot_journal(journal, ax, [column], logy=logy, label=label, title="", color=f"C{k}")
+        if beside is not None and beside in journal.columns:
+            plot_journal(journal, ax, [beside], logy=logy, label=f"{label}: {beside}", title="", color=f"C{k}",
+                         ls="--")
+    ax.set_ylabel(literal(column) + (" (log scale)" if logy else ""))
     ax.set_title(literal(title if title is not None else f"{column} per epoch"))
     return ax
 

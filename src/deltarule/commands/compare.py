@@ -58,7 +58,7 @@ def schedule_for(problem, method: str, args):
     """The problem's schedule, switched to ``method``, with command-line overrides."""
     from ..training import Schedule
 
-    s, n = problem.schedule, len(problem.x)
+    s, n = problem.schedule, len(problem.split()[0])  # the examples trained on
     size = None
     if method == "minibatch":
         size = args.batch_size or s.batch_size or max(1, round(math.sqrt(n)))
@@ -97,17 +97,53 @@ def train_runs(problem, schedules: dict, learning_rates: dict | None = None) -> 
     return runs
 
 
+def optimizer_text(problem) -> str:
+    """The problem's update rule in words, for titles and captions: ``plain gradient descent``, or the
+    optimizer with the settings that differ from its defaults, the rate schedule and L2."""
+    from dataclasses import fields
+
+    o = problem.optimization
+    if o.plain:
+        return "plain gradient descent"
+    parts = []
+    for what in (o.optimizer, o.lr_schedule):
+        if what is not None:
+            changed = [f"{f.name} {getattr(what, f.name):g}" for f in fields(what)
+                       if getattr(what, f.name) != f.default]
+            parts.append(what.name + (f" ({', '.join(changed)})" if changed else ""))
+    if o.l2:
+        parts.append(f"L2 λ = {o.l2:g}")
+    return ", ".join(parts)
+
+
+def data_text(problem) -> str:
+    """Which examples the runs train on, and (with ``validation:``) which give the val loss."""
+    x, _, x_val, _ = problem.split()
+    if x_val is None:
+        return f"{len(x)} examples"
+    return f"{len(x)} training examples, val loss on the {len(x_val)} held out (validation {problem.validation[0]:g})"
+
+
 def print_table(problem, runs: list[Run], lr: float) -> None:
-    """Method, batch size, epochs, updates, final loss, time: rich on a terminal, plain in a pipe."""
-    head = ("method", "batch size", "epochs", "updates", "final loss", "time (s)")
+    """Method, batch size, epochs, updates, final loss (and val loss), time: rich on a terminal, plain in a pipe."""
+    validation = problem.validation is not None
+    head = ("method", "batch size", "epochs", "updates", "final loss", *(("val loss",) if validation else ()),
+            "time (s)")
+    n = len(problem.split()[0])
     rows = []
     for r in runs:
-        s = r.schedule
-        loss = "diverged" if r.diverged else f"{r.result.journal.loss[-1]:.6g}"
+        s, j = r.schedule, r.journal
+        loss = "diverged" if r.diverged else f"{j.loss[-1]:.6g}"
+        val = (f"{j.rows[-1, j.columns.index('val_loss')]:.6g}" if not r.diverged and 'val_loss' in j.columns
+               else "-",) if validation else ()
         updates = str(r.diverged.update if r.diverged else r.result.updates)
-        rows.append((r.label, str(s.size(len(problem.x))), str(s.epochs), updates, loss, f"{r.seconds:.3g}"))
+        rows.append((r.label, str(s.size(n)), str(s.epochs), updates, loss, *val, f"{r.seconds:.3g}"))
     caption = (f"{safe_text(problem.name)}: loss {problem.network.loss.name} ({problem.network.reduction}) over "
-               f"{len(problem.x)} examples, learning rate {lr:g}, same start for every method")
+               f"{data_text(problem)}, learning rate {lr:g}, {optimizer_text(problem)}, same start for every method")
+    _print_rows(caption, head, rows)
+
+
+def _print_rows(caption: str, head: tuple, rows: list[tuple]) -> None:
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
@@ -151,18 +187,25 @@ def run(args) -> int:
 
 
 def compare_figure(problem, runs: list[Run], logy: bool = False):
-    """Loss per epoch of every run; beside it, for two parameters, the surface and paths."""
+    """Loss per epoch of every run (and, with ``validation:``, its val_loss dashed); beside it, for
+    two parameters, the training loss surface and the paths the problem's optimizer takes."""
     from .. import landscape, plots
 
     names, paths = problem.network.parameter_names(), {}
+    x, y = problem.split()[:2]  # the examples the runs train on
+    rule = optimizer_text(problem)
     if len(names) == 2:
-        paths = {r.label: landscape.descent_path(problem.network, problem.x, problem.y, problem.learning_rate,
-                                             r.schedule, names) for r in runs if not r.diverged}
+        paths = {r.label: landscape.descent_path(problem.network, x, y, problem.learning_rate, r.schedule, names,
+                                                 optimization=problem.optimization) for r in runs if not r.diverged}
     fig, axes = plots.new_figure((12.0, 4.8) if paths else plots.SIZE, ncols=2 if paths else 1)
+    validation = problem.validation is not None
     plots.plot_runs({r.label: r.journal for r in runs}, axes[0], logy=logy,
-                    title=f"loss per epoch ({problem.network.loss.name}, {problem.network.reduction})")
+                    beside="val_loss" if validation else None,
+                    title=f"{'loss and val_loss (dashed)' if validation else 'loss'} per epoch "
+                          f"({problem.network.loss.name}, {problem.network.reduction})")
     if paths:
-        plots.plot_surface(landscape.surface(problem.network, problem.x, problem.y, names, paths), paths, axes[1],
-                           title="descent paths on the loss surface")
-    fig.suptitle(plots.wrap(f"{problem.name}: {', '.join(r.label for r in runs)} from the same start", 120))
+        plots.plot_surface(landscape.surface(problem.network, x, y, names, paths), paths, axes[1],
+                           title=f"descent paths on the {'training ' if validation else ''}loss surface\n{rule}")
+    fig.suptitle(plots.wrap(f"{problem.name}: {', '.join(r.label for r in runs)} from the same start, {rule}; "
+                            f"{data_text(problem)}", 120))
     return fig

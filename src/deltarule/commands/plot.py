@@ -5,7 +5,7 @@ import re
 import sys
 
 from . import positive_int
-from .compare import METHODS, add_run_arguments, schedule_for, train_runs
+from .compare import METHODS, add_run_arguments, optimizer_text, schedule_for, train_runs
 from ..errors import ExitStatus
 
 HELP = "draw a picture: the journal, the loss surface with descent paths, the network, a decision boundary"
@@ -170,8 +170,8 @@ def _journal(problem, args):
 
 def _describe(problem, run) -> str:
     s = run.schedule
-    size = f", batch size {s.size(len(problem.x))}" if s.method == "minibatch" else ""
-    return f"{s.method}{size}, learning rate {problem.learning_rate:g}"
+    size = f", batch size {s.size(len(problem.split()[0]))}" if s.method == "minibatch" else ""
+    return f"{s.method}{size}, learning rate {problem.learning_rate:g}, {optimizer_text(problem)}"
 
 
 def _surface(problem, args):
@@ -181,16 +181,19 @@ def _surface(problem, args):
     methods = args.methods or list(METHODS)
     names = _surface_pair(net, args)
     runs = train_runs(problem, {m: schedule_for(problem, m, args) for m in methods})
-    paths = {r.label: landscape.descent_path(net, problem.x, problem.y, problem.learning_rate, r.schedule, names)
-             for r in runs if not r.diverged}
+    x, y = problem.split()[:2]  # the examples training takes its steps on, by the problem's own rule
+    paths = {r.label: landscape.descent_path(net, x, y, problem.learning_rate, r.schedule, names,
+                                             optimization=problem.optimization) for r in runs if not r.diverged}
     if not paths:
         return plots.journal_figure({r.label: r.journal for r in runs}), runs
     held, note = _surface_held(net, runs, args)
     fig, (ax,) = plots.new_figure((7.0, 5.6))
-    surface = landscape.surface(held, problem.x, problem.y, names, paths, resolution=args.resolution or 81)
+    surface = landscape.surface(held, x, y, names, paths, resolution=args.resolution or 81)
+    what = "training loss" if problem.validation is not None else "loss"
     plots.plot_surface(surface, paths, ax,
-                       title=f"{problem.name}\nloss surface over {names[0]} and {names[1]}, "
-                             f"{runs[0].schedule.epochs} epochs, learning rate {problem.learning_rate:g}{note}")
+                       title=f"{problem.name}\n{what} surface over {names[0]} and {names[1]}, "
+                             f"{runs[0].schedule.epochs} epochs, learning rate {problem.learning_rate:g}\n"
+                             f"{optimizer_text(problem)}{note}")
     return fig, runs
 
 
