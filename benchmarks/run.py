@@ -110,10 +110,11 @@ def matmul_bound(name: str, quick: bool, threads: int) -> dict:
                 flops_per_sample=flops / B)
 
 
-def spawn(lib: str, name: str, args) -> dict | None:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", lib, name, "--threads", str(args.threads),
-           "--clock", args.clock] + (["--quick"] if args.quick else [])
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+def spawn(lib: str, name: str, args, threads: int | None = None, clock: str | None = None) -> dict | None:
+    threads, clock = threads or args.threads, clock or args.clock
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", lib, name, "--threads", str(threads),
+           "--clock", clock] + (["--quick"] if args.quick else [])
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
@@ -153,11 +154,12 @@ def machine(args) -> list[str]:
             f"load average at start: {os.getloadavg()[0]:.2f}"]
 
 
-UNITS = {"W1": "updates/s", "W2": "updates/s", "W3-64": "samples/s", "W3-32": "samples/s", "W4": "samples/s"}
+UNITS = {"W1": "updates/s", "W2": "updates/s", "W3-64": "samples/s", "W3-32": "samples/s", "W4": "samples/s",
+         "W3-adam": "samples/s", "W1-momentum": "updates/s"}
 
 
 def rate(r: dict) -> float:
-    return (r["updates"] if r["workload"] in ("W1", "W2") else r["samples"]) / r["seconds"]
+    return (r["updates"] if UNITS[r["workload"]] == "updates/s" else r["samples"]) / r["seconds"]
 
 
 def ref_epochs(ref: dict | None) -> int | None:
@@ -186,7 +188,7 @@ def table(name: str, results: list[dict], bound: dict | None) -> list[str]:
         else:
             diff_s = "—"
         notes = []
-        if r["lib"] in ("micrograd", "torch") and name in ("W1", "W2") and r["epochs"] != ref_epochs(ref):
+        if r["lib"] in ("micrograd", "torch") and "reference" in r and r["epochs"] != ref_epochs(ref):
             notes.append(f"{r['epochs']} epochs")
         if "engine" in r:
             notes.append(f"engine {r['engine']}, compile/cache {r['warmup_s']} s")
@@ -212,30 +214,39 @@ def table(name: str, results: list[dict], bound: dict | None) -> list[str]:
     return lines
 
 
-def whole_command(args) -> str:
-    """`deltarule train` on W1 from the shell: start-up, numba cache load and all."""
-    cmd = [sys.executable, "-m", "deltarule", "train", "seed-000-update", "--epochs",
-           "2000" if args.quick else "20000", "--quiet"]
-    t0, c0 = time.perf_counter(), _children_cpu()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import deltarule"], capture_output=True)
-    start = time.perf_counter() - t0
-    status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
-    return (f"\nwhole command: `deltarule train seed-000-update --epochs {cmd[-2]} --quiet` took {wall:.2f} s "
-            f"wall, {cpu:.2f} s CPU ({status}); `python -c 'import deltarule'` alone {start:.2f} s wall")
+def two_threads(args) -> list[dict]:
+    """W4's 2-thread target: deltarule (batch journal) and PyTorch, each on 2 threads, wall clock."""
+    out = []
+    for lib in ("deltarule", "torch"):
+        if available(lib):
+            r = spawn(lib, "W4", args, threads=2, clock="wall")
+            out.append(dict(r, lib=f"{lib}@2"))
+    return out
 
 
-def _children_cpu() -> float:
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
+def collect_rates(results: list[dict], commands: dict | None) -> dict:
+    """(row, workload) -> throughput, for targets.py: the children, the bound and the commands."""
+    rates = {}
+    for r in results:
+        if "error" in r:
+            continue
+        rates[(r["lib"], r["workload"])] = r["samples_per_s"] if r["lib"] == "matmul" else rate(r)
+    if commands:
+        for journal, c in commands["w1"].items():
+            if not c["rc"]:
+                rates[(f"command-{journal}", "W1")] = c["updates"] / c["cpu_s"]
+        for dtype, d in commands["w3"].items():
+            name = "W3-64" if dtype == "float64" else "W3-32"
+            for key in ("epoch", "batch", "numpy"):
+                if not d[key]["rc"]:
+                    rates[(f"command-{key}", name)] = d["samples"] / d[key]["cpu_s"]
+    return rates
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer epochs and samples (a smoke test)")
-    ap.add_argument("--only", help="comma-separated workloads (W1,W2,W3-64,W3-32,W4)")
+    ap.add_argument("--only", help="comma-separated workloads (W1,W2,W3-64,W3-32,W4,W3-adam,W1-momentum)")
     ap.add_argument("--libs", help="comma-separated libraries")
     ap.add_argument("--threads", type=int, default=1, help="BLAS/torch threads per child (default 1)")
     ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
@@ -243,14 +254,21 @@ def main() -> int:
                          "meant for --threads 1) or from wall time")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--json", metavar="FILE", help="also write every result as JSON")
+    ap.add_argument("--no-commands", action="store_true",
+                    help="leave out the whole commands (deltarule train from the shell, import time)")
+    ap.add_argument("--markdown", action="store_true",
+                    help="end with the top-level README's speed table (and the targets) from this run")
     ap.add_argument("--child", nargs=2, metavar=("LIB", "WORKLOAD"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(*args.child, args.quick, args.threads, args.clock)))
         return 0
+    import commands as cmds
+    import targets
     import workloads as wl
 
-    print("\n".join(machine(args)))
+    about = machine(args)
+    print("\n".join(about))
     names = args.only.split(",") if args.only else list(wl.PLAN)
     everything = []
     for name in names:
@@ -264,10 +282,24 @@ def main() -> int:
         bound = spawn("matmul", name, args) if name == "W4" else None
         everything += results + ([bound] if bound else [])
         print("\n".join(table(name, results, bound)), flush=True)
-    print(whole_command(args))
+    if "W4" in names and (not args.libs or "torch" in args.libs.split(",")):
+        pair = two_threads(args)
+        everything += pair
+        print("\nW4 on 2 threads, wall clock: " + ", ".join(
+            f"{r['lib']} {rate(r):,.0f} samples/s" if "error" not in r else f"{r['lib']} {r['error']}" for r in pair))
+    commands = None if args.no_commands else cmds.measure(args.quick)
+    if commands:
+        print("\n".join(cmds.lines(commands)))
+    rates = collect_rates(everything, commands)
+    imports = commands and commands["imports"]
+    if args.markdown:  # the table, then the targets: ready to paste into the README
+        print("\n<!-- README speed table, from this run -->")
+        print("\n".join(targets.readme_table(rates, about, imports, args.quick)))
+    else:
+        print("\n".join(targets.target_lines(rates, imports, args.quick)))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(everything, fh, indent=1)
+            json.dump(dict(results=everything, commands=commands), fh, indent=1)
     return 0
 
 

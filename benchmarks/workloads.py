@@ -19,8 +19,15 @@ WORKLOADS = {
     "W3-64": ((64, 32, 10), ("sigmoid", "softmax"), "cross_entropy", 0.5, 32, 50, "float64"),
     "W3-32": ((64, 32, 10), ("sigmoid", "softmax"), "cross_entropy", 0.5, 32, 50, "float32"),
     "W4": ((784, 256, 10), ("sigmoid", "softmax"), "cross_entropy", 0.1, 128, 1, "float32"),
+    # issue 15 item 8: the same data and network with an optimizer (OPTIMIZERS)
+    "W3-adam": ((64, 32, 10), ("sigmoid", "softmax"), "cross_entropy", 0.001, 32, 50, "float64"),
+    "W1-momentum": ((1, 1), ("sigmoid",), "sse", 0.9, 1, 20_000, "float64"),
 }
-QUICK_EPOCHS = {"W1": 2_000, "W2": 2_000, "W3-64": 5, "W3-32": 5, "W4": 1}
+# workload: (deltarule.optimizers name, settings); the rest run plain gradient descent
+OPTIMIZERS = {"W3-adam": ("adam", {}), "W1-momentum": ("sgd", {"momentum": 0.9})}
+ADAM = dict(beta1=0.9, beta2=0.999, eps=1e-8)  # PyTorch's defaults, deltarule's too
+DATA = {"W3-adam": "W3-64", "W1-momentum": "W1"}  # whose data and initial weights a workload takes
+QUICK_EPOCHS = {"W1": 2_000, "W2": 2_000, "W3-64": 5, "W3-32": 5, "W4": 1, "W3-adam": 5, "W1-momentum": 2_000}
 W4_SAMPLES, W4_QUICK_SAMPLES = 60_000, 6_000
 
 
@@ -31,6 +38,8 @@ def setup(name: str, quick: bool = False):
         epochs = QUICK_EPOCHS[name]
     dt = np.dtype(dtype)
     rng = np.random.default_rng(7)
+    optimizer = OPTIMIZERS.get(name)
+    name = DATA.get(name, name)
     if name == "W1":  # seed 000: one sigmoid neuron from w = -2, b = 1
         x = np.array([[3.5], [0.35], [3.2], [-2.0], [1.5], [-0.5]])
         y = np.array([[0.5], [0.5], [0.5], [0.5], [0.1], [0.3]])
@@ -57,7 +66,7 @@ def setup(name: str, quick: bool = False):
     Ws, bs = [W.astype(dt) for W in Ws], [b.astype(dt) for b in bs]
     labels = np.argmax(y, axis=1)
     return x, y, labels, Ws, bs, dict(sizes=sizes, acts=acts, loss=loss, lr=lr, batch=batch, epochs=epochs,
-                                      dtype=dtype)
+                                      dtype=dtype, optimizer=optimizer)
 
 
 def flat(Ws, bs) -> list[float]:
@@ -79,13 +88,16 @@ def _timed(fn):
 # -- deltarule ------------------------------------------------------------------------------
 def run_deltarule(name, x, y, labels, Ws, bs, spec, journal="batch"):
     import deltarule as dr
-    from deltarule import fast
 
     net = dr.Network(tuple(dr.Layer(W, b, f) for W, b, f in zip(Ws, bs, spec["acts"])), spec["loss"], "mean")
     method = "stochastic" if spec["batch"] == 1 else "minibatch"
     schedule = dr.Schedule(method, spec["batch"], spec["epochs"])
     kwargs = {} if journal == "epoch" else dict(journal_loss="batch", initial_row=False)
-    engine = fast.engine_for(net, len(x), schedule, kwargs.get("journal_loss", "epoch"))
+    if spec["optimizer"]:
+        from deltarule import optimizers
+
+        kwargs["optimizer"] = optimizers.get(spec["optimizer"][0], **spec["optimizer"][1])
+    engine = _engine(net, len(x), schedule, kwargs)
     if engine == "scalar":  # compile (or load the cache) outside the timing; measured apart
         t0 = time.perf_counter()
         dr.train(net, x, y, spec["lr"], dr.Schedule(method, spec["batch"], 2000), **kwargs)
@@ -98,10 +110,29 @@ def run_deltarule(name, x, y, labels, Ws, bs, spec, journal="batch"):
                                                                             "warmup_s": round(warmup, 3)}
 
 
+def _engine(net, n, schedule, kwargs) -> str:
+    """The engine ``train`` takes for this run (an optimizer may route it to the generic loop)."""
+    from deltarule import fast
+
+    journal = kwargs.get("journal_loss", "epoch")
+    try:
+        from deltarule.optimization import Optimization
+        from deltarule.training.run import choose
+
+        return choose(net, n, schedule, journal, None, None, Optimization(kwargs.get("optimizer")))
+    except (ImportError, TypeError):  # an older or newer chooser: the plain-descent answer
+        return fast.engine_for(net, n, schedule, journal) or "generic"
+
+
 # -- plain numpy, hand-written: the floor ------------------------------------------------------
 def run_numpy(name, x, y, labels, Ws, bs, spec):
     Ws, bs = [W.copy() for W in Ws], [b.copy() for b in bs]
     lr, B, E = spec["lr"], spec["batch"], spec["epochs"]
+    if spec["optimizer"]:
+        from optim_loops import numpy_adam
+
+        out, seconds = _timed(lambda: numpy_adam(x, y, Ws, bs, lr, B, E, **ADAM))
+        return flat(*out), seconds, {}
     if B == 1:
         out, seconds = _timed(lambda: _numpy_per_example(x, y, Ws, bs, lr, E, spec["loss"]))
         return flat(*out), seconds, {}
@@ -154,6 +185,16 @@ def _numpy_per_example(x, y, Ws, bs, lr, E, loss):
 
 
 def run_python(name, x, y, labels, Ws, bs, spec):
+    if spec["optimizer"]:
+        from optim_loops import python_momentum
+
+        out, seconds = _timed(lambda: python_momentum(x, y, Ws, bs, spec["lr"], spec["epochs"],
+                                                      spec["optimizer"][1]["momentum"]))
+        return out, seconds, {}
+    return _python_plain(name, x, y, labels, Ws, bs, spec)
+
+
+def _python_plain(name, x, y, labels, Ws, bs, spec):
     """Pure Python floats, per example (W1, W2), written inline as one would by hand: the
     sigmoid and the learning rate folded into the loop body, no function call per update
     (issue 13's "inline pure-Python floats" anchor). W1/W2's z stay far inside exp's range."""
@@ -218,7 +259,11 @@ def run_torch(name, x, y, labels, Ws, bs, spec, threads=1):
         if f == "sigmoid":
             layers.append(torch.nn.Sigmoid())
     model = torch.nn.Sequential(*layers)  # softmax is inside cross_entropy
-    opt = torch.optim.SGD(model.parameters(), lr=spec["lr"])
+    if spec["optimizer"] and spec["optimizer"][0] == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=spec["lr"], betas=(ADAM["beta1"], ADAM["beta2"]),
+                               eps=ADAM["eps"])
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=spec["lr"], **(spec["optimizer"] or ("", {}))[1])
     X, Y, T = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(labels)
     B, E, n = spec["batch"], spec["epochs"], len(x)
     ce = spec["loss"] == "cross_entropy"
@@ -252,7 +297,9 @@ def run_sklearn(name, x, y, labels, Ws, bs, spec):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    clf = MLPClassifier(hidden_layer_sizes=(Ws[0].shape[0],), activation="logistic", solver="sgd",
+    adam = dict(solver="adam", beta_1=ADAM["beta1"], beta_2=ADAM["beta2"], epsilon=ADAM["eps"])
+    solver = adam if spec["optimizer"] else dict(solver="sgd")  # its adam: eps beside the uncorrected sqrt(s)
+    clf = MLPClassifier(hidden_layer_sizes=(Ws[0].shape[0],), activation="logistic", **solver,
                         learning_rate="constant", learning_rate_init=spec["lr"], momentum=0.0,
                         nesterovs_momentum=False, alpha=0.0, batch_size=spec["batch"], shuffle=False,
                         early_stopping=False, tol=0.0, n_iter_no_change=10**9, warm_start=True, max_iter=1)
@@ -355,4 +402,6 @@ PLAN = {
     "W3-64": ["deltarule", "deltarule-epoch", "numpy", "torch", "sklearn"],
     "W3-32": ["deltarule", "deltarule-epoch", "numpy", "torch", "sklearn"],
     "W4": ["deltarule", "deltarule-epoch", "numpy", "torch", "sklearn"],
+    "W3-adam": ["deltarule", "deltarule-epoch", "numpy", "torch", "sklearn"],
+    "W1-momentum": ["deltarule", "deltarule-epoch", "python", "torch"],
 }
