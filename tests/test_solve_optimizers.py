@@ -152,3 +152,110 @@ def test_step_defaults_keep_plain_records_plain():
     step = dr.load_problem("seed-002").steps(1)[0]
     assert isinstance(step, Step) and step.plain and step.hats is None and step.dW_l2 is None
     assert step.loss == step.trace.loss and step.gradients()[0][0] is step.trace.layers[0].dW
+
+
+# -- the worked solution: every format shows the optimizer's lines ----------------------------------
+def _solution(optimizer, lr_schedule=None, l2=0.0, count=2, style="neuron", decimals=4, chain=None):
+    q = _seed002(optimizer, lr_schedule, l2)
+    return dr.Solution(q, q.steps(count), decimals, style, chain)
+
+
+def test_text_works_a_momentum_step_out_by_hand():
+    text = _solution(opt.SGD(momentum=0.9)).to_text()
+    # the rule, once, from the registry's formulas
+    assert "Optimizer sgd (PyTorch's torch.optim.SGD: μ = 0.9)" in text
+    assert "  vW = μ·vW + dW\n  W_new = W - η·vW\n" in text
+    # update 1: v starts at 0, so vW2[1,1] = 0.9·0 + dW2[1,1] = 0.0279 (δ2·a1[1] = 0.04696·0.59327)
+    assert "vW2[1,1] = μ·vW2[1,1] + dW2[1,1] = 0.9·0.0000 + 0.0279 = 0.0279" in text
+    assert "W2_new[1,1] = W2[1,1] - η·vW2[1,1] = 0.4000 - 0.5·0.0279 = 0.3861" in text
+    # update 2: the velocity carries: 0.9·0.0279 + 0.0275 = 0.0526, then 0.3861 - 0.5·0.0526 = 0.3598
+    assert "vW2[1,1] = μ·vW2[1,1] + dW2[1,1] = 0.9·0.0279 + 0.0275 = 0.0526" in text
+    assert "W2_new[1,1] = W2[1,1] - η·vW2[1,1] = 0.3861 - 0.5·0.0526 = 0.3598" in text
+    assert text.count("  t = 1\n") == 1 and text.count("  t = 2\n") == 1
+    assert text.count("vb1[2] = μ·vb1[2] + db1[2]") == 2   # every parameter, biases included, each step
+
+
+def test_text_works_an_adam_step_with_l2_and_a_schedule():
+    text = _solution(opt.Adam(), sch.Step(step_size=1, gamma=0.5), l2=0.1).to_text()
+    for _, line in opt.Adam().formulas("W"):   # the rule as the registry writes it
+        assert f"  {line}\n" in text
+    assert "L2 regularization, λ = 0.1, on the weights only, not the biases" in text
+    assert "L = L_data + (λ/2)·Σ_l ‖W_l‖² = 0.0316 + 0.0289 = 0.0605" in text  # 0.05·0.5775 = 0.0289
+    assert "The penalty counts the weights only, not the biases" in text
+    # dW2[1,1] = δ2 a1[1] + λ·W2[1,1] = 0.0470·0.5933 + 0.1·0.4 = 0.0279 + 0.04 = 0.0679
+    assert "dW2[1,1] = δ2[1] a1[1] + λ·W2[1,1] = 0.0470(0.5933) + 0.1·0.4000 = 0.0679" in text
+    assert "db2[1] = δ2[1] = 0.0470" in text      # biases: no penalty
+    assert "Epoch 1 (e = 0): the schedule's rate is η_e = 0.5" in text
+    assert "Epoch 2 (e = 1): the schedule's rate is η_e = 0.25 (base η = 0.5)." in text
+    # Adam's first step: m̂ = g and ŝ = g², so b2 moves by η·g/(|g| + ε) = 0.5: 0.6 -> 0.1
+    assert "mb2_hat[1] = mb2[1] / (1 - β1^t) = 0.0047 / (1 - 0.9^1) = 0.0470" in text
+    assert "b2_new[1] = b2[1] - η·mb2_hat[1] / (√sb2_hat[1] + ε)" in text
+    assert "= 0.6000 - 0.5·0.0470 / (√0.0022 + 1e-08)" in text
+
+
+def test_adamw_shows_the_decay_on_weights_only():
+    s1, = _seed002(opt.AdamW(weight_decay=0.1)).steps(1)
+    text = _solution(opt.AdamW(weight_decay=0.1), count=1).to_text()
+    # W1[1,1] = W1[1,1] - η·λ·W1[1,1] = 0.15 - 0.5·0.1·0.15 = 0.1425, and Adam starts from it
+    assert "W1[1,1] = W1[1,1] - η·λ·W1[1,1] = 0.1500 - 0.5·0.1·0.1500 = 0.1425" in text
+    assert s1.decayed[0][0, 0] == pytest.approx(0.1425, abs=1e-15)
+    assert "= 0.1425 - 0.5·" in text and "b1[1] = b1[1] - η·λ" not in text
+    assert "Biases alike, without the decay" in text
+
+
+def test_matrix_style_and_every_format():
+    sol = _solution(opt.RMSprop(alpha=0.9), sch.Exponential(gamma=0.5), l2=0.01, style="matrix")
+    text, md, tex, html = sol.to_text(), sol.to_markdown(), sol.to_latex(), sol.to_html()
+    assert "sW1 = ρ·sW1 + (1 - ρ)·dW1²" in text and "W1_new = W1 - η·dW1 / (√sW1 + ε)" in text
+    assert "dW1 = δ1 x^T + λ·W1" in text
+    for fmt_text in (md, tex):
+        assert r"s_{W_{}} = \rho\, s_{W_{}} + (1 - \rho)\,(dW_{})^2" in fmt_text   # the registry's LaTeX
+        assert r"0.9 \cdot " in fmt_text and r"1 \times 10^{-8}" in fmt_text   # products visible in LaTeX
+    assert "<code>" not in html and html.count("<math") > 100   # every formula became MathML
+    assert "η_e = 0.25" in text
+
+
+def test_chain_is_the_same_as_for_a_plain_step():
+    def chain(text):
+        i = text.index("The fully expanded chain")
+        return text[i:text.index("Update:", i)]
+    plain = dr.Solution(dr.load_problem("seed-002"), dr.load_problem("seed-002").steps(1), 4, "neuron", "W1[1,1]")
+    assert chain(_solution(opt.Adam(), count=1, chain="W1[1,1]").to_text()) == chain(plain.to_text())
+
+
+def test_rendered_without_computing(monkeypatch):
+    q = _seed002(opt.AdamW(), sch.Cosine(t_max=3), 0.1)
+    steps = q.steps(2)
+
+    def boom(*_a, **_k):
+        raise AssertionError("a renderer computed a model value")
+
+    for name in ("trace", "evaluate", "predict", "step", "update", "example_gradients"):
+        monkeypatch.setattr(dr.Network, name, boom)
+    for name in ("step", "step_values", "update", "decayed"):
+        monkeypatch.setattr(opt.AdamW, name, boom)
+    monkeypatch.setattr(sch.Cosine, "rate", boom)
+    for style in ("neuron", "matrix"):
+        sol = dr.Solution(q, steps, 3, style)
+        assert "mW1_hat" in sol.to_text() and sol.to_latex() and sol.to_html() and sol.to_markdown()
+        assert sol.interactive()._repr_html_()
+
+
+@pytest.mark.slow
+def test_latex_of_optimizer_steps_compiles(tmp_path):
+    import subprocess
+
+    from conftest import require_tool
+
+    pdflatex = require_tool("pdflatex")
+    cases = {"adamw": _solution(opt.AdamW(), sch.Cosine(t_max=4), 0.1),
+             "adamw-matrix": _solution(opt.AdamW(), sch.Cosine(t_max=4), 0.1, style="matrix"),
+             "nesterov": _solution(opt.SGD(momentum=0.9, nesterov=True), l2=0.01, decimals=3),
+             "rmsprop-matrix": _solution(opt.RMSprop(), style="matrix", decimals=3)}
+    for name, sol in cases.items():
+        (tmp_path / f"{name}.tex").write_text(sol.to_latex(), encoding="utf-8")
+        r = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+                           cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=120)
+        assert r.returncode == 0, r.stdout[-2000:]
+        assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
+        assert "?" not in sol.to_latex().split(r"\begin{document}")[1].replace("?}", "")  # no unset symbol

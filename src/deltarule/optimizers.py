@@ -389,9 +389,11 @@ class AdamW(Adam):
             raise InputError("must be >= 0", "weight_decay")
 
     def apply(self, p, g, moments, hats, lr, t, weight):
-        if weight:
-            p = p - lr * self.weight_decay * p   # decoupled: the decay never enters m or s
-        return super().apply(p, g, moments, hats, lr, t, weight)
+        return super().apply(self.decayed(p, lr, weight), g, moments, hats, lr, t, weight)
+
+    def decayed(self, p: Array, lr: float, weight: bool) -> Array:
+        """W − ηλW, the decoupled decay before Adam's step (a worked solution shows it); a bias as it is."""
+        return p - lr * self.weight_decay * p if weight else p   # the decay never enters m or s
 
     def mistakes(self) -> tuple[Mistake, ...]:
         return (

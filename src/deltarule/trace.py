@@ -106,7 +106,8 @@ class Step:
     ``epoch`` (1-based; ``learning_rate`` is then η_e, the schedule's rate of that epoch,
     ``base_learning_rate`` the problem's η), ``l2`` (λ) with ``penalty`` and ``penalty_after``
     ((λ/2)·Σ_l ‖W_l‖², weights only, before and after the update) and ``dW_l2`` (dW_l + λ W_l per
-    layer, what the optimizer used; None when λ = 0). ``loss`` and ``loss_after`` then include
+    layer, what the optimizer used; None when λ = 0), ``decayed`` (AdamW: W_l − ηλW_l per layer, the
+    weights its Adam step starts from; None otherwise). ``loss`` and ``loss_after`` then include
     the penalty; ``trace.loss`` and the trace's dW stay the data's. A plain step has the defaults.
 
     >>> import deltarule as dr
@@ -134,6 +135,7 @@ class Step:
     penalty: float = 0.0
     penalty_after: float = 0.0
     dW_l2: tuple[Array, ...] | None = None
+    decayed: tuple[Array, ...] | None = None
 
     @property
     def plain(self) -> bool:
@@ -192,6 +194,8 @@ class Step:
                 d["dW"] = self.dW_l2[l - 1].tolist()
             d["W_new"] = new.W.tolist()
             d["b_new"] = new.b.tolist()
+            if self.decayed is not None:
+                d["W_decayed"] = self.decayed[l - 1].tolist()
             d.update(self._layer_state(l))
             layers.append(d)
         out = {"examples": list(self.examples), "loss": self.loss,

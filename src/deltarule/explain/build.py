@@ -9,106 +9,17 @@ here adds or multiplies model values, and nothing here imports training or probl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from ..errors import InputError
 from ..network import chain_paths, chain_routes
 from . import notation as N
-from .document import Diagram, Document, Equation, Heading, Math, Note, Paragraph, Table, as_math, join
-from ..formatting import fmt, is_tiny, policy, sci
+from . import optimization as O
+from .builder import CDOT, HADAMARD, MAX_EXAMPLES, MAX_ROWS, MAX_TERMS, MAX_UNITS, Builder, exact
+from .document import Diagram, Document, Heading, Math, Note, Paragraph, Table, join
+from ..formatting import fmt, is_tiny, policy
 
 STYLES = ("neuron", "matrix")
 MAX_CHAIN_PATHS = 8
-# Beyond these a worked solution stops being readable: the first ones are written out,
-# the rest are "alike" (and every number is in `solve --format json`).
-MAX_EXAMPLES, MAX_UNITS, MAX_TERMS, MAX_CELLS, MAX_ROWS = 8, 8, 8, 64, 12
-CDOT = Math(r" \cdot ", " · ")
-HADAMARD = Math(r" \odot ", " ⊙ ")
-
-
-@dataclass
-class Builder:
-    decimals: int
-    style: str = "neuron"
-    blocks: list = field(default_factory=list)
-    tiny: dict = field(default_factory=dict)  # text name -> (tex value, text value)
-
-    # -- numbers -------------------------------------------------------------------------------
-    def s(self, v) -> str:
-        return fmt(v, self.decimals)
-
-    def num(self, v) -> Math:
-        s = self.s(v)
-        return Math(s, s)
-
-    def opnd(self, v) -> str:
-        """An operand in a product: negative numbers in parentheses."""
-        s = self.s(v)
-        return f"({s})" if s.startswith("-") else s
-
-    def result(self, v, name: Math) -> Math:
-        """A computed result; a tiny one is marked † and listed in the update's note."""
-        s = self.s(v)
-        if is_tiny(v, self.decimals):
-            self.tiny[name.text] = (name.tex, sci(float(v)))
-            return Math(s + r"^{\dagger}", s + "†")
-        return Math(s, s)
-
-    def vector(self, v, name: Math | None = None, column: bool = True) -> Math:
-        v = np.asarray(v)
-        if v.size > MAX_CELLS:
-            return Math(rf"\text{{(a vector of {v.size})}}", f"(a vector of {v.size})")
-        if name is not None:
-            for i, e in enumerate(v, start=1):
-                if is_tiny(e, self.decimals):
-                    self.tiny[f"{name.text}[{i}]"] = (f"{name.tex}_{{{i}}}", sci(float(e)))
-        items = [self.s(e) for e in v]
-        sep_tex, sep_text = (r" \\ ", "; ") if column else (" & ", ", ")
-        mark = self._mark(v, name)
-        return Math(r"\begin{bmatrix} " + sep_tex.join(items) + r" \end{bmatrix}" + mark.tex,
-                    "[" + sep_text.join(items) + "]" + mark.text)
-
-    def _mark(self, values, name: Math | None) -> Math:
-        """† after a named result that holds a tiny value (listed in the update's note)."""
-        tiny = name is not None and any(is_tiny(e, self.decimals) for e in np.ravel(values))
-        return Math(r"^{\dagger}", "†") if tiny else Math("", "")
-
-    def matrix(self, m, name: Math | None = None) -> Math:
-        m = np.asarray(m)
-        if m.size > MAX_CELLS:
-            return Math(rf"\text{{(a {m.shape[0]} by {m.shape[1]} matrix)}}", f"(a {m.shape[0]} x {m.shape[1]} matrix)")
-        if name is not None:
-            for (i, j), e in np.ndenumerate(m):
-                if is_tiny(e, self.decimals):
-                    self.tiny[f"{name.text}[{i + 1},{j + 1}]"] = (f"{name.tex}_{{{i + 1},{j + 1}}}", sci(float(e)))
-        rows = [[self.s(e) for e in r] for r in m]
-        tex = r"\begin{bmatrix} " + r" \\ ".join(" & ".join(r) for r in rows) + r" \end{bmatrix}"
-        mark = self._mark(m, name)
-        return Math(tex + mark.tex, "[" + "; ".join(", ".join(r) for r in rows) + "]" + mark.text)
-
-    # -- blocks --------------------------------------------------------------------------------
-    def add(self, *blocks) -> None:
-        self.blocks.extend(blocks)
-
-    def eq(self, lhs, symbolic=None, substituted=None, result=None) -> None:
-        m = [None if v is None else as_math(v) for v in (lhs, symbolic, substituted, result)]
-        if m[2] is not None:
-            m[2] = N.unsigned_zero(m[2])
-        self.blocks.append(Equation(*m))
-
-    def flush_tiny(self) -> None:
-        if not self.tiny:
-            return
-        parts: list = ["Not zero, though shown as " + self.s(0.0) + " (marked †): "]
-        for k, (name, (tex, (s_tex, s_text))) in enumerate(sorted(self.tiny.items())):
-            if k:
-                parts.append("; ")
-            parts.append(Math(f"{tex} = {s_tex}", f"{name} = {s_text}"))
-        parts.append(". Full precision is kept for every later step.")
-        self.add(Note(tuple(parts)))
-        self.tiny = {}
 
 
 # -- the givens ----------------------------------------------------------------------------------
@@ -125,8 +36,9 @@ def _givens(B: Builder, problem, steps) -> None:
     red = ("the mean of the examples' losses" if net.reduction == "mean" else "the sum of the examples' losses")
     B.add(Paragraph(("Loss (", loss.name, f", {loss.description}): ", Math(loss.latex, loss.text or loss.name),
                      f"; over a batch, {red}.")))
-    B.add(Paragraph(("Learning rate ", Math(r"\eta = " + _lr(problem.learning_rate), "η = " + _lr(problem.learning_rate)),
+    B.add(Paragraph(("Learning rate ", Math(r"\eta = " + exact(problem.learning_rate), "η = " + exact(problem.learning_rate)),
                      f"; gradient descent: {problem.schedule.method}; updates shown: {len(steps)}.")))
+    O.rule(B, steps[0])
     B.add(Paragraph(("Rounding: " + policy(B.decimals),)))
     if loss.remark and net.sizes[-1] > 1:
         K = net.sizes[-1]
@@ -196,14 +108,6 @@ def _dash(m: Math) -> Math:
     return Math("{" + m.tex + "}'", m.text + "'")
 
 
-def _lr(v: float) -> str:
-    """The learning rate as given: shortest exact form (0.5, 2, 1e+300), else 6 digits."""
-    r = repr(float(v))
-    if "e" in r:  # 1e+300 stays 1e+300 (stripping zeros would make it 1e+3)
-        return r
-    return r.rstrip("0").rstrip(".") if float(v) == round(float(v), 12) else f"{v:g}"
-
-
 # -- one update ------------------------------------------------------------------------------------
 def _update(B: Builder, problem, step, k: int, count: int, chain) -> None:
     n = len(step.examples)
@@ -237,6 +141,7 @@ def _update(B: Builder, problem, step, k: int, count: int, chain) -> None:
     if chain is not None and k == 1:
         _chain(B, step, chain, slopes)
     B.add(Heading("Update", 3))
+    O.rate(B, step)
     _parameters(B, step)
     _after(B, step)
     B.flush_tiny()
@@ -275,9 +180,12 @@ def _loss_example(B: Builder, step, e: int, n: int) -> None:
     loss = step.before.loss
     tr = step.trace
     yh, ys = [B.s(v) for v in tr.yhat[e]], [B.opnd(v) for v in tr.y[e]]
-    lhs = Math("L", "L") if n == 1 else Math(f"L_{{{step.examples[e] + 1}}}", f"L[{step.examples[e] + 1}]")
+    lhs = O.data_loss_name(step, Math("L", "L")) if n == 1 else \
+        Math(f"L_{{{step.examples[e] + 1}}}", f"L[{step.examples[e] + 1}]")
     sym = Math(N.rhs(loss.latex), N.rhs(loss.text or loss.name))
     B.eq(lhs, sym, N.loss_substituted(loss, yh, ys), B.result(tr.per_example_loss[e], lhs))
+    if n == 1:
+        O.penalty(B, step)
 
 
 def _batch_loss(B: Builder, step) -> None:
@@ -290,7 +198,9 @@ def _batch_loss(B: Builder, step) -> None:
     else:
         sym, sub = join(names, " + "), join(parts, " + ")
     B.add(Heading("Batch loss", 3))
-    B.eq(Math("L", "L"), sym, sub, B.result(tr.loss, Math("L", "L")))
+    lhs = O.data_loss_name(step, Math("L", "L"))
+    B.eq(lhs, sym, sub, B.result(tr.loss, lhs))
+    O.penalty(B, step)
 
 
 def _backward(B: Builder, step, e: int, n: int, slopes) -> None:
@@ -387,7 +297,7 @@ def _gradients(B: Builder, step) -> None:
     tr = step.trace
     n = len(step.examples)
     for l in range(len(tr.layers), 0, -1):
-        lt = tr.layers[l - 1]
+        lt, dW = tr.layers[l - 1], step.gradients()[l - 1][0]   # dW with λW under L2
         prev = tr.x if l == 1 else tr.layers[l - 2].a
         if B.style == "matrix":
             _gradients_matrix(B, step, l)
@@ -400,7 +310,8 @@ def _gradients(B: Builder, step) -> None:
                     sym = Math(r"\sum_{\mathrm{examples}} ", "Σ ") + sym
                 sub = None if n > MAX_EXAMPLES else \
                     join([B.opnd(lt.delta[e, i]) + "(" + B.s(prev[e, j]) + ")" for e in range(n)], " + ")
-                B.eq(N.dW(l, i + 1, j + 1), sym, sub, B.result(lt.dW[i, j], N.dW(l, i + 1, j + 1)))
+                sym, sub = O.with_l2(B, step, l, (i + 1, j + 1), sym, sub)
+                B.eq(N.dW(l, i + 1, j + 1), sym, sub, B.result(dW[i, j], N.dW(l, i + 1, j + 1)))
             sym = N.delta(l, i + 1) if n == 1 else Math(r"\sum_{\mathrm{examples}} ", "Σ ") + N.delta(l, i + 1)
             sub = None if n == 1 or n > MAX_EXAMPLES else join([B.opnd(lt.delta[e, i]) for e in range(n)], " + ")
             B.eq(N.db(l, i + 1), sym, sub, B.result(lt.db[i], N.db(l, i + 1)))
@@ -410,13 +321,17 @@ def _gradients_matrix(B: Builder, step, l: int) -> None:
     """Layer l's gradients as whole matrices: dW(l) = δ(l) a(l-1)^T and db(l) = δ(l), summed over a batch."""
     tr, n = step.trace, len(step.examples)
     lt, prev = tr.layers[l - 1], tr.x if l == 1 else tr.layers[l - 2].a
+    dW = step.gradients()[l - 1][0]   # with λW under L2
     if n == 1:
-        B.eq(N.grad_vec("W", l), Math(f"\\delta^{{({l})}} ({N.vec('a', l - 1).tex})^T", f"δ{l} {N.vec('a', l - 1).text}^T"),
-             B.vector(lt.delta[0]) + B.vector(prev[0], column=False), B.matrix(lt.dW, N.grad_vec("W", l)))
+        sym, sub = O.with_l2(B, step, l, None, Math(f"\\delta^{{({l})}} ({N.vec('a', l - 1).tex})^T",
+                                                   f"δ{l} {N.vec('a', l - 1).text}^T"),
+                             B.vector(lt.delta[0]) + B.vector(prev[0], column=False))
+        B.eq(N.grad_vec("W", l), sym, sub, B.matrix(dW, N.grad_vec("W", l)))
         B.eq(N.grad_vec("b", l), N.vec("delta", l), None, B.vector(lt.db, N.grad_vec("b", l)))
         return
-    B.eq(N.grad_vec("W", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}} ({N.vec('a', l - 1).tex}_{{[i]}})^T",
-                                  f"Σ_i δ{l}[i] {N.vec('a', l - 1).text}[i]^T"), None, B.matrix(lt.dW, N.grad_vec("W", l)))
+    sym, _ = O.with_l2(B, step, l, None, Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}} ({N.vec('a', l - 1).tex}_{{[i]}})^T",
+                                             f"Σ_i δ{l}[i] {N.vec('a', l - 1).text}[i]^T"), None)
+    B.eq(N.grad_vec("W", l), sym, None, B.matrix(dW, N.grad_vec("W", l)))
     B.eq(N.grad_vec("b", l), Math(f"\\sum_i \\delta^{{({l})}}_{{[i]}}", f"Σ_i δ{l}[i]"),
          join([B.vector(lt.delta[e]) for e in range(n)], " + ") if n <= MAX_EXAMPLES else None,
          B.vector(lt.db, N.grad_vec("b", l)))
@@ -442,11 +357,15 @@ def _per_example_gradients(B: Builder, step) -> None:
 
 
 def _parameters(B: Builder, step) -> None:
-    eta = _lr(step.learning_rate)
-    for l, (old, new, lt) in enumerate(zip(step.before.layers, step.after.layers, step.trace.layers), start=1):
+    eta = exact(step.learning_rate)
+    for l, old in enumerate(step.before.layers, start=1):
         for what, trained in (("weights", old.train_weights), ("biases", old.train_biases)):
             if not trained:
                 B.add(Note((f"Layer {l}'s {what} are frozen: they stay as they are.",)))
+    if not step.plain:  # the optimizer's lines (its state, the epoch's rate, dW with λW)
+        O.parameters(B, step)
+        return
+    for l, (old, new, lt) in enumerate(zip(step.before.layers, step.after.layers, step.trace.layers), start=1):
         if B.style == "matrix":
             if old.train_weights:
                 B.eq(N.vec_new("W", l), N.vec("W", l) + Math(r" - \eta ", " - η ") + N.grad_vec("W", l),

@@ -225,8 +225,14 @@ class _OptimizerSteps:
                     state={k: _frozen_value(v) for k, v in state.items()},
                     hats={k: frozen(v) for k, v in hats.items()}, lr_schedule=self.schedule, epoch=epoch,
                     base_learning_rate=self.base, l2=self.l2, penalty=penalty(Ws, self.l2),
-                    penalty_after=pen_after,
-                    dW_l2=tuple(frozen(d) for d in dWs) if self.l2 else None)
+                    penalty_after=pen_after, dW_l2=tuple(frozen(d) for d in dWs) if self.l2 else None,
+                    decayed=self.decayed(network, lr))
+
+    def decayed(self, network: Network, lr: float) -> tuple | None:
+        """AdamW's decayed weights W_l − ηλW_l (its own ``decayed``), for the worked solution."""
+        if not hasattr(self.optimizer, "decayed"):
+            return None
+        return tuple(frozen(self.optimizer.decayed(lay.W, lr, lay.train_weights)) for lay in network.layers)
 
 
 def _frozen_value(v):
