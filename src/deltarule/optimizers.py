@@ -228,10 +228,10 @@ class SGD(Optimizer):
             Mistake("a dampened velocity v{p} = μ·v{p} + (1 - μ)·d{p} (PyTorch's SGD adds the whole d{p})",
                     "advance", lambda g, old, t: (mu * old[0] + (1.0 - mu) * g,)),
         )
-        if self.nesterov:
-            out += (Mistake("Nesterov's look-ahead left out ({p}_new = {p} - η·v{p} instead of "
-                            "{p} - η·(d{p} + μ·v{p}))", "apply", lambda p, g, old, new, hats, lr, t, w:
-                            replace(self, nesterov=False).apply(p, g, new, hats, lr, t, w)),)
+        if self.nesterov:  # first: on step 1 (v = 0 before) the other two give the same number
+            out = (Mistake("Nesterov's look-ahead left out ({p}_new = {p} - η·v{p} instead of "
+                           "{p} - η·(d{p} + μ·v{p}))", "apply", lambda p, g, old, new, hats, lr, t, w:
+                           replace(self, nesterov=False).apply(p, g, new, hats, lr, t, w)),) + out
         return out
 
     def torch_kwargs(self) -> dict[str, Any]:
@@ -345,8 +345,6 @@ class Adam(Optimizer):
                     "1 - β1^t and 1 - β2^t)", "correct", lambda new, t: new),
             Mistake("divided by β^t instead of 1 - β^t in the bias correction", "correct",
                     lambda new, t: (new[0] / b1 ** t, new[1] / b2 ** t)),
-            Mistake("β and 1 - β swapped: m{p} = (1 - β1)·m{p} + β1·d{p}, s{p} = (1 - β2)·s{p} + β2·d{p}²",
-                    "advance", lambda g, old, t: ((1.0 - b1) * old[0] + b1 * g, (1.0 - b2) * old[1] + b2 * g * g)),
             Mistake("β1 and 1 - β1 swapped: m{p} = (1 - β1)·m{p} + β1·d{p}", "advance",
                     lambda g, old, t: ((1.0 - b1) * old[0] + b1 * g, self.advance(g, old, t)[1])),
             Mistake("β2 and 1 - β2 swapped: s{p} = (1 - β2)·s{p} + β2·d{p}²", "advance",
@@ -355,7 +353,15 @@ class Adam(Optimizer):
                     lambda g, old, t: (self.advance(g, old, t)[0], b2 * old[1] + (1.0 - b2) * g)),
             Mistake("ε inside the square root: √(s{p}_hat + ε) instead of √s{p}_hat + ε", "apply",
                     lambda p, g, old, new, hats, lr, t, w: p - lr * hats[0] / np.sqrt(hats[1] + eps)),
+            Mistake("β and 1 - β swapped: m{p} = (1 - β1)·m{p} + β1·d{p}, s{p} = (1 - β2)·s{p} + β2·d{p}²",
+                    "apply", lambda p, g, old, new, hats, lr, t, w: self._swapped(p, g, old, lr, t, w)),
         )
+
+    def _swapped(self, p, g, old, lr, t, weight):
+        """The step of a student who swapped β and 1 - β in both moments (a mistake, for the checker)."""
+        m = (1.0 - self.beta1) * old[0] + self.beta1 * g
+        s = (1.0 - self.beta2) * old[1] + self.beta2 * g * g
+        return self.apply(p, g, (m, s), self.correct((m, s), t), lr, t, weight)
 
     def torch_kwargs(self) -> dict[str, Any]:
         return {"betas": (self.beta1, self.beta2), "eps": self.eps}

@@ -2,7 +2,8 @@
 
 A claim's name is ``[stepK.]BASE[[i[,j]]]`` with BASE one of ``z{l} a{l} fprime{l} dL_da{l}
 delta{l} dW{l} db{l} W{l}_new b{l}_new loss losses loss_after`` (layers and indices 1-based, ASCII digits
-only), or ``paths.dW{l}[i,j]`` / ``paths.db{l}[i]``: the value of each chain-rule path from that
+only), an optimizer's state after the update ``vW{l} vb{l} mW{l} mb{l} sW{l} sb{l}``, their
+bias-corrected ``mW{l}_hat``, ... and the step count ``t`` (names the problem's optimizer has), or ``paths.dW{l}[i,j]`` / ``paths.db{l}[i]``: the value of each chain-rule path from that
 parameter to the loss, in the order ``solve --chain`` prints them (per example, one number per path). A claim holds its entries in the checker's internal shape: per-example quantities
 are (n examples, units) even where the file writes a vector for a one-example update.
 """
@@ -29,13 +30,14 @@ MAX_DECIMALS = 15
 KINDS = ("z", "a", "dL_da", "delta", "dW", "db")
 PER_EXAMPLE = ("z", "a", "fprime", "dL_da", "delta", "paths")
 NAME_HELP = ("z{l}, a{l}, fprime{l}, dL_da{l}, delta{l}, dW{l}, db{l}, W{l}_new, b{l}_new, loss, losses, "
-             "loss_after, paths.dW{l}[i,j], paths.db{l}[i]")
+             "loss_after, paths.dW{l}[i,j], paths.db{l}[i], and an optimizer's vW{l}, vb{l}, mW{l}, mb{l}, "
+             "sW{l}, sb{l}, mW{l}_hat, ..., t")
 MAX_PATHS = 64  # chain-rule paths one claim may list
-WHOLE = ("loss", "loss_after", "losses")  # names of no layer
+WHOLE = ("loss", "loss_after", "losses", "t")  # names of no layer
 # [0-9], not \d: \d also matches other scripts' digits ('z١'), which int() reads but no name has
-_NAME = re.compile(r"^(?:step(?P<step>[0-9]+)\.)?(?P<base>paths\.(?:dW[0-9]+\[[0-9]+,[0-9]+\]|db[0-9]+\[[0-9]+\])|loss_after|losses|loss|(?:z|a|fprime|dL_da|delta|dW|db)[0-9]+"
-                   r"|[Wb][0-9]+_new)(?:\[(?P<i>[0-9]+)(?:,(?P<j>[0-9]+))?\])?$")
-_BASE = re.compile(r"^(loss_after|losses|loss|z|a|fprime|dL_da|delta|dW|db|W|b)([0-9]*)(_new)?$")
+_NAME = re.compile(r"^(?:step(?P<step>[0-9]+)\.)?(?P<base>paths\.(?:dW[0-9]+\[[0-9]+,[0-9]+\]|db[0-9]+\[[0-9]+\])|loss_after|losses|loss|t|(?:z|a|fprime|dL_da|delta|dW|db)[0-9]+"
+                   r"|[Wb][0-9]+_new|[vms][Wb][0-9]+(?:_hat)?)(?:\[(?P<i>[0-9]+)(?:,(?P<j>[0-9]+))?\])?$")
+_BASE = re.compile(r"^(loss_after|losses|loss|t|z|a|fprime|dL_da|delta|dW|db|W|b|[vms][Wb])([0-9]*)(_new|_hat)?$")
 _PATHS = re.compile(r"^paths\.d([Wb])([0-9]+)\[([0-9]+)(?:,([0-9]+))?\]$")
 Node = tuple  # (step k, base name): (1, "dW1")
 
@@ -46,11 +48,34 @@ def field_of(key: Any) -> str:
 
 
 def split(name: str) -> tuple[str, int]:
-    """('dW', 1) for 'dW1', ('W_new', 2) for 'W2_new', ('loss', 0) for 'loss', ('paths', 1) for 'paths.dW1[1,2]'."""
+    """('dW', 1) for 'dW1', ('W_new', 2) for 'W2_new', ('loss', 0) for 'loss', ('paths', 1) for 'paths.dW1[1,2]',
+    ('vW', 1) for 'vW1', ('mb_hat', 2) for 'mb2_hat', ('t', 0) for 't'."""
     if name.startswith("paths."):
         return "paths", int(_PATHS.match(name).group(2))
     m = _BASE.match(name)
     return (m.group(1) + (m.group(3) or "")), int(m.group(2) or 0)
+
+
+def is_state(kind: str) -> bool:
+    """True for an optimizer's state or its bias correction (``vW``, ``mb``, ``sW_hat``), not ``t``."""
+    return len(kind) >= 2 and kind[0] in "vms" and kind[1] in "Wb"
+
+
+def state_names(step) -> dict:
+    """An optimizer step's state after the update, its ``_hat`` values and ``t`` (empty when plain)."""
+    return {**(step.state or {}), **(step.hats or {})}
+
+
+def _no_state(base: str, step, layers: int) -> str:
+    """Why ``base`` is no number of this update: plain descent keeps no state, or the optimizer
+    keeps other names (listed per layer)."""
+    opt = step.optimizer
+    if step.state is None:
+        return (f"unknown name {base!r}: this problem's update is plain gradient descent, which keeps no "
+                f"optimizer state (a problem with optimizer: has vW{{l}}, mW{{l}}, ..., t)")
+    per_layer = [n.replace("1", "{l}") for n in opt.state_names(1)[:-1] + opt.hat_names(1)]
+    return (f"unknown name {base!r}: the {opt.name} optimizer keeps "
+            f"{', '.join(per_layer + ['t'])} (l = 1..{layers})")
 
 
 def label(node: Node) -> str:
@@ -174,6 +199,10 @@ def truth_of(step, base: str) -> np.ndarray:
     if kind == "paths":
         param = paths_param(base)
         return np.array([[p.value for p in chain_paths(step.trace, param, e)] for e in range(len(step.trace.x))])
+    if kind == "t" or is_state(kind):
+        return np.asarray(state_names(step)[base])
+    if kind == "dW" and getattr(step, "dW_l2", None) is not None:  # under L2 the update's g = dW + λW
+        return np.asarray(step.dW_l2[l - 1])
     if kind in WHOLE:
         return np.asarray({"loss": step.loss, "loss_after": step.loss_after,
                            "losses": step.trace.per_example_loss}[kind])
@@ -217,8 +246,10 @@ def _place(raw: Any, path: str, base: str, truth: np.ndarray, internal: tuple, i
     """(mask, value) in the internal shape, for a whole claim or one entry ``index``."""
     mask, value = np.zeros(internal, bool), np.full(internal, np.nan)
     if index is None:
-        present = np.asarray(_present(raw), bool)
+        # the value first: its reader refuses a ragged list in one line (rows of nulls and numbers
+        # mixed, [[1, 2], None]) before the mask of present entries is built from the same nesting
         value[...] = read_value(_filled(raw), truth.shape, path).reshape(internal)
+        present = np.asarray(_present(raw), bool)
         mask[...] = present.reshape(internal) if present.size == value.size else True
         value[~mask] = np.nan
         return mask, value
@@ -255,6 +286,9 @@ def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
         k, base, index = parse_name(key, len(steps[0].trace.layers), field_of(key))
         if base.startswith("paths."):
             check_paths(base, steps[0].before, field_of(key))
+        kind = split(base)[0]
+        if (kind == "t" or is_state(kind)) and base not in state_names(steps[k - 1]):
+            raise InputError(_no_state(base, steps[k - 1], len(steps[0].trace.layers)), field_of(key))
         truth = shown_truth(steps[k - 1], base)
         internal = truth_of(steps[k - 1], base).shape
         raw, path, d = _entry(raw, field_of(key), decimals)
@@ -271,8 +305,9 @@ def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
 def blank(step) -> dict:
     """Every name of one update (a :class:`~deltarule.trace.Step`) with None in each entry, in the
     order of the work: ``z1 a1 ... losses loss``, then back ``dL_da{L} fprime{L} delta{L} dW{L}
-    db{L} ...``, then ``W1_new b1_new ... loss_after``. The answers of a blank answers file.
-    Left out, as the worked solution leaves them out: f'(z) where delta is not dL_da * f'(z) (a
+    db{L} ...``, then an optimizer's ``t``, state and ``_hat`` values per trained parameter
+    (``vW1``, or ``mW1 sW1 mW1_hat sW1_hat``), then ``W1_new b1_new ... loss_after``. The answers
+    of a blank answers file. Left out, as the worked solution leaves them out: f'(z) where delta is not dL_da * f'(z) (a
     fused output layer, whose delta is y-hat - y, and softmax), and the new values of frozen
     parameters (they are the given ones)."""
     net = step.trace.network
@@ -285,9 +320,25 @@ def blank(step) -> dict:
 
     names = [f"{q}{l}" for l in range(1, L + 1) for q in ("z", "a")] + ["losses", "loss"]
     names += [name for l in range(L, 0, -1) for name in backward(l)]
+    names += optimizer_names(step)
     names += [f"{p}{l}_new" for l, lay in enumerate(net.layers, start=1)
               for p, trained in zip("Wb", (lay.train_weights, lay.train_biases)) if trained]
     return {name: np.full(np.shape(shown_truth(step, name)), None).tolist() for name in names + ["loss_after"]}
+
+
+def optimizer_names(step) -> list[str]:
+    """``t``, then per layer and trained parameter its state after the update and the ``_hat``
+    values, in the order a student works them out (``vW1 vb1 ...``; ``mW1 sW1 mW1_hat sW1_hat``);
+    empty for a plain step or an optimizer without state (plain sgd with a schedule or L2)."""
+    have = state_names(step)
+    if step.optimizer is None or set(have) <= {"t"}:
+        return []
+    opt, out = step.optimizer, ["t"]
+    for l, lay in enumerate(step.before.layers, start=1):
+        for p, trained in zip("Wb", (lay.train_weights, lay.train_biases)):
+            names = [f"{k}{p}{l}" for k in opt.moments] + [f"{k}{p}{l}_hat" for k in opt.hats]
+            out += [n for n in names if trained and n in have]
+    return out
 
 
 def blank_paths(step, chain: str) -> tuple[str, list]:

@@ -14,17 +14,76 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import losses as _loss
-from .answers import Claim, Node, close, label, split
+from .answers import Claim, Node, close, is_state, label, split
 from .graph import Evaluator, Graph, Variant
+
 
 def variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
     """The mistaken formulas worth trying at ``node``."""
     kind, l = split(node[1])
     if kind in ("loss", "loss_after") or (kind == "dL_da" and l == g.L):
-        return _loss_variants(g, node)
+        return _loss_variants(g, node) + _penalty_variants(g, node)
+    if is_state(kind):
+        return _optimizer_variants(g, node)
     table = {"fprime": _fprime_variants, "delta": _derivative_variants, "dL_da": _backward_variants, "dW": _gradient_variants,
-             "W_new": _update_variants, "b_new": _update_variants}
+             "db": _bias_variants, "W_new": _update_variants, "b_new": _update_variants}
     return table[kind](g, ev, node) if kind in table else []
+
+
+def _optimizer_variants(g: Graph, node: Node) -> list[Variant]:
+    """The optimizer's own mistakes (Optimizer.mistakes) at the stage that computes ``node``: a
+    moment (advance), its bias correction (correct) or the step (apply)."""
+    k, name = node
+    kind, l = split(name)
+    opt = g.optimizer(k)
+    p = kind[1] if is_state(kind) else kind[0]
+    if opt is None or not g.trained(p, l):
+        return []
+    stage = "correct" if kind.endswith("_hat") else "advance" if is_state(kind) else "apply"
+    return [Variant(node, lambda get, m=m: _mistaken(g, node, m, get), m.note.format(p=f"{p}{l}"))
+            for m in opt.mistakes() if m.stage == stage]
+
+
+def _mistaken(g: Graph, node: Node, mistake, get: Callable) -> np.ndarray:
+    """The node's value with the optimizer's ``mistake`` in place of its stage, on ``get``'s numbers."""
+    k, name = node
+    kind, l = split(name)
+    opt, t = g.optimizer(k), int(g.steps[k - 1].state["t"])
+    if mistake.stage == "advance":
+        p = kind[1]
+        g_ = np.asarray(get((k, f"d{p}{l}")), float)
+        return mistake.fn(g_, g.old_state(k, p, l, get), t)[opt.moments.index(kind[0])]
+    if mistake.stage == "correct":
+        p = kind[1]
+        new = tuple(np.asarray(get((k, f"{q}{p}{l}")), float) for q in opt.moments)
+        return mistake.fn(new, t)[opt.hats.index(kind[0])]
+    p = kind[0]
+    st = g.stages(k, p, l, get)
+    return mistake.fn(np.asarray(get((k, f"{p}{l}")), float), st["g"], st["old"], st["new"], st["hats"],
+                      g.rate(k), st["t"], p == "W")
+
+
+def _penalty_variants(g: Graph, node: Node) -> list[Variant]:
+    """Under L2: the loss (or the loss after) without the penalty (λ/2)·Σ‖W‖², or without its ½."""
+    k, name = node
+    if not g.l2(k) or name not in ("loss", "loss_after"):
+        return []
+    which = "W" if name == "loss" else "W_new"
+    lam = g.l2(k)
+    return [Variant(node, lambda get: g.compute(node, get) - g.penalty(k, which, get),
+                    f"the L2 penalty ({lam:g}/2)·Σ‖W‖² left out of the {'loss' if name == 'loss' else 'loss after'}"),
+            Variant(node, lambda get: g.compute(node, get) + g.penalty(k, which, get),
+                    f"the L2 penalty without its ½ ({lam:g}·Σ‖W‖² instead of ({lam:g}/2)·Σ‖W‖²)")]
+
+
+def _bias_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
+    """Under L2: the bias decayed too (db + λ b; L2 is on weights only)."""
+    k, l = node[0], split(node[1])[1]
+    lam = g.l2(k)
+    if not lam:
+        return []
+    return [Variant(node, lambda get: g.compute(node, get) + lam * get((k, f"b{l}")),
+                    f"the bias decayed too (db{l} + {lam:g}·b{l}; L2 is on the weights only)")]
 
 
 def _backward_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
@@ -48,12 +107,23 @@ def _gradient_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
     for m in range(g.L + 1):
         if m != l - 1 and g.truth((k, f"a{m}")).shape[1] == fan_in:
             what = "the input x (a0)" if m == 0 else f"a{m}"
-            out.append(Variant(node, lambda get, m=m: get((k, f"delta{l}")).T @ get((k, f"a{m}")),
+            out.append(Variant(node, lambda get, m=m: get((k, f"delta{l}")).T @ get((k, f"a{m}")) + _l2_term(g, k, l, get),
                                f"the wrong layer's activations: {what} used where a{l - 1} belongs"))
     if l > 1:
-        out.append(Variant(node, lambda get: get((k, f"delta{l}")).T @ get((k, f"z{l - 1}")),
+        out.append(Variant(node, lambda get: get((k, f"delta{l}")).T @ get((k, f"z{l - 1}")) + _l2_term(g, k, l, get),
                            f"z{l - 1} used where a{l - 1} belongs"))
+    lam = g.l2(k)
+    if lam:
+        out += [Variant(node, lambda get: get((k, f"delta{l}")).T @ get((k, f"a{l - 1}")),
+                        f"the L2 term {lam:g}·W{l} left out of dW{l}"),
+                Variant(node, lambda get: get((k, f"delta{l}")).T @ get((k, f"a{l - 1}")) + 0.5 * _l2_term(g, k, l, get),
+                        f"({lam:g}/2)·W{l} added to dW{l} instead of {lam:g}·W{l} (the derivative of (λ/2)·‖W‖² is λ·W)")]
     return out
+
+
+def _l2_term(g: Graph, k: int, l: int, get: Callable):
+    """λ W_l of update k (0 without L2): what L2 adds to dW_l."""
+    return g.l2(k) * get((k, f"W{l}")) if g.l2(k) else 0.0
 
 
 def _loss_variants(g: Graph, node: Node) -> list[Variant]:
@@ -125,20 +195,30 @@ def _factor(g: Graph, node: Node, fn: Callable) -> str:
 
 
 def _update_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
+    """The optimizer's own mistakes in the step, then: not updated, a sign error, η left out, the
+    base η where a schedule gives another, a wrong η (plain descent)."""
     k, name = node
     kind, l = split(name)
     p = kind[0]
     old, grad = (k, f"{p}{l}"), (k, f"d{p}{l}")
-    lr = g.problem.learning_rate
-    out = [Variant(node, lambda get: get(old), f"{'the bias' if p == 'b' else 'the weights'} not updated "
-                                               f"({p}{l}_new = {p}{l})"),
-           Variant(node, lambda get: get(old) + lr * get(grad),
-                   f"a sign error in the update ({p}{l} + η d{p}{l} instead of {p}{l} - η d{p}{l})")]
+    lr, plain = g.rate(k), g.optimizer(k) is None or not g.optimizer(k).moments
+    step = lambda get, rate=None: g._updated(p, k, l, get, rate)  # noqa: E731
+    out = _optimizer_variants(g, node)
+    out += [Variant(node, lambda get: get(old), f"{'the bias' if p == 'b' else 'the weights'} not updated "
+                                                f"({p}{l}_new = {p}{l})"),
+            Variant(node, lambda get: 2 * get(old) - step(get),
+                    f"a sign error in the update ({p}{l} + η d{p}{l} instead of {p}{l} - η d{p}{l})" if plain else
+                    f"a sign error in the update ({p}{l} plus the step instead of minus)")]
     if lr != 1.0:
-        out.append(Variant(node, lambda get: get(old) - get(grad), f"the learning rate η = {lr:g} left out"))
-    implied = _implied_rate(ev, node, old, grad)
+        out.append(Variant(node, lambda get: step(get, 1.0), f"the learning rate η = {lr:g} left out"))
+    base = g.steps[k - 1].base_learning_rate
+    if base is not None and not math.isclose(base, lr, rel_tol=1e-12):
+        out.append(Variant(node, lambda get: step(get, base),
+                           f"the base learning rate η = {base:g} used; the schedule's rate in epoch "
+                           f"{g.steps[k - 1].epoch} is η = {lr:g}"))
+    implied = _implied_rate(ev, node, old, grad) if plain else None
     if implied is not None and not math.isclose(implied, lr, rel_tol=1e-9) and implied not in (0.0, 1.0):
-        out.append(Variant(node, lambda get: get(old) - implied * get(grad),
+        out.append(Variant(node, lambda get: step(get, implied),
                            f"a wrong learning rate: η = {implied:g} used instead of {lr:g}"))
     return out
 
@@ -158,7 +238,7 @@ def _implied_rate(ev: Evaluator, node: Node, old: Node, grad: Node) -> float | N
         return None
     # only a plausible slip: a round number (one significant digit) well away from eta
     rate = float(f"{rate:.1g}")
-    lr = ev.g.problem.learning_rate
+    lr = ev.g.rate(node[0])
     return rate if abs(rate - lr) > 0.2 * lr else None
 
 
