@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import deltarule as dr
+from conftest import require_module
 from deltarule import optimizers as opt
 from deltarule import schedules as sch
 from deltarule.descent import optimize
@@ -259,3 +260,125 @@ def test_latex_of_optimizer_steps_compiles(tmp_path):
         assert r.returncode == 0, r.stdout[-2000:]
         assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
         assert "?" not in sol.to_latex().split(r"\begin{document}")[1].replace("?}", "")  # no unset symbol
+
+
+# -- the built-in worked examples: seed-002-momentum, seed-002-adam, digits-adam ---------------------
+def _torch_steps(p, count: int):
+    """``count`` updates of problem p in torch.optim (float64, its batches from p.steps): the
+    parameters after each ({our name: array}) and the optimizer state after the last."""
+    torch = require_module("torch")
+    steps = p.steps(count)
+    model, loss_fn = p.network.to_torch(), p.network.torch_loss()
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    o = p.optimization.optimizer
+    groups, l2_in_loss = o.torch_param_groups([m.weight for m in linears], [m.bias for m in linears],
+                                              p.optimization.l2)
+    topt = getattr(torch.optim, o.torch_name)(groups, lr=p.learning_rate, **o.torch_kwargs())
+    x, y = p.split()[:2]
+    after = []
+    for s in steps:
+        idx = list(s.examples)
+        topt.zero_grad()
+        loss = loss_fn(model(torch.from_numpy(x[idx])), torch.from_numpy(y[idx]))
+        (loss + 0.5 * l2_in_loss * sum((m.weight ** 2).sum() for m in linears)).backward()
+        topt.step()
+        after.append({f"{k}{l}": getattr(m, "weight" if k == "W" else "bias").detach().numpy().copy()
+                      for l, m in enumerate(linears, start=1) for k in "Wb"})
+    state = {}
+    for l, m in enumerate(linears, start=1):
+        for k, param in (("W", m.weight), ("b", m.bias)):
+            for ours, theirs in (("v", "momentum_buffer"), ("m", "exp_avg"), ("s", "exp_avg_sq")):
+                if theirs in topt.state.get(param, {}):
+                    state[f"{ours}{k}{l}"] = topt.state[param][theirs].detach().numpy()
+    return steps, after, state
+
+
+def _equal_to_torch(p, count: int, rtol: float):
+    steps, after, state = _torch_steps(p, count)
+    for s, theirs in zip(steps, after):
+        for l, lay in enumerate(s.after.layers, start=1):
+            np.testing.assert_allclose(lay.W, theirs[f"W{l}"], rtol=rtol, atol=rtol * 1e-3)
+            np.testing.assert_allclose(lay.b, theirs[f"b{l}"], rtol=rtol, atol=rtol * 1e-3)
+    assert state and set(state) <= set(steps[-1].state)
+    for k, v in state.items():
+        np.testing.assert_allclose(steps[-1].state[k], v, rtol=rtol, atol=rtol * 1e-6)
+    return steps
+
+
+def test_seed_002_momentum_example():
+    p = dr.load_problem("seed-002-momentum")
+    assert p.optimization.optimizer == opt.SGD(momentum=0.9) and p.learning_rate == 0.5 and p.decimals == 4
+    s1, s2 = _equal_to_torch(p, 2, 1e-14)   # torch.optim.SGD(momentum=0.9), float64
+    v1, v2 = s1.values(), s2.values()
+    # update 1 (v starts at 0, so v = dW and the step is plain descent's):
+    #   dW2 = δ2·a1 = 0.04695892·(0.59326999, 0.59688438) = (0.02785932, 0.02802904) = vW2
+    #   W2_new = 0.40 - 0.5·0.02785932 = 0.38607034;  vb2 = db2 = 0.04695892, b2_new = 0.60 - 0.02347946 = 0.57652054
+    np.testing.assert_allclose(v1["vW2"], [[0.02785932, 0.02802904]], atol=1e-8)
+    np.testing.assert_allclose(v1["W2_new"], [[0.38607034, 0.43598548]], atol=1e-8)
+    np.testing.assert_allclose(v1["b2_new"], [0.57652054], atol=1e-8)
+    # update 2: dW2 = (0.02753289, 0.02769774), db2 = 0.04645207
+    #   vW2[1,1] = 0.9·0.02785932 + 0.02753289 = 0.05260628;  W2_new[1,1] = 0.38607034 - 0.5·0.05260628 = 0.35976720
+    #   vb2 = 0.9·0.04695892 + 0.04645207 = 0.08871510;       b2_new = 0.57652054 - 0.5·0.08871510 = 0.53216299
+    np.testing.assert_allclose(v2["dW2"], [[0.02753289, 0.02769774]], atol=1e-8)
+    np.testing.assert_allclose(v2["vW2"][0, 0], 0.05260628, atol=2e-8)
+    np.testing.assert_allclose(v2["W2_new"][0, 0], 0.35976720, atol=2e-8)
+    np.testing.assert_allclose(v2["vb2"], [0.08871510], atol=2e-8)
+    np.testing.assert_allclose(v2["b2_new"], [0.53216299], atol=2e-8)
+    assert s2.loss_after < s2.loss < s1.loss          # 0.03159 -> 0.02970 -> 0.02618
+    text = dr.solve("seed-002-momentum", steps=2).to_text()
+    assert "vb2[1] = μ·vb2[1] + db2[1] = 0.9·0.0470 + 0.0465 = 0.0887" in text
+    assert "b2_new[1] = b2[1] - η·vb2[1] = 0.5765 - 0.5·0.0887 = 0.5322" in text
+
+
+def test_seed_002_adam_example():
+    p = dr.load_problem("seed-002-adam")
+    assert p.optimization.optimizer == opt.Adam() and p.learning_rate == 0.05 and p.decimals == 6
+    s1, s2 = _equal_to_torch(p, 2, 1e-13)   # torch.optim.Adam, float64
+    v1, v2 = s1.values(), s2.values()
+    g1, g2 = 0.04695892, 0.04517467        # db2 of updates 1 and 2
+    np.testing.assert_allclose([v1["db2"][0], v2["db2"][0]], [g1, g2], atol=1e-8)
+    # update 1: mb2 = 0.1·g1 = 0.00469589, sb2 = 0.001·g1² = 2.2051e-6; the corrections undo the
+    # factors (1 - 0.9¹ = 0.1, 1 - 0.999¹ = 0.001): mb2_hat = g1, sb2_hat = g1² = 0.00220514,
+    # b2_new = 0.60 - 0.05·g1/(g1 + 1e-8) = 0.60 - 0.05·(1 - 2.1e-7) = 0.55000001
+    np.testing.assert_allclose(v1["mb2"], [0.00469589], atol=1e-8)
+    np.testing.assert_allclose(v1["sb2_hat"], [0.00220514], atol=1e-8)
+    np.testing.assert_allclose(v1["b2_new"], [0.55000001], atol=1e-8)
+    # update 2: mb2 = 0.9·0.00469589 + 0.1·g2 = 0.00874377; mb2_hat = 0.00874377 / 0.19 = 0.04601984
+    #   sb2 = 0.999·2.20514e-6 + 0.001·g2² = 4.24368e-6; sb2_hat = 4.24368e-6 / 0.001999 = 0.00212290
+    #   b2_new = 0.55000001 - 0.05·0.04601984 / (√0.00212290 + 1e-8) = 0.55000001 - 0.04994015 = 0.50005986
+    np.testing.assert_allclose(v2["mb2"], [0.00874377], atol=1e-8)
+    np.testing.assert_allclose(v2["mb2_hat"], [0.04601984], atol=1e-8)
+    np.testing.assert_allclose(v2["sb2"], [4.24368e-6], atol=1e-11)
+    np.testing.assert_allclose(v2["sb2_hat"], [0.00212290], atol=1e-8)
+    np.testing.assert_allclose(v2["b2_new"], [0.50005986], atol=2e-8)
+    assert v2["t"] == 2 and s2.loss_after < s2.loss < s1.loss
+    text = dr.solve("seed-002-adam", steps=2).to_text()
+    assert "mb2_hat[1] = mb2[1] / (1 - β1^t) = 0.008744 / (1 - 0.9^2) = 0.046020" in text
+    # a tiny s written out where update 2 uses it: sW1[1,1] = 0.001·dW1[1,1]² = 0.001·0.00022662² = 5.14e-11
+    assert "= 0.999·(5.14 × 10^-11) + (1 - 0.999)·0.000193²" in text
+
+
+def test_digits_adam_example():
+    p = dr.load_problem("digits-adam")
+    assert p.optimization.optimizer == opt.Adam() and p.optimization.l2 == 1e-4 and len(p.x) == 1797
+    _equal_to_torch(p, 5, 1e-10)           # five mini-batches of 32, L2 as the weights' weight_decay
+    sol = dr.solve("digits-adam")          # a worked first update of 32 examples, written in short
+    assert "mW1_hat" in sol.to_text() and "Every number is in `deltarule solve --format json`" in sol.to_text()
+    short = replace(p, schedule=replace(p.schedule, epochs=3))
+    journal = short.train().journal
+    accuracy = journal.rows[:, journal.columns.index("val_accuracy")]
+    assert accuracy[-1] > 0.9 and accuracy[-1] > accuracy[1]   # 3 epochs of Adam: past 90% held out
+
+
+def test_solve_json_of_the_momentum_example(capsys):
+    from deltarule.cli import main
+
+    assert main(["solve", "seed-002-momentum", "--steps", "2", "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    s1, s2 = d["steps"]
+    assert s2["t"] == 2 and s2["optimizer"] == {"name": "sgd", "momentum": 0.9, "nesterov": False}
+    assert s1["layers"][1]["vW"] == s1["layers"][1]["dW"]                       # v = g on the first step
+    np.testing.assert_allclose(s2["layers"][1]["vW"][0][0], 0.05260628, atol=2e-8)  # 0.9·0.02785932 + 0.02753289
+    assert main(["examples"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in ("seed-002-momentum", "seed-002-adam", "digits-adam"))

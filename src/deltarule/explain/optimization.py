@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from ..formatting import is_tiny, sci
 from . import notation as N
 from .builder import MAX_TERMS, MAX_UNITS, Builder, exact
 from .document import Math, Note, Paragraph
@@ -250,7 +251,11 @@ def _value(B: Builder, step, env: dict, key: str, idx) -> Math:
     v = env[key]
     if idx is None:
         return B.matrix(v) if np.ndim(v) == 2 else B.vector(v)
-    s = B.opnd(v[tuple(i - 1 for i in idx if i is not None)])
+    x = float(v[tuple(i - 1 for i in idx if i is not None)])
+    if is_tiny(x, B.decimals):  # Adam's s is often ~1e-10: written out, so the line can be checked by hand
+        tex, text = sci(x)
+        return Math(f"({tex})", f"({text})")
+    s = B.opnd(x)
     return Math(s, s)
 
 
