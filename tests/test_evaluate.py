@@ -95,7 +95,7 @@ def test_evaluate_a_classifier_on_a_csv(classifier_files, capsys):
     model, data = classifier_files
     assert main(["evaluate", str(model), str(data)]) == 0
     out = capsys.readouterr().out
-    assert f"on {data} (6 examples)" in out and "accuracy: 66.67% (4 of 6)" in out
+    assert f"on the 6 rows of {data}\n" in out and "accuracy: 66.67% (4 of 6)" in out
     lines = out.splitlines()
     start = lines.index("confusion matrix (rows: true class, columns: predicted class)")
     assert [line.split() for line in lines[start + 1:start + 5]] == [
@@ -142,7 +142,7 @@ def test_evaluate_a_regression_model(tmp_path, capsys):
     # yhat = x: errors 0, 0, 1 -> MSE = MAE = 1/3, R² = 1 - 1/2; half_sse mean: (1/2 · 1)/3
     assert r == pytest.approx({"model": str(model), "data": str(data), "examples": 3, "loss": 1 / 6,
                                "loss_name": "half_sse", "reduction": "mean", "mean_squared_error": 1 / 3, "mean_absolute_error": 1 / 3,
-                               "r2_score": 0.5})
+                               "r2_score": 0.5, "model_trained_on_this_data": False})  # written by hand
     assert main(["evaluate", str(model), str(data)]) == 0
     out = capsys.readouterr().out
     assert "MSE: 0.333333" in out and "R²: 0.5000" in out and "confusion" not in out

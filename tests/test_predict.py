@@ -44,7 +44,9 @@ def test_predict_digits_writes_classes_and_reports_accuracy(digits_model, tmp_pa
     np.testing.assert_array_equal(classes, yhat.argmax(axis=1))
     right = np.mean(classes == problem.y.argmax(axis=1))
     assert right > 0.8  # three epochs already classify most digits
-    assert capsys.readouterr().err.strip() == f"accuracy {right:.2%} on 1797 examples"
+    # the model says which rows: digits is the data it was trained on (its validation split held 359 out)
+    assert capsys.readouterr().err.strip() == f"accuracy {right:.2%} on the 1797 rows of digits (the data the " \
+                                              "model was trained on: 1438 rows trained on, 359 held out)"
 
 
 def test_predict_from_csv_and_npz(tmp_path, capsys):
@@ -60,7 +62,7 @@ def test_predict_from_csv_and_npz(tmp_path, capsys):
     np.savez(tmp_path / "in.npz", inputs=np.array([[1.0, 0.0], [-1.0, 3.0]]), targets=np.array([1.0, 1.0]))
     assert main(["predict", str(model), str(tmp_path / "in.npz")]) == 0
     captured = capsys.readouterr()
-    assert read(captured.out)[1] == rows and captured.err.strip() == "accuracy 50.00% on 2 examples"
+    assert read(captured.out)[1] == rows and captured.err.strip() == f"accuracy 50.00% on the 2 rows of {tmp_path / 'in.npz'}"
 
 
 @pytest.mark.parametrize("args,message", [

@@ -377,8 +377,11 @@ def test_one_hot_labels_checked(here):
 loss: cross_entropy
 data: {inputs: [1, 2], targets: [0, 3], one_hot: true}
 """
-    assert refused(text) == "problem.yaml: data.targets: one_hot labels must be whole numbers 0..2 " \
-                            "(the output has 3 units), got 3 in example 2"
+    # 3 is not an output unit (0..2), so the labels are class names: 0 and 3 are two, for three units
+    assert refused(text) == "problem.yaml: data.targets: labels 0, 3 are 2 classes, but the output layer has " \
+                            "3 units (labels 0..2 name the units themselves; other whole numbers are class names)"
+    assert refused(edit("[0, 3]", "[0, 1.5]", text)) == \
+        "problem.yaml: data.targets: class labels must be whole numbers, got 1.5 in example 2"
     np.testing.assert_array_equal(load(edit("[0, 3]", "[2, 0]", text)).y, [[0, 0, 1], [1, 0, 0]])
 
 

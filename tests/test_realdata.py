@@ -155,7 +155,8 @@ def test_the_iris_walk_train_predict_evaluate_with_the_training_csv(folder, caps
     assert [r[3] for r in rows] == names
     truth = [r[-1] for r in read(open(data).read())[1]]
     right = sum(a == b for a, b in zip(names, truth))
-    assert right > 140 and f"accuracy {right / 150:.2%} on 150 examples" in out.err
+    assert right > 140 and out.err.strip() == f"accuracy {right / 150:.2%} on the 150 rows of {data} (the data the " \
+        "model was trained on: 120 rows trained on, 30 held out)"
 
     assert main(["evaluate", model, data, "--format", "json"]) == 0
     r = json.loads(capsys.readouterr().out)
@@ -166,7 +167,7 @@ def test_the_iris_walk_train_predict_evaluate_with_the_training_csv(folder, caps
     assert main(["predict", model, str(folder / "new.csv"), "--target", "species"]) == 0
     out = capsys.readouterr()
     assert [r[3] for r in read(out.out)[1]] == ["setosa", "virginica"]
-    assert "accuracy 100.00% on 2 examples" in out.err
+    assert out.err.strip() == f"accuracy 100.00% on the 2 rows of {folder / 'new.csv'}"  # not training data
 
 
 def test_solve_says_the_inputs_are_scaled(folder, capsys):
@@ -269,7 +270,8 @@ def test_the_breast_cancer_walk_scaling_travels_with_the_model(folder, tmp_path,
     assert header == ["yhat1", "class"]  # integer 0/1 targets: no class names to write
     np.testing.assert_array_equal(np.array([r[0] for r in rows], dtype=float), expected[:, 0])
     right = int(((expected[:, 0] >= 0.5) == (target == 1)).sum())
-    assert right / 569 > 0.95 and f"accuracy {right / 569:.2%} on 569 examples" in out.err
+    assert right / 569 > 0.95 and f"accuracy {right / 569:.2%} on the 569 rows of {data} (the data " \
+        "the model was trained on: 455 rows trained on, 114 held out)" == out.err.strip()
     assert main(["evaluate", model, data, "--format", "json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["examples"] == 569 and round(r["accuracy"] * 569) == right

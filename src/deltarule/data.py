@@ -10,9 +10,13 @@ From a file (resolved relative to the problem file)::
     data: {file: train.csv, targets: [label], one_hot: true}   # other columns are inputs
     data: {file: train.npz}                                    # arrays 'inputs' and 'targets'
 
-``one_hot: true`` turns one integer label per example (0..K-1) into one-hot target rows. A target
-column of text (``setosa``, ``versicolor``, ...) is class labels: one-hot without ``one_hot: true``,
+A target column of text (``setosa``, ``versicolor``, ...) is class labels: one-hot without ``one_hot: true``,
 the classes in sorted order (or in the order of the file's ``classes:`` list), kept in a saved model.
+A numeric target column is class labels (one whole number per example) with ``one_hot: true``, with
+``classes:``, or when the output has several units and the data gives one target column: labels
+0..K-1 (0/1 for one sigmoid output) are the output units themselves, as they always were; other
+whole numbers (1, 2, 3; -1 and 1; 10 and 20) are class names, sorted by value, kept as ``classes``
+(:func:`integer_labels`).
 """
 from __future__ import annotations
 
@@ -54,17 +58,52 @@ def _rows(v: Any, path: str, width: int, what: str) -> np.ndarray:
     return matrix(v, path, cols=width)
 
 
-def _one_hot(labels: np.ndarray, k: int, path: str) -> np.ndarray:
+def integer_labels(labels: np.ndarray, k: int, classes: list[str] | None, path: str,
+                   file: str = "") -> tuple[np.ndarray, list[str] | None]:
+    """(targets (n, k), class names or None) from one whole-number label per example.
+
+    Labels that ``classes`` names (as text: ``-1``, ``10``) are those classes; else labels 0..k-1
+    (0 and 1 for one sigmoid output) are the output units themselves, as before (no names); any
+    other whole numbers (1, 2, 3; -1 and 1; 10 and 20) are class names, sorted by value.
+    """
+    labels = _whole_numbers(labels, path, file)
+    names = [f"{v:.0f}" for v in labels.tolist()]
+    if classes and set(names) <= set(classes):
+        return encode_labels(names, k, classes, path, file)
+    units = max(k, 2)  # one sigmoid output: classes 0 and 1
+    if ((labels >= 0) & (labels < units)).all():
+        return (labels.reshape(-1, 1) if k == 1 else np.eye(k)[labels.astype(int)]), None
+    found = [f"{v:.0f}" for v in sorted(set(labels.tolist()))]
+    if classes:
+        unknown = next(c for c in found if c not in classes)
+        raise InputError(f"label {unknown[:40]!r} is not one of the classes ({', '.join(classes)[:200]})", path, file)
+    if len(found) != k and not (k == 1 and len(found) == 2):
+        raise InputError(f"labels {', '.join(found)[:200]} are {len(found)} classes, but the output layer has {k} "
+                         f"unit{'s' if k != 1 else ''} (labels 0..{units - 1} name the units themselves; other "
+                         f"whole numbers are class names)", path, file)
+    return encode_labels(names, k, found, path, file)
+
+
+def _whole_numbers(labels: np.ndarray, path: str, file: str) -> np.ndarray:
+    """One whole number per example, (n,) from (n,) or (n, 1); anything else refused in one line."""
     if labels.ndim == 2:
         if labels.shape[1] != 1:
-            raise InputError(f"one_hot needs one label per example, got rows of {labels.shape[1]}", path)
+            raise InputError(f"class labels need one label per example, got rows of {labels.shape[1]}", path, file)
         labels = labels[:, 0]
-    bad = (labels != np.round(labels)) | (labels < 0) | (labels >= k)
+    bad = labels != np.round(labels)
     if bad.any():
         i = int(np.argmax(bad))
-        raise InputError(f"one_hot labels must be whole numbers 0..{k - 1} (the output has {k} units), "
-                         f"got {labels[i]:g} in example {i + 1}", path)
-    return np.eye(k)[labels.astype(int)]
+        raise InputError(f"class labels must be whole numbers, got {labels[i]:g} in example {i + 1}", path, file)
+    return labels
+
+
+def _labels_wanted(y: np.ndarray, k: int, one_hot: bool, classes: list[str] | None) -> bool:
+    """Whether numeric targets are class labels: ``one_hot: true``; or one target column where the
+    output has several units; or one column with ``classes:`` given, outside 0..1 (one sigmoid output)."""
+    if one_hot:
+        return True
+    column = y.ndim == 1 or y.shape[1] == 1
+    return column and (k > 1 or (bool(classes) and bool(((y < 0) | (y > 1)).any())))
 
 
 def check_targets(y: np.ndarray, network: Network, path: str) -> None:
@@ -75,7 +114,8 @@ def check_targets(y: np.ndarray, network: Network, path: str) -> None:
     if loss.targets == "unit" and ((y < 0) | (y > 1)).any():
         i = int(np.argmax(((y < 0) | (y > 1)).any(axis=1)))
         bad = y[i][(y[i] < 0) | (y[i] > 1)][0]
-        raise InputError(f"{loss.name} needs targets between 0 and 1, got {bad:g} in example {i + 1}", path)
+        hint = " (whole numbers are class labels with one_hot: true)" if (y == np.round(y)).all() else ""
+        raise InputError(f"{loss.name} needs targets between 0 and 1, got {bad:g} in example {i + 1}{hint}", path)
     if loss.targets == "distribution":
         if (y < 0).any() or not np.allclose(y.sum(axis=1), 1.0, atol=1e-6):
             i = int(np.argmax((y < 0).any(axis=1) | ~np.isclose(y.sum(axis=1), 1.0, atol=1e-6)))
@@ -100,23 +140,30 @@ def parse_data(spec: Any, network: Network, base_dir: Path, allow_outside: bool 
             if f not in spec:
                 raise InputError(f"missing field '{f}' (or give 'file')", "data")
         x = _rows(spec["inputs"], "data.inputs", d, f"the first layer takes {d} inputs")
-        t = plain(spec["targets"])
-        if isinstance(t, list) and t and all(isinstance(v, str) for v in t):
-            y, info["classes"] = encode_labels(t, k, classes, "data.targets")
-            one_hot = True
-        elif one_hot:
-            t = plain(spec["targets"])
-            labels = np.array([number(v, f"data.targets[{i}]") for i, v in enumerate(t, start=1)]) \
-                if isinstance(t, list) else None
-            if labels is None:
-                raise InputError(f"expected a list of integer labels, got {_kind(t)}", "data.targets")
-            y = _one_hot(labels, k, "data.targets")
-        else:
-            y = _rows(spec["targets"], "data.targets", k, f"the output layer has {k} units")
+        y, one_hot = _inline_targets(spec["targets"], k, one_hot, classes, info)
         if len(x) != len(y):
             raise InputError(f"{_plural(len(x), 'input row')} but {_plural(len(y), 'target row')}", "data.targets")
     check_targets(y, network, "data.targets")
     return x, y, one_hot, info
+
+
+def _inline_targets(t: Any, k: int, one_hot: bool, classes: list[str] | None, info: dict) -> tuple:
+    """(targets (n, k), one_hot) from inline ``targets``: text labels, whole-number labels
+    (:func:`_labels_wanted`: a flat list of numbers), or rows of k numbers."""
+    t = plain(t)
+    if isinstance(t, list) and t and all(isinstance(v, str) for v in t):
+        y, info["classes"] = encode_labels(t, k, classes, "data.targets")
+        return y, True
+    flat = isinstance(t, list) and bool(t) and (one_hot or not any(isinstance(plain(v), list) for v in t))
+    if one_hot and not flat:
+        raise InputError(f"expected a list of integer labels, got {_kind(t)}", "data.targets")
+    if flat:
+        labels = np.array([number(v, f"data.targets[{i}]") for i, v in enumerate(t, start=1)])
+        if _labels_wanted(labels, k, one_hot, classes):
+            y, names = integer_labels(labels, k, classes, "data.targets")
+            info["classes"] = names or info.get("classes")
+            return y, True
+    return _rows(t, "data.targets", k, f"the output layer has {k} units"), one_hot
 
 
 def _builtin_hint(name: str) -> str:
@@ -167,8 +214,9 @@ def _from_file(spec: dict, base_dir: Path, d: int, k: int, one_hot: bool, allow_
         x = x.reshape(-1, 1)
     if y.dtype.kind == "U":  # text labels: one-hot by the class names, no one_hot: true needed
         y, info["classes"] = encode_labels(y, k, classes, "data.targets", where)
-    elif one_hot:
-        y = _one_hot(y.reshape(len(y), -1), k, "data.targets")
+    elif _labels_wanted(y, k, one_hot, classes):  # whole-number labels (1, 2, 3; -1/1; 0..K-1)
+        y, names = integer_labels(y.reshape(len(y), -1), k, classes, "data.targets", where)
+        info["classes"] = names or info.get("classes")
     elif y.ndim == 1:
         y = y.reshape(-1, 1)
     if x.shape[1] != d:

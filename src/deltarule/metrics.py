@@ -138,3 +138,49 @@ def regression(yhat: Any, y: Any) -> dict[str, float]:
     r2 = np.where(ss_tot > 0, 1.0 - _ratio(ss_res, ss_tot), np.where(ss_res == 0, 1.0, 0.0))
     return {"mean_squared_error": float(np.mean(err ** 2)), "mean_absolute_error": float(np.mean(np.abs(err))),
             "r2_score": float(np.mean(r2))}  # named as scikit-learn's functions
+
+
+# -- which rows: what a model records of its data, and whether a data file is that data ---------------
+FINGERPRINT_FIELDS = ("rows", "held_out", "inputs_sha256")
+
+
+def rows_sha256(x: Any) -> str:
+    """SHA-256 of inputs x (n, d) as float64 in row order, shape included: the same rows read from the
+    same text give the same bits, so the same hash (a CSV, an NPZ, a problem's inline data alike)."""
+    import hashlib
+
+    x = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
+    x = x.reshape(len(x), -1)
+    return hashlib.sha256(f"{x.shape[0]}x{x.shape[1]};".encode() + x.tobytes()).hexdigest()
+
+
+def fingerprint(x: Any, held_out: int = 0) -> dict[str, Any]:
+    """What a saved model records of the raw inputs x (n, d) it was made from (before any scaling):
+    ``{rows: n, held_out: how many of them the validation split kept out of training,
+    inputs_sha256: rows_sha256(x)}``."""
+    return {"rows": len(x), "held_out": int(held_out), "inputs_sha256": rows_sha256(x)}
+
+
+def is_training_data(record: dict | None, x: Any) -> bool:
+    """Whether inputs x (n, d) are, row for row, the data a model recorded (:func:`fingerprint`) it
+    was made from. The whole set is compared by its hash: a file that merely shares some rows with
+    the training data, or holds them in another order, is not recognised."""
+    return bool(record) and len(x) == record.get("rows") and rows_sha256(x) == record.get("inputs_sha256")
+
+
+def parse_fingerprint(spec: Any) -> dict[str, Any]:
+    """A model file's ``trained_on:`` (:func:`fingerprint`), validated."""
+    import re
+
+    from .errors import InputError
+    from .fields import integer, mapping
+
+    spec = mapping(spec, "trained_on", FINGERPRINT_FIELDS)
+    rows = integer(spec.get("rows"), "trained_on.rows", 1)
+    held_out = integer(spec.get("held_out", 0), "trained_on.held_out", 0)
+    if held_out >= rows:
+        raise InputError(f"must be fewer than the {rows} rows, got {held_out}", "trained_on.held_out")
+    digest = spec.get("inputs_sha256")
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise InputError("expected a SHA-256 (64 lowercase hex digits)", "trained_on.inputs_sha256")
+    return {"rows": rows, "held_out": held_out, "inputs_sha256": digest}

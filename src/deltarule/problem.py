@@ -37,7 +37,7 @@ from .schedule import METHODS, Schedule
 
 TOP_FIELDS = ("name", "description", "layers", "loss", "reduction", "data", "learning_rate",
               "decimals", "training", "dtype", "seed", "validation", *OPTIMIZATION_FIELDS, "early_stopping",
-              "classes", "preprocess", "columns")
+              "classes", "preprocess", "columns", "trained_on")
 TRAINING_FIELDS = ("method", "batch_size", "epochs", "shuffle", "seed")
 __all__ = ["Problem", "parse_problem", "parse_network", "parse_training", "parse_validation", "load_problem",
            "load_network", "replace_schedule", "check_output_loss", "check_size", "TOP_FIELDS", "LAYER_FIELDS",
@@ -73,6 +73,7 @@ class Problem:
     scaler: Any = None
     columns: dict | None = None
     early_stopping: EarlyStopping | None = None
+    trained_on: dict | None = None  # the rows it trains on (or a model was trained on): metrics.fingerprint
 
     def model_dict(self, network: Network | None = None) -> dict[str, Any]:
         """The trained model as a problem-file dict: the network's layers and loss, then what reading
@@ -85,6 +86,10 @@ class Problem:
             out["preprocess"] = self.scaler.to_dict()
         if self.columns:
             out["columns"] = dict(self.columns)
+        if self.trained_on:  # the data's hash; held_out as the split that trained it (--validation too)
+            held_out = 0 if self.validation is None or self.x is None else len(self.split()[2])
+            out["trained_on"] = {**self.trained_on, "held_out": held_out} if self.x is not None else \
+                dict(self.trained_on)
         out.update(self.optimization.settings())  # the training settings: still a valid problem file
         return out
 
@@ -228,11 +233,12 @@ def parse_problem(doc: Any, file: str = "", base_dir: str | Path = ".", *, allow
             fits(y, network.dtype, "data.targets")
             check_size(network, len(x), schedule)
         validation = parse_validation(doc["validation"], seed, x) if "validation" in doc else None
+        trained_on = _trained_on(doc, x)
         x, scaler = _scaled(doc, network, x, y, validation)
         columns = _columns(doc, info, network)
         return Problem(network, x, y, lr, decimals, schedule, name, description, file, seed, one_hot,
                        validation, parse_optimization(doc), tuple(info.get("classes") or classes or ()) or None,
-                       scaler, columns, early_stopping=_early_stopping(doc, validation))
+                       scaler, columns, early_stopping=_early_stopping(doc, validation), trained_on=trained_on)
     except InputError as e:
         raise e.in_file(file) from None
 
@@ -289,6 +295,16 @@ def _columns(doc: dict, info: dict, network: Network) -> dict | None:
         raise InputError(f"{len(out['inputs'])} names, but the first layer takes {network.sizes[0]} inputs",
                          "columns.inputs")
     return out
+
+
+def _trained_on(doc: dict, x) -> dict | None:
+    """The raw rows' fingerprint (:func:`deltarule.metrics.fingerprint`, before scaling) when the
+    problem has data, else a model file's ``trained_on:`` record of the data it was trained on."""
+    from .metrics import fingerprint, parse_fingerprint
+
+    if x is not None:
+        return fingerprint(x)
+    return parse_fingerprint(doc["trained_on"]) if "trained_on" in doc else None
 
 
 def _early_stopping(doc: dict, validation) -> EarlyStopping | None:

@@ -170,7 +170,8 @@ def _tables(r: dict) -> list[tuple[str, list[str], list[list[str]]]]:
 def _summary(r: dict, model: str, data: str) -> list[str]:
     from ..formatting import fmt, safe_text
 
-    lines = [f"model {safe_text(model)} on {safe_text(data)} ({_examples(r['examples'])})",
+    note = f"; {r['note']}" if r.get("note") else ""
+    lines = [f"model {safe_text(model)} on the {r['examples']} rows of {safe_text(data)}{note}",
              f"loss: {fmt(r['loss'], 6)} ({r['loss_name']}, {r['reduction']})"]
     if "accuracy" in r:
         right = round(r["accuracy"] * r["examples"])
@@ -214,13 +215,16 @@ def print_text(r: dict, model: str, data: str) -> None:
 
 def run(args) -> int:
     from ..problem import load_problem
+    from .predict import training_note
 
     model = load_problem(args.model, allow_outside=args.allow_outside)
     network = model.network
     x, y = read_examples(args.data, network, args.inputs, args.targets, args.allow_outside, model)
     r = report(network, model.scale(x), y, model.classes)
-    if args.format == "json":
-        print(json.dumps({"model": args.model, "data": args.data, **r}, indent=2))
+    note = training_note(model, x, args.data, args.allow_outside)
+    if args.format == "json":  # a saved model's own training data (train and held-out rows mixed): true
+        print(json.dumps({"model": args.model, "data": args.data, **r, "model_trained_on_this_data": bool(note)},
+                         indent=2))
     else:
-        print_text(r, args.model, args.data)
+        print_text({**r, "note": note}, args.model, args.data)
     return ExitStatus.OK

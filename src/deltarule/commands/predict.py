@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ExitStatus
+from ..formatting import safe_text
 from . import add_allow_outside
 
 HELP = "the model's outputs for every example of a data file, as CSV (one row per example)"
@@ -46,16 +47,52 @@ def run(args) -> int:
     write_output(to_csv(yhat, classes, model.classes), args.output)
     y = _targets(labels_to_targets(y, model, args.data), yhat.shape)
     if kind and y is not None:
-        print(f"accuracy {accuracy(yhat, y, kind):.2%} on {len(x)} examples", file=sys.stderr)
+        note = training_note(model, x, args.data, args.allow_outside)
+        print(f"accuracy {accuracy(yhat, y, kind):.2%} on the {len(x)} rows of {safe_text(args.data)}"
+              + (f" ({note})" if note else ""), file=sys.stderr)
     return ExitStatus.OK
 
 
+def training_note(model, x, source: str, allow_outside: bool = False) -> str:
+    """"the data the model was trained on, 120 rows trained on and 30 held out" when the raw inputs
+    x (n, d) are the data a saved model recorded (``trained_on:``, by hash: :func:`metrics.is_training_data`);
+    else "". A problem file or example given as DATA is compared by its own data's hash (its inputs as
+    the file gives them, before scaling). A MODEL that is a problem with data records nothing (untrained)."""
+    from ..metrics import is_training_data
+
+    record = model.trained_on if model.x is None else None
+    if not record:
+        return ""
+    if Path(source).suffix.lower() in (".csv", ".npz"):
+        same = is_training_data(record, x)
+    else:
+        from ..problem import load_problem
+
+        own = load_problem(source, allow_outside=allow_outside).trained_on or {}
+        same = own.get("inputs_sha256") == record["inputs_sha256"] and own.get("rows") == record["rows"]
+    if not same:
+        return ""
+    held = record.get("held_out", 0)
+    return "the data the model was trained on" + (f": {record['rows'] - held} rows trained on, {held} held out"
+                                                  if held else ", every row trained on")
+
+
 def labels_to_targets(y, model, source: str):
-    """Text class labels (a CSV's target column) as one-hot rows by the model's classes."""
-    if y is None or y.dtype.kind != "U":
+    """Class labels (a CSV's target column) as one-hot rows by the model's classes: text, or whole
+    numbers that the classes name (a model trained on labels 1, 2, 3 or -1/1: ``data.integer_labels``)."""
+    if y is None:
         return y
-    from ..data import encode_labels
+    from ..data import encode_labels, integer_labels
     from ..errors import InputError
+
+    if y.dtype.kind != "U":
+        import numpy as np
+
+        column = y.ndim == 1 or y.shape[1] == 1
+        if model.classes and column and len(y) and (y == np.round(y)).all():
+            return integer_labels(y.reshape(len(y), -1), model.network.sizes[-1], list(model.classes), "targets",
+                                  source)[0]
+        return y
 
     if not model.classes:
         raise InputError("the targets are text labels but the model has no classes", "targets", source)
