@@ -382,3 +382,29 @@ def test_solve_json_of_the_momentum_example(capsys):
     assert main(["examples"]) == 0
     listed = capsys.readouterr().out
     assert all(name in listed for name in ("seed-002-momentum", "seed-002-adam", "digits-adam"))
+
+
+def test_interactive_page_steps_through_the_optimizer_lines():
+    from deltarule.explain import interactive
+
+    sol = dr.solve("seed-002-adam", steps=2)
+    lines = interactive.page_data(sol.problem, sol.steps, sol.document, sol.decimals)["lines"]
+    update = [ln["lhs"] for ln in lines if ln["u"] == 1 and ln["phase"] == "update"]
+    # t, then per parameter (6 weights, 3 biases) m, s, m_hat, s_hat, new: 1 + 9·5 = 46 lines
+    assert len(update) == 46 and update[0] == "t" and update[1:6] == [
+        "mW1[1,1]", "sW1[1,1]", "mW1_hat[1,1]", "sW1_hat[1,1]", "W1_new[1,1]"]
+    assert not [ln for ln in lines if ln["phase"] == "other"]
+
+
+def test_a_batch_shows_the_penalty_after_the_batch_loss():
+    p = dr.load_problem("xor")
+    q = replace(p, optimization=Optimization(opt.Adam(), None, 0.01))
+    (s,) = q.steps(1)
+    text = dr.Solution(q, [s], 3).to_text()
+    # xor's 4 examples: L_data is their mean, then L = L_data + penalty (λ/2 = 0.005 times ΣW²)
+    i = text.index("Batch loss")
+    block = text[i:text.index("Gradients", i)]
+    assert "  L_data = 1/4 (L[1] + L[2] + L[3] + L[4])" in block
+    assert f"  L = L_data + (λ/2)·Σ_l ‖W_l‖² = {s.data_loss:.3f} + {s.penalty:.3f} = {s.loss:.3f}" in block
+    ssq = sum(float(np.sum(lay.W ** 2)) for lay in p.network.layers)
+    assert s.penalty == pytest.approx(0.005 * ssq, rel=1e-15) and s.penalty > 0

@@ -26,9 +26,11 @@ CASES = [
     ("seed-004-example-2", "seed-004-example-2", {}),
     ("seed-004-example-3", "seed-004-example-3", {}),
     ("seed-004-example-3-stochastic", "seed-004-example-3-stochastic", {"steps": 3}),
+    ("seed-002-momentum", "seed-002-momentum", {"steps": 2}),
+    ("seed-002-adam.matrix", "seed-002-adam", {"steps": 2, "style": "matrix"}),
 ]
 FORMATS = {"text": ".txt", "markdown": ".md"}
-LATEX = ("seed-002", "seed-003")
+LATEX = ("seed-002", "seed-003", "seed-002-momentum")
 
 
 def renders():

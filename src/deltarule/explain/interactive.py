@@ -173,6 +173,8 @@ def _line(eq: Equation, u: int, section: str, example: int, sizes) -> dict:
     if section.startswith("The fully expanded chain"):
         kind = "chain"
     phase = _vector_phase(eq.lhs.text) if kind == "vector" else _PHASE.get(kind, kind)
+    if phase == "other" and section == "Update":  # an optimizer's lines: t, vW1[1,1], mW1_hat[1,1], ...
+        phase = "update"
     line = {"u": u, "phase": phase,
             "name": canonical(kind, l, i, j), "example": example, "section": section,
             "lhs": eq.lhs.text, "sides": sides, "result": result,
