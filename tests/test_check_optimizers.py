@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
 import deltarule as dr
 from deltarule.check.answers import blank, optimizer_names
@@ -61,8 +62,6 @@ def test_every_state_name_of_two_updates_is_right_at_its_true_value(optimizer):
 
 
 def yaml_of(name):
-    import yaml
-
     return yaml.safe_load(dr.examples.text(name))
 
 
@@ -278,3 +277,54 @@ def test_every_mistake_of_every_optimizer_runs_and_differs_from_the_rule():
                 assert all(np.isfinite(w).all() for w in wrong), (o, m.note)
                 differs.append(not all(np.allclose(a, b) for a, b in zip(wrong, ref)))
             assert any(differs), (o, m.note)
+
+
+# -- exercises that ask an optimizer's numbers ------------------------------------------------------------
+U1 = {"draw": "uniform", "low": -1, "high": 1, "decimals": 1}
+NESTEROV_TEMPLATE = {  # two examples, tanh then identity, one Nesterov momentum update from v = 0
+    "name": "nesterov", "loss": "sse", "reduction": "mean", "decimals": 2,
+    "layers": [{"weights": [[U1, U1], [U1, U1]], "biases": [{**U1, "low": -0.5, "high": 0.5}, 0.0],
+                "activation": "tanh"},
+               {"weights": [[U1, U1]], "biases": [0.1], "activation": "identity"}],
+    "data": {"inputs": [[U1, 0.5], [1.0, U1]], "targets": [{"draw": "choice", "from": [-1, 1]}, 0.5]},
+    "learning_rate": {"draw": "choice", "from": [0.1, 0.2, 0.5]},
+    "optimizer": {"name": "sgd", "momentum": 0.9, "nesterov": True},
+    "asked": ["dW2", "vW2", "vb2", "W2_new", "b2_new", "vW1", "W1_new"],
+}
+
+
+def test_an_exercise_with_an_optimizer_generates_keys_and_marks(tmp_path, capsys):
+    import csv
+
+    from deltarule.formatting import fmt
+
+    template = tmp_path / "nesterov.yaml"
+    template.write_text(json.dumps(NESTEROV_TEMPLATE), encoding="utf-8")
+    out = tmp_path / "set"
+    assert main(["exercises", str(template), "--count", "2", "--seed", "5", "-o", str(out)]) == 0
+    sheet = (out / "001" / "sheet.html").read_text(encoding="utf-8")
+    assert "One update with the sgd optimizer (momentum μ = 0.9, nesterov = true)" in sheet
+    assert "vW = μ·vW + dW; W_new = W - η·(dW + μ·vW)" in sheet
+    blank_doc = yaml.safe_load((out / "001" / "answers.yaml").read_text(encoding="utf-8"))
+    assert list(blank_doc["answers"]) == NESTEROV_TEMPLATE["asked"] and blank_doc["answers"]["vW1"] == [[None] * 2] * 2
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for ex in ("001", "002"):
+        problem = dr.load_problem(out / ex / "problem.yaml")
+        values = problem.steps(1)[0].values()
+        r = lambda v: np.vectorize(lambda x: float(fmt(x, 2)))(np.asarray(v, float)).tolist()  # noqa: E731
+        answers = {n: r(values[n]) for n in NESTEROV_TEMPLATE["asked"]}
+        # the key rounded to 2 decimals (round-safe: what rounding every step by hand gives) is all right ...
+        if ex == "002":  # ... and 002 leaves out Nesterov's look-ahead: W1_new = W1 - η·vW1 (v = dW on update 1)
+            W1, v, lr = np.asarray(problem.network.layers[0].W), np.asarray(values["vW1"]), problem.learning_rate
+            answers["W1_new"] = r(W1 - lr * v)
+            assert answers["W1_new"] != r(values["W1_new"])
+        (inbox / f"{ex}.yaml").write_text(json.dumps({"exercise": ex, "decimals": 2, "answers": answers}))
+    gradebook = tmp_path / "grades.csv"
+    assert main(["check", str(out), *sorted(map(str, inbox.iterdir())), "--gradebook", str(gradebook)]) == 1
+    capsys.readouterr()
+    rows = {row["exercise"]: row for row in csv.DictReader(gradebook.open(encoding="utf-8"))}
+    assert [rows["001"][n] for n in NESTEROV_TEMPLATE["asked"]] == ["1"] * 7
+    assert [rows["002"][n] for n in NESTEROV_TEMPLATE["asked"]] == ["1"] * 6 + ["0"]
+    report = dr.check(dr.load_problem(out / "002" / "problem.yaml"), str(inbox / "002.yaml"))
+    assert "Nesterov's look-ahead left out" in report["W1_new"].note

@@ -13,7 +13,8 @@ Candidates are drawn in bulk and screened together: :func:`walk` is the forward 
 delta rule and the update on C candidates at once, arrays (C, n, units), with a rounding
 function applied to every number the solution shows. It uses the registry's formulas
 (``Activation.value``/``derivative``/``backward``, ``Loss.value``/``grad``, the fused output
-delta ŷ − y) and never retypes one. The screen rounds as :func:`deltarule.formatting.fmt`
+delta ŷ − y, an optimizer's ``advance``/``correct``/``apply``) and never retypes one. The
+screen rounds as :func:`deltarule.formatting.fmt`
 does (halves away from zero), with a relative slack of 1e-12 for float noise; the chosen
 candidate is then confirmed against the core's own trace with ``fmt`` itself (:func:`confirm`).
 """
@@ -37,13 +38,15 @@ Rounder = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class Spec:
-    """What is the same for every candidate: activations, loss, reduction, frozen parts, the batch."""
+    """What is the same for every candidate: activations, loss, reduction, frozen parts, the batch,
+    the optimizer (None: plain gradient descent)."""
 
     activations: tuple
     loss: object
     reduction: str
     trained: tuple
     examples: tuple
+    optimizer: object = None
 
     @classmethod
     def of(cls, problem) -> Spec:
@@ -51,7 +54,8 @@ class Spec:
         net = problem.network
         step = problem.steps(1)[0]
         return cls(tuple(lay.activation for lay in net.layers), net.loss, net.reduction,
-                   tuple((lay.train_weights, lay.train_biases) for lay in net.layers), tuple(step.examples))
+                   tuple((lay.train_weights, lay.train_biases) for lay in net.layers), tuple(step.examples),
+                   step.optimizer)
 
 
 @dataclass
@@ -155,13 +159,31 @@ def _backward(spec: Spec, cand: Candidates, zs, acts, x, y, rnd: Rounder, out: d
         prev = x if l == 0 else acts[l - 1]
         dW, db = rnd(np.einsum("cni,cnj->cij", delta, prev)), rnd(delta.sum(axis=1))
         tw, tb = spec.trained[l]
-        # gradient descent, theta - eta * g, from the rounded gradient
-        W_new = rnd(cand.W[l] - cand.lr[:, None, None] * dW) if tw else cand.W[l]
-        b_new = rnd(cand.b[l] - cand.lr[:, None] * db) if tb else cand.b[l]
         k = l + 1
+        W_new = _update(spec, cand.W[l], dW, cand.lr[:, None, None], f"W{k}", tw, rnd, out)
+        b_new = _update(spec, cand.b[l], db, cand.lr[:, None], f"b{k}", tb, rnd, out)
         out.update({f"fprime{k}": fp, f"dL_da{k}": dL_da, f"delta{k}": delta, f"dW{k}": dW, f"db{k}": db,
                     f"W{k}_new": W_new, f"b{k}_new": b_new})
         delta_up = delta
+
+
+def _update(spec: Spec, value, grad, lr, p: str, trained: bool, rnd: Rounder, out: dict):
+    """The new parameter from the rounded gradient: gradient descent θ - η g, or the first step of
+    the optimizer (its stages from a zero state at t = 1: Optimizer.advance, correct, apply),
+    each number it shows rounded; its state (zero for a frozen parameter) and _hat values into ``out``."""
+    opt = spec.optimizer
+    if opt is None:
+        return rnd(value - lr * grad) if trained else value
+    out["t"] = np.ones(value.shape[0])
+    zeros = tuple(np.zeros_like(grad) for _ in opt.moments)
+    if not trained:
+        out.update({f"{m}{p}": z for m, z in zip(opt.moments, zeros)})
+        return value
+    new = tuple(rnd(m) for m in opt.advance(grad, zeros, 1))
+    hats = tuple(rnd(h) for h in opt.correct(new, 1))
+    out.update({f"{m}{p}": v for m, v in zip(opt.moments, new)})
+    out.update({f"{m}{p}_hat": v for m, v in zip(opt.hats, hats)})
+    return rnd(opt.apply(value, grad, new, hats, lr, 1, p[0] == "W"))
 
 
 def walk(spec: Spec, cand: Candidates, rnd: Rounder = _identity) -> dict[str, np.ndarray]:

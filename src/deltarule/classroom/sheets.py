@@ -36,23 +36,32 @@ MEANING = {
     "loss": "the loss before the update",
     "loss_after": "the loss after the update (same examples)",
     "losses": "each example's loss before the update",
+    "t": "the optimizer's step count t after the update",
 }
+_STATE = {"v": "the velocity", "m": "the first moment", "s": "the second moment"}
+for _m, _what in _STATE.items():
+    for _p, _of in (("W", "weights"), ("b", "biases")):
+        MEANING[f"{_m}{_p}"] = f"{_what} of layer {{l}}'s {_of} after the update"
+        MEANING[f"{_m}{_p}_hat"] = f"{_what} of layer {{l}}'s {_of}, bias-corrected"
 TEX = {"z": "z^{{({l})}}", "a": "a^{{({l})}}", "fprime": "f'(z^{{({l})}})",
        "dL_da": r"\partial L / \partial a^{{({l})}}", "delta": r"\delta^{{({l})}}",
        "dW": r"\partial L / \partial W^{{({l})}}", "db": r"\partial L / \partial b^{{({l})}}",
        "W_new": "{{W^{{({l})}}}}'", "b_new": "{{b^{{({l})}}}}'", "loss": "L", "loss_after": "L'",
-       "losses": "L_i"}
-_SPLIT = re.compile(r"^(?:(z|a|fprime|dL_da|delta|dW|db)(\d+)|([Wb])(\d+)_new|(loss|loss_after|losses))$")
+       "losses": "L_i", "t": "t"}
+TEX.update({f"{m}{p}{hat}": (r"\hat " if hat else "") + f"{m}_{{{{{p}^{{{{({{l}})}}}}}}}}"
+            for m in "vms" for p in "Wb" for hat in ("", "_hat")})
+_SPLIT = re.compile(r"^(?:(z|a|fprime|dL_da|delta|dW|db|[vms][Wb])(\d+)(_hat)?|([Wb])(\d+)_new"
+                    r"|(loss|loss_after|losses|t))$")
 
 
 def split(name: str) -> tuple[str, int]:
-    """``dW2`` -> ('dW', 2); ``W1_new`` -> ('W_new', 1); ``loss`` -> ('loss', 0)."""
+    """``dW2`` -> ('dW', 2); ``W1_new`` -> ('W_new', 1); ``mW1_hat`` -> ('mW_hat', 1); ``loss`` -> ('loss', 0)."""
     m = _SPLIT.match(name)
     if m.group(1):
-        return m.group(1), int(m.group(2))
-    if m.group(3):
-        return f"{m.group(3)}_new", int(m.group(4))
-    return m.group(5), 0
+        return m.group(1) + (m.group(3) or ""), int(m.group(2))
+    if m.group(4):
+        return f"{m.group(4)}_new", int(m.group(5))
+    return m.group(6), 0
 
 
 def meaning(name: str) -> str:
@@ -114,14 +123,47 @@ def conventions(problem) -> list[tuple[str, str]]:
     out.append((f"Loss {loss.name} ({loss.description}): {loss.text}; over a batch, {red}.",
                 rf"Loss {loss.name} ({loss.description}): \({loss.latex}\); over a batch, {red}."))
     which = ", ".join(str(i + 1) for i in step_examples)
-    out.append(((f"One update of gradient descent, θ ← θ − η ∂L/∂θ, with learning rate η = "
-                f"{given(problem.learning_rate)}, on example{'s' if n > 1 else ''} {which}."), ""))
+    opt = problem.optimization.optimizer
+    if opt is None or not opt.moments:
+        out.append(((f"One update of gradient descent, θ ← θ − η ∂L/∂θ, with learning rate η = "
+                    f"{given(problem.learning_rate)}, on example{'s' if n > 1 else ''} {which}."), ""))
+    else:
+        text, tex = _optimizer_text(opt, problem.learning_rate)
+        on = f" On example{'s' if n > 1 else ''} {which}."
+        out.append((text + on, tex + on))
     d = problem.decimals
     out.append(((f"Give every answer to {d} decimals. Round every number you compute to {d} decimals "
                 f"(halves away from zero, e.g. {fmt(0.5 * 10 ** -d, d)} for {0.5 * 10 ** -d:.{d + 1}f}) and "
                 f"compute each next number from the rounded ones, as the notes do: the numbers of this "
                 f"exercise are chosen so that this gives exactly the key's answers."), ""))
     return out
+
+
+_SYMBOLS = {"momentum": ("μ", r"\mu"), "alpha": ("ρ", r"\rho"), "beta1": ("β1", r"\beta_1"),
+            "beta2": ("β2", r"\beta_2"), "eps": ("ε", r"\epsilon"), "weight_decay": ("λ", r"\lambda")}
+
+
+def _setting(key: str, value, tex: bool) -> str:
+    """``momentum μ = 0.9`` (in TeX ``momentum \\(\\mu = 0.9\\)``), ``nesterov = true``."""
+    if key not in _SYMBOLS:
+        return f"{key} = {str(value).lower()}"
+    symbol = _SYMBOLS[key][1 if tex else 0]
+    return f"{key} \\({symbol} = {given(value)}\\)" if tex else f"{key} {symbol} = {given(value)}"
+
+
+def _optimizer_text(opt, lr: float) -> tuple[str, str]:
+    """The optimizer's first update in words, plain and with TeX mathematics in \\( \\): its settings
+    and its own formulas (Optimizer.formulas)."""
+    rules = opt.formulas("W")
+    tail = f"; the biases b likewise{' without the decay' if opt.name == 'adamw' else ''}."
+    out = []
+    for tex in (False, True):
+        settings = ", ".join(_setting(k, v, tex) for k, v in opt.settings().items() if k != "name")
+        rate = f"\\(\\eta = {given(lr)}\\)" if tex else f"η = {given(lr)}"
+        lines = "; ".join(f"\\({latex}\\)" if tex else text for latex, text in rules)
+        out.append(f"One update with the {opt.name} optimizer ({settings}), learning rate {rate}, its state "
+                   f"starting at zero (t = 1): for the weights W of each layer {lines}{tail}")
+    return out[0], out[1]
 
 
 def givens(problem) -> list[tuple[str, str, np.ndarray]]:

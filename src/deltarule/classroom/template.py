@@ -33,7 +33,9 @@ from ..problem import TOP_FIELDS, Problem, parse_problem
 TEMPLATE_FIELDS = ("asked", "marks", "allow_zero")
 DRAW_FIELDS = {"uniform": ("draw", "low", "high", "decimals"), "choice": ("draw", "from")}
 PER_LAYER = ("z", "a", "fprime", "dL_da", "delta", "dW", "db", "W_new", "b_new")
-_NAME = re.compile(r"^(?:(z|a|fprime|dL_da|delta|dW|db)(\d+)|([Wb])(\d+)_new|(loss|loss_after|losses))$")
+_NAME = re.compile(r"^(?:(z|a|fprime|dL_da|delta|dW|db)(\d+)|([Wb])(\d+)_new|(loss|loss_after|losses|t)"
+                   r"|([vms][Wb])(\d+)(_hat)?)$")
+OPTIMIZER_NAMES = ("vW", "vb", "mW", "mb", "sW", "sb", "mW_hat", "mb_hat", "sW_hat", "sb_hat")
 MAX_GRID = 10**9
 
 
@@ -158,10 +160,11 @@ def slot(path: tuple) -> tuple[str, int, tuple] | None:
     return None
 
 
-def default_asked(network) -> tuple[str, ...]:
+def default_asked(network, state: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Every number of one update, in the order of the work (as ``check --template`` lists them):
     z, a of each layer, losses, loss; then back from the last layer dL_da, fprime, delta, dW, db;
-    then the new parameters and loss_after. Left out: what the worked solution does not show
+    then an optimizer's ``state`` (``check.answers.optimizer_names``: t, vW1, ...), the new
+    parameters and loss_after. Left out: what the worked solution does not show
     (f'(z) of a fused output layer, whose delta is y-hat - y, and of softmax) and the new values
     of frozen parameters (they are the given ones)."""
     layers = network.layers
@@ -170,6 +173,7 @@ def default_asked(network) -> tuple[str, ...]:
     for l in range(len(layers), 0, -1):
         shows_slope = layers[l - 1].activation.elementwise and not (fused and l == len(layers))
         names += [f"{q}{l}" for q in ("dL_da", "fprime", "delta", "dW", "db") if q != "fprime" or shows_slope]
+    names += list(state)
     for l, lay in enumerate(layers, start=1):
         names += [f"{p}{l}_new" for p, kept in zip("Wb", (lay.train_weights, lay.train_biases)) if kept]
     return tuple(names + ["loss_after"])
@@ -179,18 +183,23 @@ def _asked_name(name: Any, layers: int, path: str) -> str:
     m = _NAME.match(name) if isinstance(name, str) else None
     if not m:
         raise InputError(f"unknown name {_kind(name) if not isinstance(name, str) else repr(name)}; "
-                         f"names: {', '.join(n + '{l}' for n in PER_LAYER)}, loss, loss_after, losses", path)
-    l = m.group(2) or m.group(4)
+                         f"names: {', '.join(n + '{l}' for n in PER_LAYER)}, loss, loss_after, losses, and an "
+                         f"optimizer's {', '.join(n[:2] + '{l}' + n[2:] for n in OPTIMIZER_NAMES)}, t", path)
+    l = m.group(2) or m.group(4) or m.group(7)
     if l is not None and not 1 <= int(l) <= layers:
         raise InputError(f"there is no layer {l} (layers are 1..{layers})", path)
     return name
 
 
-def parse_asked(doc: dict, network) -> tuple[str, ...]:
-    """The asked names (validated), or every number of one update by default."""
+def parse_asked(doc: dict, network, step=None) -> tuple[str, ...]:
+    """The asked names (validated), or every number of one update by default; an optimizer's
+    names (``vW1``, ``mW1_hat``, ``t``) only where ``step`` (the first update) has them."""
+    from ..check.answers import optimizer_names, state_names
+
     layers = len(network.layers)
+    state = optimizer_names(step) if step is not None else []
     if "asked" not in doc:
-        return default_asked(network)
+        return default_asked(network, tuple(n for n in state if n != "t"))
     asked = doc["asked"]
     if not isinstance(asked, list) or not asked:
         raise InputError(f"expected a list of names (z1, dW2, W1_new, loss, ...), got {_kind(asked)}", "asked")
@@ -198,6 +207,10 @@ def parse_asked(doc: dict, network) -> tuple[str, ...]:
     for i, name in enumerate(asked):
         if _asked_name(name, layers, f"asked[{i}]") in out:
             raise InputError(f"{name} is asked twice", f"asked[{i}]")
+        m = _NAME.match(name)
+        if (m.group(6) or m.group(5) == "t") and (step is None or name not in state_names(step)):
+            raise InputError(f"{name} is no number of this update (its optimizer's: "
+                             f"{', '.join(state) or 'none, plain gradient descent keeps no state'})", f"asked[{i}]")
         out.append(name)
     return tuple(out)
 
@@ -243,16 +256,16 @@ def parse_template(doc: Any, file: str = "", base_dir: str | Path = ".") -> Temp
         template = Template(doc, tuple(draws), (), source=file, base_dir=str(base_dir))
         placeholders = template.concrete({p: d.placeholder() for p, d in draws})
         base = parse_problem(placeholders, file, base_dir)
-        plain = "the round-safety check works plain gradient descent"
+        plain = "the round-safety check works one update of an optimizer at a constant rate without L2"
         for key, why in (("validation", "an exercise updates with every example it gives"),
-                         ("dtype", "an exercise is worked in float64"), ("optimizer", plain),
+                         ("dtype", "an exercise is worked in float64"),
                          ("regularization", plain), ("learning_rate_schedule", plain)):
             if key in doc and not (key == "dtype" and doc[key] == "float64"):
                 raise InputError(f"not in a template ({why})", key)
         if base.x is None or base.learning_rate is None:
             raise InputError("missing (an exercise needs data and a learning rate)",
                              "data" if base.x is None else "learning_rate")
-        asked = parse_asked(doc, base.network)
+        asked = parse_asked(doc, base.network, base.steps(1)[0])
         marks = parse_marks(doc, asked)
         allow_zero = parse_allow_zero(doc, asked)
     except InputError as e:
