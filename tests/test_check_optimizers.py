@@ -93,6 +93,13 @@ def test_a_bad_state_value_through_the_command_line_is_one_line_exit_2(tmp_path,
         ("vW1", "right", "true"), ("t", "right", "true")]
 
 
+def test_t_is_a_whole_count():
+    # t counts the updates, this one included: 1 on the first, 2 on the second; stated without decimals
+    v = judged(neuron(ADAM), {"t": 2, "step2.t": 2})
+    assert v["t"][0] == "wrong" and v["step2.t"][:2] == ("right", "true")
+    assert v["t"][2].startswith("should be 1 = the number of updates so far")
+
+
 def test_blank_answers_ask_the_state_in_the_order_of_the_work():
     step = neuron({"name": "adam"}).steps(1)[0]
     names = list(blank(step))

@@ -291,7 +291,8 @@ def parse_claims(answers: Any, steps: list, decimals: int) -> list[Claim]:
             raise InputError(_no_state(base, steps[k - 1], len(steps[0].trace.layers)), field_of(key))
         truth = shown_truth(steps[k - 1], base)
         internal = truth_of(steps[k - 1], base).shape
-        raw, path, d = _entry(raw, field_of(key), decimals)
+        # t counts updates: a whole number, stated and shown without decimals
+        raw, path, d = _entry(raw, field_of(key), 0 if kind == "t" else decimals)
         if raw is None:
             continue
         mask, value = _place(raw, path, base, truth, internal, index)
