@@ -408,3 +408,23 @@ def test_a_batch_shows_the_penalty_after_the_batch_loss():
     assert f"  L = L_data + (λ/2)·Σ_l ‖W_l‖² = {s.data_loss:.3f} + {s.penalty:.3f} = {s.loss:.3f}" in block
     ssq = sum(float(np.sum(lay.W ** 2)) for lay in p.network.layers)
     assert s.penalty == pytest.approx(0.005 * ssq, rel=1e-15) and s.penalty > 0
+
+
+@pytest.mark.slow
+def test_momentum_html_in_headless_chromium(tmp_path):
+    import subprocess
+
+    from conftest import require_tool
+
+    chromium = require_tool("chromium")
+    page = tmp_path / "momentum.html"
+    page.write_text(dr.solve("seed-002-momentum", steps=2).to_html(), encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    r = subprocess.run([chromium, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    # update 2's vW2[1,1] = 0.9·0.0279 + 0.0275 = 0.0526, then W2_new[1,1] = 0.3861 - 0.5·0.0526 = 0.3598
+    for number in ("0.9", "0.0279", "0.0275", "0.0526", "0.3861", "0.3598"):
+        assert f"<mn>{number}</mn>" in r.stdout, number
+    assert "<mi>μ</mi>" in r.stdout and "<code>" not in r.stdout

@@ -349,6 +349,7 @@ def _per_example_gradients(B: Builder, step) -> None:
     vecs = step.example_gradients
     batch = tr.gradient()
     how = "their mean" if net.reduction == "mean" else "their sum"
+    how += " (of the data's loss: L2's λW is added above)" if step.l2 else ""
     B.add(Paragraph((f"Each example's own gradient (its loss alone, at the same parameters), and the batch "
                      f"gradient, {how}:",)))
     header = tuple(["parameter"] + [f"g{i + 1}" for i in step.examples] + ["batch"])
@@ -397,6 +398,7 @@ def _after(B: Builder, step) -> None:
             B.eq(_dash(N.vec("z", l)), result=B.vector(lt.z[e]))
             B.eq(_dash(N.vec("a", l)), result=B.vector(lt.a[e]))
     B.eq(Math("L'", "L'"), result=B.result(step.loss_after, Math("L'", "L'")))
+    O.penalty_after(B, step)
     before, after = step.loss, step.loss_after
     d = B.decimals + 2  # two more places than the policy, as seed 002 states the change
     while fmt(before, d) == fmt(after, d) and d < B.decimals + 8 and before != after:

@@ -87,6 +87,14 @@ def penalty(B: Builder, step) -> None:
     B.add(Note(("The penalty counts the weights only, not the biases, with ", _setting("weight_decay", step.l2), ".")))
 
 
+def penalty_after(B: Builder, step) -> None:
+    """Under L2, what L' holds: the data's loss after the update plus the new weights' penalty."""
+    if not step.l2 or step.after_trace is None:
+        return
+    B.add(Note(("L' includes the new weights' penalty: ", B.num(step.after_trace.loss), " + ",
+                B.num(step.penalty_after), ".")))
+
+
 def data_loss_name(step, default: Math) -> Math:
     """L_data for the loss line of a step with L2 (the data's loss), else ``default``."""
     return Math(r"L_{\mathrm{data}}", "L_data") if step.l2 else default
