@@ -9,10 +9,13 @@ right ones by follow-through must say so (JSON ``basis``).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import deltarule as dr
 from deltarule.check.answers import blank, optimizer_names
@@ -335,3 +338,42 @@ def test_an_exercise_with_an_optimizer_generates_keys_and_marks(tmp_path, capsys
     assert [rows["002"][n] for n in NESTEROV_TEMPLATE["asked"]] == ["1"] * 6 + ["0"]
     report = dr.check(dr.load_problem(out / "002" / "problem.yaml"), str(inbox / "002.yaml"))
     assert "Nesterov's look-ahead left out" in report["W1_new"].note
+
+
+# -- hostile answers against an optimizer's names --------------------------------------------------------------
+STATE_KEYS = st.sampled_from(["mW1", "sW1_hat", "mb2_hat", "step2.mW1", "step3.sb1", "mW1[1,2]", "mW1_hat[3,3]",
+                              "mb1[1,1]", "vW1", "vb1_hat", "mW9", "t", "step2.t", "t[1]", "W1_new", "dW1", "loss"])
+NUMBERS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True),
+                    st.floats(min_value=1e300, max_value=1e308), st.text(max_size=4))
+STATE_VALUES = st.recursive(NUMBERS, lambda inner: st.lists(inner, max_size=3), max_leaves=8)
+ADAM_SEED_002 = None
+
+
+@settings(deadline=None, database=None, max_examples=150, suppress_health_check=list(HealthCheck))
+@given(st.dictionaries(STATE_KEYS, st.one_of(STATE_VALUES, st.fixed_dictionaries({"value": STATE_VALUES})),
+                       min_size=1, max_size=4))
+def test_any_answers_for_an_optimizers_names_are_a_report_or_one_line(answers):
+    global ADAM_SEED_002
+    if ADAM_SEED_002 is None:
+        ADAM_SEED_002 = parse_problem({**yaml_of("seed-002"), "optimizer": {"name": "adam"}})
+    try:
+        report = dr.check(ADAM_SEED_002, {"decimals": 3, "answers": answers})
+    except InputError as e:
+        assert "\n" not in e.line() and e.line().startswith("answers")
+        return
+    assert len(report.verdicts) >= 1 and all(v.status in ("right", "wrong") for v in report.verdicts)
+    json.dumps(report.to_json())
+
+
+def test_reports_show_the_state_names_like_any_other():
+    from deltarule.explain import check_report
+
+    # update 2 of seed-002-momentum stepped with update 1's velocity (tests/answers/seed-002-momentum.answers.yaml)
+    report = dr.check(Path(__file__).parent / "answers" / "seed-002-momentum.answers.yaml")
+    assert (report.right, report.wrong) == (5, 1)
+    for render in (check_report.text, check_report.markdown, check_report.html):
+        out = render(report)
+        assert "step2.vW2" in out and "momentum applied after the step" in out, render
+    assert report.to_json()["verdicts"][4] == {
+        "name": "step2.vW2", "status": "right", "claimed": [[0.0526, 0.0529]],
+        "expected": report["step2.vW2"].expected, "note": "", "basis": "true"}
