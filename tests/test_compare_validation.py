@@ -124,3 +124,20 @@ def test_plot_surface_follows_the_files_adam_and_says_so(tmp_path):
     plain = landscape.descent_path(p.network, p.x, p.y, 0.9, runs[0].schedule, ["w", "b"])
     assert np.abs(plain[-1] - trained).max() > 0.05  # a plain path would end elsewhere
     assert main(["plot", str(path), "--kind", "surface", "-o", str(tmp_path / "a.png"), "--resolution", "9"]) == 0
+
+
+def test_compare_with_early_stopping_shows_the_epochs_run_and_paths_as_long(held_out, capsys):
+    from deltarule.commands.compare import compare_figure, schedule_for, train_runs
+
+    held_out.write_text(held_out.read_text().replace("epochs: 10", "epochs: 30") + "early_stopping: {patience: 2}\n")
+    assert main(["compare", str(held_out), "--methods", "batch"]) == 0
+    row = _table(capsys.readouterr().out)["batch"]
+    p = dr.load_problem(held_out)
+    trained = p.train(dr.Schedule("batch", epochs=30))
+    ran = len(trained.journal) - 1
+    assert 0 < ran < 30 and trained.stopped  # the held-out loss stopped improving
+    assert row[:4] == ["4", str(ran), "of", "30"] and row[4] == str(ran)  # batch: one update an epoch
+    args = type("Args", (), {"batch_size": None, "epochs": None, "shuffle": None, "seed": None})()
+    fig = compare_figure(p, train_runs(p, {"batch": schedule_for(p, "batch", args)}))
+    path = [line for line in fig.axes[1].get_lines() if line.get_label().startswith("batch (")][0]
+    assert path.get_label() == f"batch ({ran} updates)"  # the path stops where training stopped

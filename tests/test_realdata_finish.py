@@ -175,3 +175,36 @@ def test_a_model_files_trained_on_record_is_validated(tmp_path, capsys):
         with pytest.raises(InputError) as e:
             dr.parse_problem({**doc, "trained_on": {**doc["trained_on"], **bad}}, "m.json")
         assert str(e.value).startswith(f"m.json: {message}")
+
+
+# -- the walk's last step: the trained model exported to PyTorch, as the README says ----------------------
+def test_a_scaled_model_exported_to_pytorch_gives_predicts_numbers(iris123, tmp_path, capsys):
+    from conftest import require_module
+
+    torch = require_module("torch")
+    model = str(tmp_path / "m.json")
+    assert main(["train", str(iris123 / "iris.yaml"), "--quiet", "--save", model]) == 0
+    p = dr.load_problem(model)  # README: keep the model file's scaling
+    raw = np.loadtxt(iris123 / "iris.csv", delimiter=",", skiprows=1, usecols=range(4))
+    module = dr.to_torch(p.network)
+    with torch.no_grad():
+        probs = torch.softmax(module(torch.from_numpy(p.scale(raw))), dim=1).numpy()  # logits out
+    capsys.readouterr()
+    assert main(["predict", model, str(iris123 / "iris.csv")]) == 0
+    written = np.array([r[:3] for r in read(capsys.readouterr().out)[1]], dtype=float)
+    np.testing.assert_allclose(probs, written, rtol=1e-12, atol=1e-15)
+    assert (probs.argmax(axis=1) + 1 == np.loadtxt(iris123 / "iris.csv", delimiter=",", skiprows=1,
+                                                   usecols=4)).mean() > 0.9
+
+
+def test_the_train_summary_says_how_many_epochs_ran_and_which_optimizer(tmp_path, capsys):
+    (tmp_path / "n.yaml").write_text(NEURON.replace("epochs: 4", "epochs: 60").replace(
+        "learning_rate_schedule: {name: step, step_size: 2, gamma: 0.5}", "optimizer: {name: sgd, momentum: 0.9}")
+        + "early_stopping: {patience: 2}\n")
+    p = dr.load_problem(tmp_path / "n.yaml")
+    ran = len(p.train().journal) - 1
+    assert 0 < ran < 60
+    assert main(["train", str(tmp_path / "n.yaml")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"neuron: batch, {ran} of 60 epochs, {ran} updates, learning rate 0.9, "
+                            "sgd (momentum 0.9), ")

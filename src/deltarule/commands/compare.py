@@ -80,6 +80,13 @@ class Run:
     def journal(self):
         return self.diverged.journal if self.diverged else self.result.journal
 
+    @property
+    def ran(self):
+        """The schedule as far as it ran: its epochs cut to those completed (early stopping)."""
+        from dataclasses import replace
+
+        return replace(self.schedule, epochs=max(len(self.journal) - 1, 1))
+
 
 def train_runs(problem, schedules: dict, learning_rates: dict | None = None) -> list[Run]:
     """Train each labelled schedule from the problem's start; Diverged is kept, not raised."""
@@ -137,7 +144,8 @@ def print_table(problem, runs: list[Run], lr: float) -> None:
         val = (f"{j.rows[-1, j.columns.index('val_loss')]:.6g}" if not r.diverged and 'val_loss' in j.columns
                else "-",) if validation else ()
         updates = str(r.diverged.update if r.diverged else r.result.updates)
-        rows.append((r.label, str(s.size(n)), str(s.epochs), updates, loss, *val, f"{r.seconds:.3g}"))
+        epochs = str(s.epochs) if r.ran.epochs == s.epochs or r.diverged else f"{r.ran.epochs} of {s.epochs}"
+        rows.append((r.label, str(s.size(n)), epochs, updates, loss, *val, f"{r.seconds:.3g}"))
     caption = (f"{safe_text(problem.name)}: loss {problem.network.loss.name} ({problem.network.reduction}) over "
                f"{data_text(problem)}, learning rate {lr:g}, {optimizer_text(problem)}, same start for every method")
     _print_rows(caption, head, rows)
@@ -195,7 +203,7 @@ def compare_figure(problem, runs: list[Run], logy: bool = False):
     x, y = problem.split()[:2]  # the examples the runs train on
     rule = optimizer_text(problem)
     if len(names) == 2:
-        paths = {r.label: landscape.descent_path(problem.network, x, y, problem.learning_rate, r.schedule, names,
+        paths = {r.label: landscape.descent_path(problem.network, x, y, problem.learning_rate, r.ran, names,
                                                  optimization=problem.optimization) for r in runs if not r.diverged}
     fig, axes = plots.new_figure((12.0, 4.8) if paths else plots.SIZE, ncols=2 if paths else 1)
     validation = problem.validation is not None
@@ -207,5 +215,5 @@ def compare_figure(problem, runs: list[Run], logy: bool = False):
         plots.plot_surface(landscape.surface(problem.network, x, y, names, paths), paths, axes[1],
                            title=f"descent paths on the {'training ' if validation else ''}loss surface\n{rule}")
     fig.suptitle(plots.wrap(f"{problem.name}: {', '.join(r.label for r in runs)} from the same start, {rule}; "
-                            f"{data_text(problem)}", 120))
+                            f"{data_text(problem)}", 120 if paths else 70))  # the figure's width
     return fig

@@ -182,7 +182,7 @@ def _surface(problem, args):
     names = _surface_pair(net, args)
     runs = train_runs(problem, {m: schedule_for(problem, m, args) for m in methods})
     x, y = problem.split()[:2]  # the examples training takes its steps on, by the problem's own rule
-    paths = {r.label: landscape.descent_path(net, x, y, problem.learning_rate, r.schedule, names,
+    paths = {r.label: landscape.descent_path(net, x, y, problem.learning_rate, r.ran, names,
                                              optimization=problem.optimization) for r in runs if not r.diverged}
     if not paths:
         return plots.journal_figure({r.label: r.journal for r in runs}), runs
@@ -190,10 +190,12 @@ def _surface(problem, args):
     fig, (ax,) = plots.new_figure((7.0, 5.6))
     surface = landscape.surface(held, x, y, names, paths, resolution=args.resolution or 81)
     what = "training loss" if problem.validation is not None else "loss"
+    epochs = runs[0].schedule.epochs
+    stopped = " (early stopping)" if any(r.ran.epochs < epochs for r in runs if not r.diverged) else ""
     plots.plot_surface(surface, paths, ax,
-                       title=f"{problem.name}\n{what} surface over {names[0]} and {names[1]}, "
-                             f"{runs[0].schedule.epochs} epochs, learning rate {problem.learning_rate:g}\n"
-                             f"{optimizer_text(problem)}{note}")
+                       title=f"{problem.name}\n{what} surface over {names[0]} and {names[1]}\n"
+                             f"{'up to ' if stopped else ''}{epochs} epochs{stopped}, learning rate "
+                             f"{problem.learning_rate:g}\n{optimizer_text(problem)}{note}")
     return fig, runs
 
 

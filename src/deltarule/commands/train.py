@@ -159,9 +159,13 @@ def _finish(result, problem, schedule, lr: float, elapsed: float, args) -> None:
         save_journal_plot(result.journal, args.plot, title=problem.name, logy=args.logy)
     if not args.quiet:
         first, last = result.journal.loss[0], result.journal.loss[-1]
-        print(f"{safe_text(problem.name)}: {_method(problem.name, schedule.method)}{schedule.epochs} epochs, "
-              f"{result.updates} updates, "
-              f"learning rate {lr:g}, {elapsed:.3g} s")
+        from .compare import optimizer_text
+
+        ran = len(result.journal) - 1  # early stopping: the epochs run, of those asked
+        rule = "" if problem.optimization.plain else f", {optimizer_text(problem)}"
+        print(f"{safe_text(problem.name)}: {_method(problem.name, schedule.method)}"
+              f"{schedule.epochs if ran >= schedule.epochs else f'{ran} of {schedule.epochs}'} epochs, "
+              f"{result.updates} updates, learning rate {lr:g}{rule}, {elapsed:.3g} s")
         print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}")
         for line in _metric_lines(result.journal, problem):
             print(line)
