@@ -26,7 +26,9 @@ from . import activations as _act
 from . import losses as _loss
 from . import metrics as _metrics
 from .network import Network, backward_arrays, forward_arrays
+from .optimizers import SGD, Optimizer
 from .params import flatten
+from .regularization import add_l2, penalty
 
 Array = np.ndarray
 MODES = {"epoch": 0, "running": 1, "batch": 2}
@@ -37,16 +39,21 @@ SCALAR_MAX_WORK = 4096  # parameters x batch size
 
 
 # -- eligibility -------------------------------------------------------------------------
-def refusal(network: Network, journal_loss: str) -> str | None:
+def refusal(network: Network, journal_loss: str, optimization=None) -> str | None:
     """Why the fast engines leave this run to the generic loop, or None when they take it.
 
     They take every registered activation and loss (the very registry objects: their kernels
     are the registry's, ``Activation.scalar``/``forward_into``/``scale_into``, ``Loss.scalar``),
-    with row-wise activations (softmax) only at the output. Everything else runs on the
-    generic loop, which supports any Activation and Loss object.
+    with row-wise activations (softmax) only at the output, and (buffered engine) every
+    optimizer with an in-place kernel (``Optimizer.update_into``) for ``optimization`` (an
+    :class:`~deltarule.optimization.Optimization`). Everything else runs on the generic loop,
+    which supports any Activation, Loss and Optimizer object.
     """
     if journal_loss not in MODES:
         return f"journal_loss {journal_loss!r}"
+    optimizer = None if optimization is None else optimization.optimizer
+    if optimizer is not None and type(optimizer).update_into is Optimizer.update_into:
+        return f"the optimizer {optimizer.name or type(optimizer).__name__} has no in-place kernel (update_into)"
     for l, lay in enumerate(network.layers, start=1):
         f = lay.activation
         if _act.ACTIVATIONS.get(f.name) is not f or f.scalar is None:
@@ -184,16 +191,79 @@ class _ScalarRun:
 
 
 # -- the buffered numpy engine ----------------------------------------------------------
-class _BufferedRun:
-    """The numpy loop with preallocated buffers and in-place, contiguous updates."""
+class _FlatDescent:
+    """An optimizer, a rate schedule and L2 on a buffered run's flat parameter vector p (P,).
 
-    def __init__(self, network: Network, x: Array, y: Array, lr, schedule, journal_loss: str):
+    Each update: G ← G + λ·p on the trainable weights (L2), t ← t + 1, then the registry's
+    in-place kernel ``optimizer.update_into(p, G, moments, η_e, t, weights, tmp)`` once on the
+    whole vector. G (P,) holds every dW_l, db_l (the run writes them through views); a frozen
+    parameter's gradient stays 0, so neither it nor its state moves, as in ``Optimizer.step``.
+    The moments are flat vectors (P,) whose views carry the state's names (``mW1``, ``sb2``, ...).
+    """
+
+    def __init__(self, network: Network, p: Array, optimization, state: dict | None, base_lr, n: int):
+        self.optimizer = optimization.optimizer or SGD()
+        self.sched, self.l2, self.base_lr, self.n = optimization.lr_schedule, optimization.l2, base_lr, n
+        new = lambda: np.zeros(p.size, p.dtype)  # noqa: E731
+        self.G, self.tmp, self.weights = new(), (new(), new()), new()
+        self.moments = tuple(new() for _ in self.optimizer.moments)
+        self.views: dict[str, Array] = {}
+        for l, (w, b, lay) in enumerate(zip(*_layout(network), network.layers), start=1):
+            self.weights[w:w + lay.W.size] = 1.0 if lay.train_weights else 0.0
+            for part, (o, shape) in zip("Wb", ((w, lay.W.shape), (b, (lay.units,)))):
+                for k, M in zip(self.optimizer.moments, self.moments):
+                    self.views[f"{k}{part}{l}"] = M[o:o + int(np.prod(shape))].reshape(shape)
+        self.l2_vec = self.weights * self.l2 if self.l2 else None
+        self.t, self.lr = 0, base_lr
+        if state is not None:
+            self.load(state)
+
+    def rate(self, epoch: int) -> float:
+        """η of the 1-based ``epoch``, as the generic loop's ``rate``."""
+        return self.base_lr if self.sched is None else self.sched.rate(max(epoch - 1, 0), self.base_lr, self.n)
+
+    def step(self, p: Array) -> None:
+        """One update of p in place from the gradients in G."""
+        if self.l2_vec is not None:  # dW_l + λ W_l
+            self.G += np.multiply(p, self.l2_vec, out=self.tmp[0])
+        self.t += 1
+        self.optimizer.update_into(p, self.G, self.moments, self.lr, self.t, self.weights, self.tmp)
+
+    def snapshot(self) -> dict:
+        """The state as ``Optimizer.step`` keeps it: ``{name: copy, ..., "t": int}``."""
+        return {**{k: v.copy() for k, v in self.views.items()}, "t": self.t}
+
+    def load(self, state: dict) -> None:
+        for k, v in self.views.items():
+            v[...] = state[k]
+        self.t = int(state["t"])
+
+
+def _descent(network: Network, p: Array, optimization, state, base_lr, n: int) -> _FlatDescent | None:
+    """The optimizer part of a buffered run, None for plain descent (no optimization, or plain)."""
+    if optimization is None or optimization.plain:
+        return None
+    return _FlatDescent(network, p, optimization, state, base_lr, n)
+
+
+class _BufferedRun:
+    """The numpy loop with preallocated buffers and in-place, contiguous updates.
+
+    Plain descent folds η into the output delta and updates each layer as its gradient comes;
+    with an ``optimization`` (an optimizer, a rate schedule or L2: :class:`_FlatDescent`) the
+    gradients go to one flat vector and the optimizer's in-place kernel steps once per update.
+    """
+
+    def __init__(self, network: Network, x: Array, y: Array, lr, schedule, journal_loss: str,
+                 optimization=None, state: dict | None = None, base_lr=None):
         self.net, self.x, self.y, self.lr, self.mode = network, x, y, lr, journal_loss
         self.dt = network.dtype.type
         self.p = network.parameters().astype(network.dtype)
         woff, boff = _layout(network)
         self.W = [self.p[w:w + lay.W.size].reshape(lay.W.shape) for w, lay in zip(woff, network.layers)]
         self.b = [self.p[b:b + lay.units] for b, lay in zip(boff, network.layers)]
+        self.opt = _descent(network, self.p, optimization, state, lr if base_lr is None else base_lr, len(x))
+        self.l2 = 0.0 if self.opt is None else self.opt.l2
         self.acts = [lay.activation for lay in network.layers]
         self.train_w = [lay.train_weights for lay in network.layers]
         self.train_b = [lay.train_biases for lay in network.layers]
@@ -219,8 +289,13 @@ class _BufferedRun:
         self.T = [new(B, lay.units) for lay in network.layers]
         self.M = [np.empty((B, lay.units), bool) for lay in network.layers]
         self.R, self.S = new(B, 1), new(B, 1)  # row max and row sum (softmax)
-        self.GW = [new(*lay.W.shape) for lay in network.layers]
-        self.Gb = [new(lay.units) for lay in network.layers]
+        if self.opt is None:
+            self.GW = [new(*lay.W.shape) for lay in network.layers]
+            self.Gb = [new(lay.units) for lay in network.layers]
+        else:  # views of the flat gradient the optimizer steps with
+            G, (woff, boff) = self.opt.G, _layout(network)
+            self.GW = [G[w:w + lay.W.size].reshape(lay.W.shape) for w, lay in zip(woff, network.layers)]
+            self.Gb = [G[b:b + lay.units] for b, lay in zip(boff, network.layers)]
         self.Xb, self.Yb = new(B, self.x.shape[1]), new(B, self.y.shape[1])
 
     def chunk_epochs(self) -> int:
@@ -229,16 +304,25 @@ class _BufferedRun:
     def params(self) -> Array:
         return self.p.copy()
 
+    @property
+    def state(self) -> dict | None:
+        """The optimizer state now (a copy, with the optimizer's names), None for plain descent."""
+        return None if self.opt is None else self.opt.snapshot()
+
     def epochs(self, e0: int, e1: int, orders):
         rows, outputs = [], []
         for e in range(e0, e1):
             order = None if orders is None else orders[e - e0]
-            start, updates = self.p.copy(), self.updates
+            start, state, updates = self.p.copy(), self.state, self.updates
+            if self.opt is not None:
+                self.opt.lr = self.opt.rate(e)
             loss, a = self._epoch(order)
             # divergence is looked for once per epoch; when found, the epoch is replayed
             # from its start with the generic loop's checks after every update
             if not (np.isfinite(loss) and np.isfinite(self.p).all()):
                 self.p[:] = start
+                if state is not None:
+                    self.opt.load(state)
                 return np.array(rows), outputs, self._replay(e, order, updates)
             rows.append(np.concatenate([[e, loss], self.p]))
             outputs.append(a)
@@ -258,15 +342,16 @@ class _BufferedRun:
     def _epoch(self, order) -> float:
         total = 0.0
         for xb, yb, idx in self._batches(order):
+            before = self._penalty(len(xb)) if self.mode == "batch" else 0.0
             batch_loss = self._step(xb, yb, idx)
             if self.mode == "batch":
-                total += batch_loss
+                total += batch_loss + before
             elif self.mode == "running":
-                total += float(np.sum(self._per_example(xb, yb)))
+                total += float(np.sum(self._per_example(xb, yb))) + self._penalty(len(xb))
             self.updates += 1
         if self.mode == "epoch":
             per_ex, a = self._outputs(self.x, self.y)
-            return _loss.reduce(per_ex, self.net.reduction), a
+            return _loss.reduce(per_ex, self.net.reduction) + penalty(self.W, self.l2), a
         return (total / len(self.x) if self.net.reduction == "mean" else total), self.a_seen
 
     def _outputs(self, x: Array, y: Array) -> tuple[Array, Array]:
@@ -295,6 +380,14 @@ class _BufferedRun:
             return per[0], outs[0]
         return np.concatenate(per), np.concatenate(outs)
 
+    def _penalty(self, m: int) -> float:
+        """The L2 penalty's share in a running sum of per-example losses over a batch of m (the
+        generic loop's ``weighted``): m·penalty with ``mean`` (the epoch divides by n), else penalty."""
+        if not self.l2:
+            return 0.0
+        pen = penalty(self.W, self.l2)
+        return pen * m if self.net.reduction == "mean" else pen
+
     def _per_example(self, x: Array, y: Array) -> Array:
         return self._outputs(x, y)[0]
 
@@ -303,7 +396,8 @@ class _BufferedRun:
         if m not in self._cache:
             self._cache[m] = [tuple(buf[l][:m] for buf in (self.Z, self.A, self.D, self.T, self.M))
                               for l in range(len(self.W))] + [(self.R[:m], self.S[:m])]
-            self._scale[m] = self.lr / self.dt(m) if self.net.reduction == "mean" else self.lr
+            fold = self.lr if self.opt is None else self.dt(1.0)  # plain: η folded into delta
+            self._scale[m] = fold / self.dt(m) if self.net.reduction == "mean" else fold
         return self._cache[m]
 
     def _step(self, xb: Array, yb: Array, idx) -> float:
@@ -315,7 +409,7 @@ class _BufferedRun:
         m = len(xb)
         views = self._views(m)
         scratch, matmul, subtract, add = views[-1], np.matmul, np.subtract, np.add.reduce
-        a, Ws, bs, fwd = xb, self.W, self.b, self.fwd
+        a, bs, fwd = xb, self.b, self.fwd
         for l, WT in enumerate(self.WT):
             v = views[l]
             z = matmul(a, WT, v[0])
@@ -334,6 +428,16 @@ class _BufferedRun:
             d *= self._scale[m]
         else:
             d = self._output_delta(z, a, yb, self._scale[m], d)
+        self._backward(d, views, xb, matmul, subtract, add)
+        if self.opt is not None:
+            self.opt.step(self.p)
+        return batch_loss
+
+    def _backward(self, d: Array, views, xb: Array, matmul, subtract, add) -> None:
+        """From the output's d (eta (1/n) delta_L when plain, (1/n) delta_L with an optimizer)
+        back to the first layer: plain descent updates each layer as it goes, an optimizer
+        only collects the gradients dW_l, db_l (into its flat G)."""
+        Ws, bs, plain = self.W, self.b, self.opt is None
         for l in range(len(Ws) - 1, -1, -1):
             W, b = Ws[l], bs[l]
             if l > 0:  # dL/da_{l-1} = delta_l W_l with the W of before the update
@@ -342,13 +446,16 @@ class _BufferedRun:
                 dprev = matmul(d, W, v[2])
             else:
                 a_prev = xb
-            if self.train_w[l]:  # d already holds eta (1/n) delta: this product is the step
-                subtract(W, matmul(d.T, a_prev, self.GW[l]), W)
+            if self.train_w[l]:  # plain: d already holds eta (1/n) delta, this product is the step
+                g = matmul(d.T, a_prev, self.GW[l])
+                if plain:
+                    subtract(W, g, W)
             if self.train_b[l]:
-                subtract(b, add(d, axis=0, out=self.Gb[l]), b)
+                g = add(d, axis=0, out=self.Gb[l])
+                if plain:
+                    subtract(b, g, b)
             if l > 0:
                 d = self.scale[l - 1](dprev, v[0], a_prev, v[3], v[4])
-        return batch_loss
 
     def _activate(self, l: int, z: Array, a: Array, m: int, r: Array | None = None,
                   s: Array | None = None) -> Array:
@@ -363,7 +470,7 @@ class _BufferedRun:
             d *= c
         else:
             delta = _loss.output_layer(self.net.loss, self.acts[-1], z, a, yb, self.net.reduction)[2]
-            np.multiply(delta, self.lr, d)
+            np.multiply(delta, self.lr if self.opt is None else self.dt(1.0), d)
         return d
 
     def _batch_loss(self, z: Array, a: Array, yb: Array, idx) -> float:
@@ -374,22 +481,35 @@ class _BufferedRun:
 
     def _replay(self, epoch: int, order, updates: int):
         """The generic loop's checks, update by update: (epoch, k, reason) of the first failure."""
-        net, lr, k = self.net, self.lr, 0
+        net, k = self.net, 0
         self.updates = updates
         for k, (xb, yb, _) in enumerate(self._batches(order), start=1):
             zs, as_ = forward_arrays(self.W, self.b, self.acts, xb)
             per_ex, _, _, dWs, dbs = backward_arrays(self.W, self.acts, net.loss, net.reduction, xb, yb, zs, as_)
             if not np.isfinite(per_ex).all():
                 return epoch, k, f"the loss is {_loss.reduce(per_ex, net.reduction):g}"
-            new_W = [W - lr * g if t else W for W, g, t in zip(self.W, dWs, self.train_w)]
-            new_b = [b - lr * g if t else b for b, g, t in zip(self.b, dbs, self.train_b)]
+            new_W, new_b, state = self._replayed(dWs, dbs)
             if not all(np.isfinite(v).all() for v in (*new_W, *new_b)):
                 return epoch, k, "the update makes a parameter NaN or inf"
             for old, new in zip((*self.W, *self.b), (*new_W, *new_b)):
                 old[...] = new
+            if state is not None:
+                self.opt.load(state)
             self.updates += 1
         loss = self._epoch_loss_after_replay()
         return epoch, k, f"the loss after the epoch is {loss:g}"
 
+    def _replayed(self, dWs: list, dbs: list) -> tuple[list, list, dict | None]:
+        """The generic loop's update from the gradients: new W_l, b_l and optimizer state (or None)."""
+        if self.opt is None:
+            lr = self.lr
+            new_W = [W - lr * g if t else W for W, g, t in zip(self.W, dWs, self.train_w)]
+            new_b = [b - lr * g if t else b for b, g, t in zip(self.b, dbs, self.train_b)]
+            return new_W, new_b, None
+        o = self.opt
+        new, state = o.optimizer.step(list(zip(self.W, self.b)), list(zip(add_l2(dWs, self.W, self.l2), dbs)),
+                                      o.snapshot(), o.lr, list(zip(self.train_w, self.train_b)))
+        return [W for W, _ in new], [b for _, b in new], state
+
     def _epoch_loss_after_replay(self) -> float:
-        return _loss.reduce(self._per_example(self.x, self.y), self.net.reduction)
+        return _loss.reduce(self._per_example(self.x, self.y), self.net.reduction) + penalty(self.W, self.l2)

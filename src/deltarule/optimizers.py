@@ -150,6 +150,18 @@ class Optimizer:
         """The wrong steps the checker tries (its diagnoses), in the order they are tried."""
         return ()
 
+    def update_into(self, p: Array, g: Array, moments: tuple, lr: float, t: int, weight,
+                    tmp: tuple[Array, Array]) -> None:
+        """:meth:`update` in place, for the buffered engine: P and each moment array (P's shape)
+        are overwritten with their new values by the same operations in the same order (the same
+        bits), using the two scratch arrays ``tmp`` (P's shape); no array is allocated.
+
+        ``weight`` is True for a W, False for a b, or a 0/1 array of P's shape that is 1 where P
+        holds a trainable weight (one call for a whole flat parameter vector; AdamW decays those).
+        A zero gradient with zero moments leaves P and the moments as they are (frozen parameters).
+        """
+        raise NotImplementedError
+
     # -- names, settings, formulas, PyTorch ------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
         """The settings as a problem/model file writes them: ``{name: ..., <field>: value}``."""
@@ -234,6 +246,22 @@ class SGD(Optimizer):
                            replace(self, nesterov=False).apply(p, g, new, hats, lr, t, w)),) + out
         return out
 
+    def update_into(self, p, g, moments, lr, t, weight, tmp):
+        step = tmp[0]
+        if not self.momentum:
+            np.multiply(g, lr, out=step)
+        else:
+            v = moments[0]
+            v *= self.momentum
+            v += g
+            if self.nesterov:  # g + μ v
+                np.multiply(v, self.momentum, out=step)
+                step += g
+                step *= lr
+            else:
+                np.multiply(v, lr, out=step)
+        p -= step
+
     def torch_kwargs(self) -> dict[str, Any]:
         return {"momentum": self.momentum, "nesterov": self.nesterov, "dampening": 0.0}
 
@@ -286,6 +314,18 @@ class RMSprop(Optimizer):
             Mistake("the previous s{p} used in the step (the step taken before s{p} was updated)", "apply",
                     lambda p, g, old, new, hats, lr, t, w: self.apply(p, g, old, hats, lr, t, w)),
         )
+
+    def update_into(self, p, g, moments, lr, t, weight, tmp):
+        s, step, den = moments[0], tmp[0], tmp[1]
+        s *= self.alpha
+        np.multiply(g, 1.0 - self.alpha, out=step)
+        step *= g
+        s += step
+        np.sqrt(s, out=den)
+        den += self.eps
+        np.multiply(g, lr, out=step)
+        step /= den
+        p -= step
 
     def formulas(self, p: str = "W1") -> list[tuple[str, str]]:
         sub = _sub(p)
@@ -363,6 +403,24 @@ class Adam(Optimizer):
         s = (1.0 - self.beta2) * old[1] + self.beta2 * g * g
         return self.apply(p, g, (m, s), self.correct((m, s), t), lr, t, weight)
 
+    def update_into(self, p, g, moments, lr, t, weight, tmp):
+        m, s = moments
+        step, den = tmp
+        m *= self.beta1
+        np.multiply(g, 1.0 - self.beta1, out=step)
+        m += step
+        s *= self.beta2
+        np.multiply(g, 1.0 - self.beta2, out=step)
+        step *= g
+        s += step
+        np.divide(s, 1.0 - self.beta2 ** t, out=den)   # s_hat
+        np.sqrt(den, out=den)
+        den += self.eps
+        np.divide(m, 1.0 - self.beta1 ** t, out=step)  # m_hat
+        step *= lr
+        step /= den
+        p -= step
+
     def torch_kwargs(self) -> dict[str, Any]:
         return {"betas": (self.beta1, self.beta2), "eps": self.eps}
 
@@ -408,6 +466,14 @@ class AdamW(Adam):
             Mistake("the weight decay applied to a bias (AdamW decays weights only)", "apply",
                     lambda p, g, old, new, hats, lr, t, w: self.apply(p, g, new, hats, lr, t, True)),
         ) + super().mistakes()
+
+    def update_into(self, p, g, moments, lr, t, weight, tmp):
+        if weight is not False:
+            decay = np.multiply(p, lr * self.weight_decay, out=tmp[0])
+            if weight is not True:  # a mask: the weights only
+                decay *= weight
+            p -= decay
+        super().update_into(p, g, moments, lr, t, weight, tmp)
 
     def torch_kwargs(self) -> dict[str, Any]:
         return {**super().torch_kwargs(), "weight_decay": self.weight_decay}

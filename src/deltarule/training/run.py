@@ -11,6 +11,7 @@ from .. import fast
 from ..checkpoint import Checkpoint, ResumeError
 from ..network import Network
 from ..optimization import Optimization
+from ..regularization import penalty
 from ..results import EpochEnd, TrainResult
 from ..schedule import JOURNAL_LOSSES, Schedule
 from .driver import Driver
@@ -31,10 +32,20 @@ class FastRun:
 
     own_extras = False
 
-    def __init__(self, name: str, network: Network, x: Array, y: Array, learning_rate, schedule, journal_loss):
-        self.name, self.net, self.x, self.y = name, network, x, y
-        kind = fast._ScalarRun if name == "scalar" else fast._BufferedRun
-        self.run = kind(network, x, y, network.dtype.type(learning_rate), schedule, journal_loss)
+    def __init__(self, name: str, network: Network, x: Array, y: Array, learning_rate, schedule, journal_loss,
+                 optimization: Optimization = Optimization(), state: dict | None = None):
+        self.name, self.net, self.x, self.y, self.l2 = name, network, x, y, optimization.l2
+        lr = network.dtype.type(learning_rate)
+        if name == "scalar":
+            self.run = fast._ScalarRun(network, x, y, lr, schedule, journal_loss)
+        else:  # the base rate as given: the optimizer computes with it as the generic loop does
+            self.run = fast._BufferedRun(network, x, y, lr, schedule, journal_loss, optimization, state,
+                                         base_lr=learning_rate)
+
+    @property
+    def state(self) -> dict | None:
+        """The optimizer state after the last update (a fresh copy), None for plain descent."""
+        return getattr(self.run, "state", None)
 
     @property
     def updates(self) -> int:
@@ -57,7 +68,8 @@ class FastRun:
         p0 = self.net.parameters()
         per0, a0 = self.run._outputs(self.x, self.y) if self.name == "buffered" else \
             fast.eval_outputs(self.net, self.x, self.y)
-        return np.concatenate([[0, losses.reduce(per0, self.net.reduction)], p0]), a0
+        loss0 = losses.reduce(per0, self.net.reduction) + penalty([lay.W for lay in self.net.layers], self.l2)
+        return np.concatenate([[0, loss0], p0]), a0
 
     def epochs(self, e0: int, e1: int, orders):
         return self.run.epochs(e0, e1, orders)
@@ -67,10 +79,11 @@ def choose(network: Network, n: int, schedule: Schedule, journal_loss: str, engi
            start: Checkpoint | None, optimization: Optimization = Optimization()) -> str:
     """The engine's name: the checkpoint's when resuming (ResumeError when this install lacks it),
     else ``engine`` when given, else :func:`deltarule.fast.engine_for`'s choice or ``generic``.
-    An optimizer, rate schedule or L2 other than plain descent runs on the generic engine only
-    (the buffered and compiled engines know only ``P <- P - η g``), whatever ``engine`` asks."""
+    An optimizer, rate schedule or L2 other than plain descent runs on the buffered engine
+    (the compiled one knows only ``P <- P - η g``) unless ``generic`` is asked for or
+    :func:`deltarule.fast.refusal` gives a reason."""
     if not optimization.plain:
-        return _generic_for(start)
+        return _optimizing(network, journal_loss, engine, start, optimization)
     if start is not None and start.engine and engine is None:
         engine = start.engine
         if engine not in ENGINES:
@@ -89,12 +102,21 @@ def choose(network: Network, n: int, schedule: Schedule, journal_loss: str, engi
     return engine
 
 
-def _generic_for(start: Checkpoint | None) -> str:
-    """The engine of a run that is not plain descent: generic (a plain engine's checkpoint is refused)."""
-    if start is not None and start.engine not in ("", "generic"):
-        raise ResumeError(f"the checkpoint was written by the {start.engine} engine, which runs "
-                          "plain gradient descent only")
-    return "generic"
+def _optimizing(network: Network, journal_loss: str, engine: str | None, start: Checkpoint | None,
+                optimization: Optimization) -> str:
+    """The engine of a run that is not plain descent: the checkpoint's (generic or buffered; the
+    compiled engine's is refused), else generic when asked or refused by the buffered engine,
+    else buffered."""
+    if start is not None and start.engine:
+        if start.engine not in ("generic", "buffered"):
+            raise ResumeError(f"the checkpoint was written by the {start.engine} engine, which runs "
+                              "plain gradient descent only")
+        return start.engine
+    if engine is not None and engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "generic" or fast.refusal(network, journal_loss, optimization) is not None:
+        return "generic"
+    return "buffered"
 
 
 def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
@@ -121,7 +143,9 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     ``optimizer`` (:mod:`deltarule.optimizers`; None: plain descent), ``lr_schedule``
     (:mod:`deltarule.schedules`, η_e per epoch; None: constant; the journal then gains a
     ``learning_rate`` column) and ``l2`` (λ: the loss gains (λ/2)·Σ‖W_l‖², dW_l gains λW_l) run
-    :func:`deltarule.descent.descent_step`'s rule on the generic engine; the defaults give plain
+    :func:`deltarule.descent.descent_step`'s rule on the buffered engine (its in-place kernels,
+    ``Optimizer.update_into``; the generic one when asked or when ``fast.refusal`` says why not);
+    the defaults give plain
     gradient descent bit for bit. A checkpoint then carries the optimizer state.
     ``early_stopping`` (:class:`~deltarule.early_stopping.EarlyStopping`, needs ``validation``)
     stops on the validation loss; the result's ``stopped`` says at which epoch and why.
@@ -149,7 +173,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     def make(first: Network, state: dict | None = None):
         if name == "generic":
             return GenericRun(first, x, y, learning_rate, schedule, journal_loss, optimization, state)
-        return FastRun(name, first, x, y, learning_rate, schedule, journal_loss)
+        return FastRun(name, first, x, y, learning_rate, schedule, journal_loss, optimization, state)
 
     driver = Driver(network, x, y, learning_rate, schedule, journal_loss, validation, make, name, start,
                     optimization, early_stopping)
