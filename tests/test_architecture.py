@@ -252,8 +252,17 @@ def test_no_import_cycles():
 
 
 # -- (d) one place per formula ---------------------------------------------------------------------
-def _formula_uses(tree: ast.AST) -> set[str]:
-    found = set()
+def _named_defaults(tree: ast.AST) -> set[int]:
+    """The constants that are a class field's named default (``weight_decay: float = 0.01``)."""
+    return {id(stmt.value) for cls in _nodes(tree) if isinstance(cls, ast.ClassDef) for stmt in cls.body
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.value, ast.Constant)}
+
+
+def _formula_uses(tree: ast.AST, named_defaults: bool = False) -> set[str]:
+    """What the formula rule flags. ``named_defaults``: a 0.01 that is a class field's default is
+    allowed (the optimizer registry's settings, e.g. AdamW's weight_decay, are named where they
+    are written; the rule is after the leaky slope written a second time in a formula)."""
+    found, allowed = set(), _named_defaults(tree) if named_defaults else set()
     for node in _nodes(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "tanh" \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy", "math"):
@@ -269,7 +278,8 @@ def _formula_uses(tree: ast.AST) -> set[str]:
         elif isinstance(node, ast.MatchValue) and isinstance(node.value, ast.Constant) \
                 and node.value.value in FORMULA_NAMES:
             found.add(repr(node.value.value))
-        elif isinstance(node, ast.Constant) and type(node.value) is float and node.value == 0.01:
+        elif isinstance(node, ast.Constant) and type(node.value) is float and node.value == 0.01 \
+                and id(node) not in allowed:
             found.add("0.01")
     return found
 
@@ -280,9 +290,20 @@ def test_the_formula_walk_sees_what_it_looks_for():
     assert _formula_uses(tree) == {"math.tanh", "numpy.tanh", "'relu'", "'bce'", "0.01"}
 
 
+def test_named_optimizer_defaults_may_be_0_01_but_formulas_may_not():
+    field = ast.parse("class AdamW:\n    weight_decay: float = 0.01\n")
+    assert _formula_uses(field, named_defaults=True) == set() and _formula_uses(field) == {"0.01"}
+    for code in ("class A:\n    def f(self, z):\n        return z * 0.01\n",   # a slope in a method
+                 "class A:\n    slope = 0.01\n",                              # not a typed field
+                 "SLOPE: float = 0.01\n"):                                   # not in a class
+        assert _formula_uses(ast.parse(code), named_defaults=True) == {"0.01"}, code
+    assert _formula_uses(modules()["deltarule.optimizers"][1], named_defaults=True) == set()
+    assert "weight_decay: float = 0.01" in modules()["deltarule.optimizers"][0].read_text(encoding="utf-8")
+
+
 def found_formulas() -> set[str]:
     return {f"{m}: {use}" for m, (_, tree) in modules().items() if not _within(m, FORMULA_HOMES)
-            for use in _formula_uses(tree)}
+            for use in _formula_uses(tree, named_defaults=m == "deltarule.optimizers")}
 
 
 def test_formulas_live_in_activations_and_losses_only():

@@ -440,9 +440,7 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay λ (PyTorch's AdamW): W ← W − ηλW first, weights only."""
 
-    # PyTorch's default λ = 0.01, written 1 / 100 because the literal 0.01 is what
-    # tests/test_architecture.py looks for as a stray leaky-relu slope (a false positive here)
-    weight_decay: float = 1 / 100
+    weight_decay: float = 0.01   # PyTorch's default λ
 
     name: ClassVar[str] = "adamw"
     torch_name: ClassVar[str] = "AdamW"
