@@ -11,14 +11,18 @@ An answers file (YAML or JSON) claims numbers under the canonical names::
       loss: {value: 0.0208, decimals: 4}        # a number stated to other decimals
 
 Names: ``z{l} a{l} fprime{l} dL_da{l} delta{l} dW{l} db{l} W{l}_new b{l}_new loss losses
-loss_after`` (``fprime{l}`` is f'(z_l) and ``losses`` each example's loss, per example).
+loss_after`` (``fprime{l}`` is f'(z_l) and ``losses`` each example's loss, per example); with
+an optimizer (``optimizer:`` in the problem) also its state after the update, ``vW{l} vb{l}``,
+``mW{l} mb{l} sW{l} sb{l}``, the bias-corrected ``mW{l}_hat ...`` and ``t``. Under L2, ``dW{l}``
+includes λ W_l and ``loss``, ``loss_after`` the penalty, as the worked solution shows them.
 
 Judging (the contract's rule). With d the claim's decimals, a claimed c is right when
 ``|c - v| <= 1/2 * 10^-d`` (ties right, relative slack 1e-9), where v is
 
 * the true value (always enough), or
 * the value that FOLLOWS from the student's own earlier claimed numbers: the node's formula
-  (the core's ``Activation``/``Loss`` objects, ``a @ W.T + b`` and so on) applied to the
+  (the core's ``Activation``/``Loss`` objects, ``a @ W.T + b``, the optimizer's stages
+  ``advance``/``correct``/``apply`` and so on) applied to the
   claims, recursively through numbers that were not claimed. The band is then widened by
   the effect of each claimed input moving by half a unit of its own decimals (evaluated at
   the perturbed inputs, summed over the inputs).
@@ -26,7 +30,9 @@ Judging (the contract's rule). With d the claim's decimals, a claimed c is right
 A wrong number is diagnosed by recomputing common mistakes (another loss convention, f(z)
 used for f'(z), f' of the wrong quantity, a sign error, a missing or wrong learning rate,
 the wrong layer's activations, a transposed matrix, a bias not updated, hidden deltas
-from updated weights, truncation) with the same formulas and matching them within the
+from updated weights, truncation; an optimizer's own mistakes, ``Optimizer.mistakes()``: momentum
+applied after the step, Adam without bias correction, β and 1 − β swapped, ...; L2 left out of
+dW or the loss; the base rate where the schedule gives another) with the same formulas and matching them within the
 same tolerance; otherwise the note gives the true value and the formula it comes from.
 
 The package, along its seams: :mod:`.answers` (reading and validating answers files),

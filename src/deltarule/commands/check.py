@@ -22,6 +22,8 @@ EXAMPLE = ("  deltarule check seed-003 my-answers.yaml\n"
            "    step2.W1_new: [[0.15, 0.2], [0.25, 0.3]]\n"
            "    loss: {value: 0.0316, decimals: 4}\n"
            "names: z{l} a{l} fprime{l} dL_da{l} delta{l} dW{l} db{l} W{l}_new b{l}_new loss losses loss_after\n"
+           "  with an optimizer: vW{l} vb{l} (sgd momentum), sW{l} sb{l} (rmsprop), mW{l} sW{l} mb{l} sb{l}\n"
+           "  mW{l}_hat sW{l}_hat ... (adam, adamw), t: its state after the update\n"
            "A number is right when it matches the true value, or follows from your own earlier\n"
            "numbers (the band widened by their rounding).\n"
            "exit status: 0 all right; 1 something wrong; 2 bad input")
