@@ -167,7 +167,8 @@ def journal_figure(runs, columns: str | Sequence[str] | None = None, *, logy: bo
     """A whole figure: one journal (loss above, parameters below) or overlaid runs.
 
     ``runs`` is a Journal or a mapping label -> Journal. With one journal and no
-    ``columns`` the figure has two panels, loss and parameters per epoch. ``size``
+    ``columns`` the figure has two panels, loss and parameters per epoch; overlaid runs draw
+    each run's ``val_loss`` dashed beside its loss when the journal has one. ``size``
     defaults to 7 x 4.5 inches for one panel, 7 x 6.5 for two (700 x 650 pixels).
     """
     if not isinstance(runs, Mapping):
@@ -183,8 +184,8 @@ def journal_figure(runs, columns: str | Sequence[str] | None = None, *, logy: bo
     else:
         cols = ["loss"] if columns is None else _columns(next(iter(runs.values())), columns)
         fig, axes = new_figure(size or (SIZE if len(cols) == 1 else TALL), nrows=len(cols))
-        for ax, c in zip(axes, cols):
-            plot_runs(runs, ax, c, logy=logy and c == "loss")
+        for ax, c in zip(axes, cols):  # each run's val_loss dashed beside its loss, when it has one
+            plot_runs(runs, ax, c, logy=logy and c == "loss", beside="val_loss" if c == "loss" else None)
     for ax in axes[:-1]:
         ax.set_xlabel("")
     if title:

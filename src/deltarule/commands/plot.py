@@ -158,11 +158,12 @@ def _journal(problem, args):
     try:
         if len(runs) == 1:
             fig = journal_figure(runs[0].journal, columns, logy=args.log,
-                                 title=f"{problem.name}: {_describe(problem, runs[0])}")
+                                 title=f"{problem.name}\n{_describe(problem, runs[0])}")
         else:
             what = (f"{_describe(problem, runs[0]).split(', learning')[0]}, several learning rates"
                     if args.learning_rates else f"learning rate {problem.learning_rate:g}")
-            fig = journal_figure(journals, columns, logy=args.log, title=f"{problem.name}: {what}")
+            fig = journal_figure(journals, columns, logy=args.log,
+                                 title=f"{problem.name}\n{what}, {optimizer_text(problem)}")
     except KeyError as e:
         raise InputError(str(e.args[0]), "--columns") from None
     return fig, runs
@@ -238,8 +239,8 @@ def _boundary(problem, args):
     fig, (ax,) = plots.new_figure((7.0, 5.6))
     grid = landscape.boundary(net, problem.x, resolution=args.resolution or 200)
     plots.plot_boundary(grid, problem.x, problem.y, ax,
-                        title=f"{problem.name}\ndecision boundary after {r.schedule.epochs} epochs "
-                              f"({_describe(problem, r)})")
+                        title=f"{problem.name}\ndecision boundary after {r.ran.epochs} epochs\n"
+                              f"{_describe(problem, r)}")
     return fig, runs
 
 
