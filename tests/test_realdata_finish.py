@@ -208,3 +208,30 @@ def test_the_train_summary_says_how_many_epochs_ran_and_which_optimizer(tmp_path
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith(f"neuron: batch, {ran} of 60 epochs, {ran} updates, learning rate 0.9, "
                             "sgd (momentum 0.9), ")
+
+
+def test_a_boundary_of_four_inputs_is_refused_naming_the_first_layer_as_the_notes_do(iris123, tmp_path, capsys):
+    problem = str(iris123 / "iris.yaml")
+    assert main(["plot", problem, "--kind", "boundary", "-o", str(tmp_path / "b.png")]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f"{problem}: layers[1]: a decision boundary needs two inputs; this network takes 4"  # was layers[0]
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_plot_journal_of_several_methods_draws_each_val_loss_dashed(tmp_path):
+    from deltarule.commands import plot as plot_command
+
+    (tmp_path / "n.yaml").write_text(NEURON)
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    plot_command.add_arguments(parser)
+    args = parser.parse_args([str(tmp_path / "n.yaml"), "--kind", "journal", "--methods", "batch,stochastic",
+                              "-o", str(tmp_path / "j.png")])
+    fig, runs = plot_command._journal(dr.load_problem(tmp_path / "n.yaml"), args)
+    lines = {li.get_label(): li for li in fig.axes[0].get_lines()}
+    for r in runs:
+        val = lines[f"{r.label}: val_loss"]
+        assert val.get_linestyle() == "--" and val.get_color() == lines[r.label].get_color()
+        np.testing.assert_array_equal(val.get_ydata(), r.journal.rows[:, r.journal.columns.index("val_loss")])
+    assert fig.texts[0].get_text().endswith("learning rate 0.9, step (step_size 2, gamma 0.5)")  # the file's schedule

@@ -231,7 +231,7 @@ def _boundary(problem, args):
 
     if problem.network.sizes[0] != 2:
         raise InputError(f"a decision boundary needs two inputs; this network takes {problem.network.sizes[0]}",
-                         "layers[0]", problem.source)
+                         "layers[1]", problem.source)
     method = _methods(problem, args)[0]
     runs = train_runs(problem, {method: schedule_for(problem, method, args)})
     r = runs[0]
