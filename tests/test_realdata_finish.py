@@ -235,3 +235,13 @@ def test_plot_journal_of_several_methods_draws_each_val_loss_dashed(tmp_path):
         assert val.get_linestyle() == "--" and val.get_color() == lines[r.label].get_color()
         np.testing.assert_array_equal(val.get_ydata(), r.journal.rows[:, r.journal.columns.index("val_loss")])
     assert fig.texts[0].get_text().endswith("learning rate 0.9, step (step_size 2, gamma 0.5)")  # the file's schedule
+
+
+def test_one_column_of_fractions_for_several_outputs_is_still_a_column_too_few():
+    doc = {"layers": [{"units": 3, "inputs": 1, "activation": "softmax"}], "loss": "cross_entropy",
+           "data": {"inputs": [1, 2], "targets": [0.5, 2]}}
+    with pytest.raises(InputError) as e:  # not whole numbers: not labels, so the shape is what is wrong
+        dr.parse_problem(doc, "p.yaml")
+    assert str(e.value) == "p.yaml: data.targets: expected rows of 3 numbers (the output layer has 3 units), " \
+                           "one row per example, got a flat list"
+    assert dr.parse_problem({**doc, "data": {"inputs": [1, 2], "targets": [0, 2]}}).y.tolist() == [[1, 0, 0], [0, 0, 1]]

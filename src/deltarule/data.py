@@ -98,12 +98,17 @@ def _whole_numbers(labels: np.ndarray, path: str, file: str) -> np.ndarray:
 
 
 def _labels_wanted(y: np.ndarray, k: int, one_hot: bool, classes: list[str] | None) -> bool:
-    """Whether numeric targets are class labels: ``one_hot: true``; or one target column where the
-    output has several units; or one column with ``classes:`` given, outside 0..1 (one sigmoid output)."""
+    """Whether numeric targets are class labels: ``one_hot: true``; or one target column of whole numbers
+    where the output has several units; or one column with ``classes:`` given, outside 0..1 (one sigmoid
+    output). Anything else is targets as they stand (and a column too few is refused as such)."""
     if one_hot:
         return True
     column = y.ndim == 1 or y.shape[1] == 1
-    return column and (k > 1 or (bool(classes) and bool(((y < 0) | (y > 1)).any())))
+    if not column:
+        return False
+    if k > 1:
+        return bool(classes) or bool((y == np.round(y)).all())
+    return bool(classes) and bool(((y < 0) | (y > 1)).any())
 
 
 def check_targets(y: np.ndarray, network: Network, path: str) -> None:
