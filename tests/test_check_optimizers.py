@@ -261,6 +261,9 @@ def test_the_base_rate_where_the_schedule_gives_another():
     assert note == ("should be [[0.2500]]: the base learning rate η = 0.1 used; the schedule's rate in epoch 2 "
                     "is η = 0.05")
     assert judged(problem, {"step2.W1_new": 0.25})["step2.W1_new"][:2] == ("right", "true")
+    # epoch 3's rate (0.025) in epoch 2, the epochs counted off by one: 0.3 - 0.025·1 = 0.275
+    note = judged(problem, {"step2.W1_new": 0.275})["step2.W1_new"][2]
+    assert note.startswith("should be [[0.2500]]: the rate of epoch 3 used (the epochs counted off by one)")
 
 
 def test_every_mistake_of_every_optimizer_runs_and_differs_from_the_rule():

@@ -211,16 +211,35 @@ def _update_variants(g: Graph, ev: Evaluator, node: Node) -> list[Variant]:
                     f"a sign error in the update ({p}{l} plus the step instead of minus)")]
     if lr != 1.0:
         out.append(Variant(node, lambda get: step(get, 1.0), f"the learning rate η = {lr:g} left out"))
-    base = g.steps[k - 1].base_learning_rate
-    if base is not None and not math.isclose(base, lr, rel_tol=1e-12):
-        out.append(Variant(node, lambda get: step(get, base),
-                           f"the base learning rate η = {base:g} used; the schedule's rate in epoch "
-                           f"{g.steps[k - 1].epoch} is η = {lr:g}"))
+    out += [Variant(node, lambda get, rate=rate: step(get, rate), text) for rate, text in _other_rates(g, k)]
     implied = _implied_rate(ev, node, old, grad) if plain else None
     if implied is not None and not math.isclose(implied, lr, rel_tol=1e-9) and implied not in (0.0, 1.0):
         out.append(Variant(node, lambda get: step(get, implied),
                            f"a wrong learning rate: η = {implied:g} used instead of {lr:g}"))
     return out
+
+
+def _other_rates(g: Graph, k: int) -> list[tuple[float, str]]:
+    """Under a learning-rate schedule, the rates a student may have used instead of update k's η_e:
+    the base η, and the schedule's rate of the epoch after or before (its epochs counted from 1
+    where the schedule counts from 0, or the other way), each with its note."""
+    st = g.steps[k - 1]
+    if st.lr_schedule is None or st.base_learning_rate is None:
+        return []
+    lr, e, n = st.learning_rate, st.epoch, len(g.problem.split()[0])
+    where = f"the schedule's rate in epoch {e} is η = {lr:g}"
+    out = [(st.base_learning_rate, f"the base learning rate η = {st.base_learning_rate:g} used; {where}")]
+    for other in (e + 1, e - 1):  # 1-based epochs; the schedule's rate(e - 1) is epoch e's
+        if other >= 1:
+            out.append((float(st.lr_schedule.rate(other - 1, st.base_learning_rate, n)),
+                        f"the rate of epoch {other} used (the epochs counted off by one); {where}"))
+    seen: list[float] = [lr]
+    kept = []
+    for rate, text in out:  # a rate equal to the right one, or to one tried before, explains nothing new
+        if not any(math.isclose(rate, r, rel_tol=1e-12) for r in seen):
+            kept.append((rate, text))
+            seen.append(rate)
+    return kept
 
 
 def _implied_rate(ev: Evaluator, node: Node, old: Node, grad: Node) -> float | None:
