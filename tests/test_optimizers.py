@@ -286,8 +286,9 @@ def test_equals_sklearn_mlp_regressor(case, hidden):
 
 def test_adam_against_sklearn_only_to_its_eps_placement():
     # scikit-learn's adam folds the bias correction into the rate, η·√(1-β2ᵗ)/(1-β1ᵗ)·m/(√s + ε): its ε
-    # stands against the uncorrected √s, i.e. ε·√(1-β2ᵗ) against √ŝ here. No eps_placement option is
-    # offered: agreement is to ~1e-5 relative, not exact; with ε = 0 both are the same formula.
+    # stands against the uncorrected √s, i.e. ε·√(1-β2ᵗ) against √ŝ here. With PyTorch's placement (the
+    # default) agreement is to ~1e-5 relative, not exact; with ε = 0 both are the same formula.
+    # eps_placement="sklearn" is exact: tests/test_sklearn_adam.py.
     net = _network(12, ("tanh", "identity"), (3, 5, 2))
     x, y = _data(12, 3, 2)
     nn = require_module("sklearn.neural_network")

@@ -220,7 +220,7 @@ def named_settings(registry: dict, settings: dict[str, Any]) -> Any:
 
     Raises :class:`~deltarule.errors.InputError` whose field is the setting at fault (``name``,
     ``beta1``, ...): a reader prefixes its own path (``optimizer.beta1``) and the file. Values
-    must be numbers or booleans: a reader's typed fields come first.
+    must be numbers or booleans (or words where the default is one): a reader's typed fields come first.
     """
     from dataclasses import MISSING, fields
 
@@ -235,7 +235,16 @@ def named_settings(registry: dict, settings: dict[str, Any]) -> Any:
     for f in fields(registry[name]):
         if f.default is MISSING and f.name not in rest:
             raise InputError(f"{name} needs {f.name}", f.name)
-    for key, value in rest.items():
-        if not isinstance(value, (int, float)):
-            raise InputError(f"expected a number, got {value!r}", str(key))
+    _check_setting_types(registry[name], rest)
     return registry[name](**rest)
+
+
+def _check_setting_types(cls, settings: dict[str, Any]) -> None:
+    """Numbers (booleans among them), or a word where the default is one (Adam's eps_placement:
+    the class checks which words)."""
+    from dataclasses import fields
+
+    words = {f.name for f in fields(cls) if isinstance(f.default, str)}
+    for key, value in settings.items():
+        if not (isinstance(value, (int, float)) or (key in words and isinstance(value, str))):
+            raise InputError(f"expected a number, got {value!r}", str(key))

@@ -18,7 +18,7 @@ from typing import Any
 from . import optimizers as _opt
 from . import schedules as _sched
 from .errors import InputError
-from .fields import boolean, mapping, number
+from .fields import boolean, choice, mapping, number
 
 FIELDS = ("optimizer", "learning_rate_schedule", "regularization")
 REGULARIZATION_FIELDS = ("l2",)
@@ -87,7 +87,9 @@ def _registered(spec: Any, path: str, registry) -> Any:
     try:
         if isinstance(name, str) and name in _names(registry):
             for f in fields(registry.get_class(name)):
-                if f.name in typed:  # booleans stay booleans, numbers must be finite numbers
+                if f.name in typed and isinstance(f.default, str):  # a word: the class checks it
+                    typed[f.name] = choice(typed[f.name], f.name, _opt.EPS_PLACEMENTS)
+                elif f.name in typed:  # booleans stay booleans, numbers must be finite numbers
                     check = boolean if isinstance(f.default, bool) else number
                     typed[f.name] = check(typed[f.name], f.name)
         return registry.from_settings(typed)

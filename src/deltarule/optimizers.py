@@ -24,6 +24,7 @@ Steps are pure: new arrays come back, the inputs are not touched. This module im
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Callable, ClassVar, Sequence
 
@@ -340,6 +341,10 @@ class Adam(Optimizer):
 
     m ← β1 m + (1−β1) g; s ← β2 s + (1−β2) g²; m̂ = m/(1−β1ᵗ); ŝ = s/(1−β2ᵗ); P ← P − η m̂/(√ŝ + ε).
 
+    ``eps_placement="sklearn"`` is scikit-learn's Adam instead: ε against the uncorrected √s and
+    the correction folded into the rate, η_t = η·√(1−β2ᵗ)/(1−β1ᵗ), P ← P − η_t·m/(√s + ε) (the
+    same step but for where ε sits; PyTorch has no such option, so ``--backend torch`` refuses it).
+
     >>> import numpy as np
     >>> params, grads = [(np.array([[1.0]]), np.array([0.0]))], [(np.array([[0.5]]), np.array([-2.0]))]
     >>> params, state = Adam().step(params, grads, Adam().init(params), lr=0.1)
@@ -350,6 +355,7 @@ class Adam(Optimizer):
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
+    eps_placement: str = "pytorch"
 
     name: ClassVar[str] = "adam"
     torch_name: ClassVar[str] = "Adam"
@@ -359,6 +365,25 @@ class Adam(Optimizer):
         _check_unit("beta1", self.beta1)
         _check_unit("beta2", self.beta2)
         _check_eps(self.eps)
+        if self.eps_placement not in EPS_PLACEMENTS:
+            raise InputError(f"must be one of {', '.join(EPS_PLACEMENTS)}, got {self.eps_placement!r}",
+                             "eps_placement")
+
+    @property
+    def sklearn(self) -> bool:
+        """ε against the uncorrected √s, the correction in the rate (scikit-learn's Adam)."""
+        return self.eps_placement == "sklearn"
+
+    def rate_t(self, lr: float, t: int) -> float:
+        """scikit-learn's η_t = η·√(1−β2ᵗ)/(1−β1ᵗ), as it computes it."""
+        return lr * math.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
+
+    def settings(self) -> dict[str, Any]:
+        """As the base class, without ``eps_placement`` when it is the default (files stay as they were)."""
+        out = super().settings()
+        if out.get("eps_placement") == "pytorch":
+            del out["eps_placement"]
+        return out
 
     @property
     def moments(self) -> tuple[str, ...]:
@@ -373,6 +398,8 @@ class Adam(Optimizer):
         return moments[0] / (1.0 - self.beta1 ** t), moments[1] / (1.0 - self.beta2 ** t)
 
     def apply(self, p, g, moments, hats, lr, t, weight):
+        if self.sklearn:
+            return p - self.rate_t(lr, t) * moments[0] / (np.sqrt(moments[1]) + self.eps)
         return p - lr * hats[0] / (np.sqrt(hats[1]) + self.eps)
 
     def mistakes(self) -> tuple[Mistake, ...]:
@@ -413,22 +440,37 @@ class Adam(Optimizer):
         np.multiply(g, 1.0 - self.beta2, out=step)
         step *= g
         s += step
-        np.divide(s, 1.0 - self.beta2 ** t, out=den)   # s_hat
-        np.sqrt(den, out=den)
-        den += self.eps
-        np.divide(m, 1.0 - self.beta1 ** t, out=step)  # m_hat
-        step *= lr
+        if self.sklearn:  # η_t·m / (√s + ε)
+            np.sqrt(s, out=den)
+            den += self.eps
+            np.multiply(m, self.rate_t(lr, t), out=step)
+        else:  # η·m_hat / (√s_hat + ε)
+            np.divide(s, 1.0 - self.beta2 ** t, out=den)   # s_hat
+            np.sqrt(den, out=den)
+            den += self.eps
+            np.divide(m, 1.0 - self.beta1 ** t, out=step)  # m_hat
+            step *= lr
         step /= den
         p -= step
 
     def torch_kwargs(self) -> dict[str, Any]:
+        if self.sklearn:
+            raise InputError("sklearn has no torch.optim twin (PyTorch puts ε against the corrected √ŝ)",
+                             "eps_placement")
         return {"betas": (self.beta1, self.beta2), "eps": self.eps}
 
     def formulas(self, p: str = "W1") -> list[tuple[str, str]]:
         sub = _sub(p)
-        return [
+        moments = [
             (rf"m_{{{sub}}} = \beta_1 m_{{{sub}}} + (1 - \beta_1)\, d{sub}", f"m{p} = β1·m{p} + (1 - β1)·d{p}"),
             (rf"s_{{{sub}}} = \beta_2 s_{{{sub}}} + (1 - \beta_2)\,(d{sub})^2", f"s{p} = β2·s{p} + (1 - β2)·d{p}²"),
+        ]
+        if self.sklearn:  # the correction in the rate, ε against √s
+            return moments + [(
+                rf"{sub}^{{new}} = {sub} - \eta\, \frac{{\sqrt{{1 - \beta_2^t}}}}{{1 - \beta_1^t}}\, "
+                rf"\frac{{m_{{{sub}}}}}{{\sqrt{{s_{{{sub}}}}} + \epsilon}}",
+                f"{p}_new = {p} - η·√(1 - β2^t) / (1 - β1^t)·m{p} / (√s{p} + ε)")]
+        return moments + [
             (rf"\hat m_{{{sub}}} = \frac{{m_{{{sub}}}}}{{1 - \beta_1^t}}", f"m{p}_hat = m{p} / (1 - β1^t)"),
             (rf"\hat s_{{{sub}}} = \frac{{s_{{{sub}}}}}{{1 - \beta_2^t}}", f"s{p}_hat = s{p} / (1 - β2^t)"),
             (rf"{sub}^{{new}} = {sub} - \eta\, \frac{{\hat m_{{{sub}}}}}{{\sqrt{{\hat s_{{{sub}}}}} + \epsilon}}",
@@ -505,6 +547,7 @@ def _check_eps(value: float) -> None:
         raise InputError(f"must be > 0, got {value}", "eps")
 
 
+EPS_PLACEMENTS = ("pytorch", "sklearn")  # where Adam's ε sits: against √ŝ (PyTorch) or √s (scikit-learn)
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, RMSprop, Adam, AdamW)}
 
 

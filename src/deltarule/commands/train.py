@@ -248,6 +248,9 @@ def _backend(problem, args):
         import torch  # noqa: F401
     except ModuleNotFoundError:
         raise InputError("needs PyTorch: pip install torch==2.13.0", "--backend torch") from None
+    if getattr(problem.optimization.optimizer, "sklearn", False):  # Adam's ε where scikit-learn puts it
+        raise InputError("sklearn has no torch.optim twin (PyTorch puts ε against the corrected √ŝ); "
+                         "use --backend numpy", "optimizer.eps_placement", str(args.problem))
     return problem, {"backend": "torch"}
 
 
