@@ -245,3 +245,20 @@ def test_one_column_of_fractions_for_several_outputs_is_still_a_column_too_few()
     assert str(e.value) == "p.yaml: data.targets: expected rows of 3 numbers (the output layer has 3 units), " \
                            "one row per example, got a flat list"
     assert dr.parse_problem({**doc, "data": {"inputs": [1, 2], "targets": [0, 2]}}).y.tolist() == [[1, 0, 0], [0, 0, 1]]
+
+
+def test_train_validation_option_fits_the_scaling_on_its_own_training_part(iris123, tmp_path):
+    from deltarule.metrics import split
+
+    raw = np.loadtxt(iris123 / "iris.csv", delimiter=",", skiprows=1, usecols=range(4))
+    text = IRIS123.replace("file: iris.csv", f"file: {iris123 / 'iris.csv'}")
+    for spec, seed in (("", 0), ("validation: {fraction: 0.2, seed: 7}\n", 7)):  # the file's seed is kept
+        (tmp_path / "p.yaml").write_text(text.replace("validation: 0.2\n", spec))
+        model = tmp_path / "m.json"
+        assert main(["train", str(tmp_path / "p.yaml"), "--allow-outside", "--quiet", "--epochs", "1",
+                     "--validation", "0.5", "--save", str(model)]) == 0
+        saved = json.loads(model.read_text())
+        train = split(raw, raw, 0.5, seed)[0]  # 75 rows: the scaling never saw the 75 held out
+        np.testing.assert_allclose(saved["preprocess"]["offset"], train.mean(axis=0), rtol=1e-13)
+        assert np.abs(np.array(saved["preprocess"]["offset"]) - raw.mean(axis=0)).max() > 1e-3
+        assert saved["trained_on"]["held_out"] == 75

@@ -366,11 +366,12 @@ def parse_training(spec: Any, seed: int = 0) -> Schedule:
     return Schedule(method, batch_size, epochs, shuffle, tseed)
 
 
-def load_problem(path: str | Path, *, allow_outside: bool = False) -> Problem:
+def load_problem(path: str | Path, *, allow_outside: bool = False, validation: float | None = None) -> Problem:
     """Read and validate a problem file, or a built-in example by name.
 
     A data file the problem names must lie in the problem file's folder (or below it) unless
-    ``allow_outside`` (the command line's ``--allow-outside``).
+    ``allow_outside`` (the command line's ``--allow-outside``). ``validation`` (``train --validation``)
+    replaces the file's held-out fraction before anything is fitted on the split (``preprocess``).
 
     >>> import deltarule as dr
     >>> p = dr.load_problem("seed-003")      # a path, or a name that 'deltarule examples' lists
@@ -380,18 +381,28 @@ def load_problem(path: str | Path, *, allow_outside: bool = False) -> Problem:
     file = file_name(path, "a problem file or a built-in example")
     p = Path(file)
     if not p.exists() and examples.exists(file):
-        return load_example(file)
+        return load_example(file, validation)
     if not p.exists() and not p.is_symlink():
         near = examples.nearest(file) if not p.suffix and len(p.parts) == 1 else None
         raise InputError(f"no such file or built-in example (did you mean {near!r}? see 'deltarule examples')"
                          if near else "no such file", "", file)
-    return parse_problem(read_document(p), file, p.parent, allow_outside=allow_outside)
+    return parse_problem(_held_out(read_document(p), validation), file, p.parent, allow_outside=allow_outside)
 
 
-def load_example(name: str) -> Problem:
+def load_example(name: str, validation: float | None = None) -> Problem:
     """The parsed built-in example ``name`` (its data files are read from beside it)."""
     with examples.path(name) as path:
-        return parse_problem(examples.parse(name), name, path.parent)
+        return parse_problem(_held_out(examples.parse(name), validation), name, path.parent)
+
+
+def _held_out(doc: Any, fraction: float | None) -> Any:
+    """The document with ``validation``'s fraction replaced, its seed kept (``validation.seed``, else
+    ``seed``), so the split and what is fitted on it (``preprocess``) are the run's."""
+    if fraction is None or not isinstance(doc, dict):
+        return doc
+    old = doc.get("validation")
+    seed = old.get("seed", doc.get("seed", 0)) if isinstance(old, dict) else doc.get("seed", 0)
+    return {**doc, "validation": {"fraction": fraction, "seed": seed}}
 
 
 def load_network(path: str | Path, *, allow_outside: bool = False) -> Network:

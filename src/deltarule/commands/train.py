@@ -105,12 +105,11 @@ def save_model(network, path: str, problem=None) -> None:
 
 
 def run(args) -> int:
-    from ..problem import load_problem
     from ..checkpoint import ResumeError, Saver
     from ..errors import InputError
     from ..training import Diverged, Interrupted
 
-    problem = load_problem(args.problem, allow_outside=args.allow_outside).require("data")
+    problem = _load(args)
     start = None
     if args.resume:  # the checkpoint's schedule and learning rate, unless the command line says otherwise
         from ..checkpoint_load import load_checkpoint
@@ -225,6 +224,21 @@ def _scale_warning(problem) -> None:
         spread_warning(problem.x, (problem.columns or {}).get("inputs"))
     if warning:
         print(f"deltarule train: warning: {warning}", file=sys.stderr)
+
+
+def _load(args):
+    """The problem, --validation read into it before parsing: preprocess is fitted on the training part
+    of the run's own split. A split the data cannot make is refused naming the option."""
+    from ..errors import InputError
+    from ..problem import load_problem
+
+    try:
+        return load_problem(args.problem, allow_outside=args.allow_outside,
+                            validation=args.validation).require("data")
+    except InputError as e:
+        if args.validation is not None and e.field.startswith("validation"):
+            raise InputError(e.message, "--validation") from None
+        raise
 
 
 def _backend(problem, args):
