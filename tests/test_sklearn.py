@@ -24,7 +24,12 @@ from deltarule.sklearn import DeltaRuleClassifier, DeltaRuleRegressor  # noqa: E
 
 # small, quick settings: the checks fit ~100 times on up to a few hundred rows
 @parametrize_with_checks([DeltaRuleClassifier(epochs=60), DeltaRuleClassifier(loss="bce", epochs=60),
-                          DeltaRuleRegressor(epochs=60)])
+                          DeltaRuleRegressor(epochs=60),
+                          DeltaRuleClassifier(epochs=40, optimizer="adam", optimizer_params={"beta1": 0.8},
+                                              learning_rate=0.01, learning_rate_schedule="step",
+                                              schedule_params={"step_size": 10, "gamma": 0.5}, l2=1e-3),
+                          DeltaRuleRegressor(epochs=40, optimizer="sgd", optimizer_params={"momentum": 0.9},
+                                             learning_rate=0.01, early_stopping=True, n_iter_no_change=5)])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -146,3 +151,66 @@ def test_without_scikit_learn_the_import_says_how_to_get_it():
             "try:\n    import deltarule.sklearn\nexcept ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.startswith("deltarule.sklearn needs scikit-learn >= 1.6: pip install deltarule[sklearn]"), out
+
+
+# -- optimizers, schedules, L2, early stopping through the estimator (issue 17 item 6) ---------------------
+def test_adam_on_unscaled_iris():
+    X, y = load_iris(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    clf = DeltaRuleClassifier(scale=None, optimizer="adam", learning_rate=0.01, epochs=100, seed=2).fit(Xtr, ytr)
+    assert clf.scaler_ is None and clf.score(Xte, yte) >= 0.9, clf.score(Xte, yte)
+    # the estimator's network is dr.train's with the same optimizer on the same start
+    start = DeltaRuleClassifier(scale=None, epochs=0, seed=2).fit(Xtr, ytr).network_
+    ref = dr.train(start, Xtr, np.eye(3)[ytr], 0.01, dr.Schedule("minibatch", 32, 100, True, 2),
+                   optimizer=dr.optimizers.Adam())
+    assert np.array_equal(clf.network_.parameters(), ref.network.parameters())
+    plain = DeltaRuleClassifier(scale=None, learning_rate=0.01, epochs=100, seed=2).fit(Xtr, ytr)
+    assert not np.array_equal(plain.network_.parameters(), clf.network_.parameters())
+
+
+def test_settings_reach_train_and_bad_ones_are_named():
+    X, y = load_iris(return_X_y=True)
+    kw = dict(epochs=6, shuffle=False, seed=3, learning_rate=0.05)
+    settings = dict(optimizer="sgd", optimizer_params={"momentum": 0.9, "nesterov": True},
+                    learning_rate_schedule="step", schedule_params={"step_size": 2, "gamma": 0.5}, l2=0.01)
+    clf = DeltaRuleClassifier(**kw, **settings).fit(X, y)
+    assert clf.get_params()["optimizer_params"] is settings["optimizer_params"]  # stored unchanged
+    start = DeltaRuleClassifier(**dict(kw, epochs=0)).fit(X, y).network_
+    ref = dr.train(start, clf.scaler_.transform(X), np.eye(3)[y], 0.05, dr.Schedule("minibatch", 32, 6, False, 3),
+                   optimizer=dr.optimizers.SGD(momentum=0.9, nesterov=True),
+                   lr_schedule=dr.schedules.Step(step_size=2, gamma=0.5), l2=0.01)
+    assert np.array_equal(clf.network_.parameters(), ref.network.parameters())
+    assert clf.journal_["learning_rate"].tolist() == [0.05, 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125]
+    for bad, says in ((dict(optimizer="adamm"), "optimizer must be one of sgd, rmsprop, adam, adamw, got 'adamm'"),
+                      (dict(optimizer="adam", optimizer_params={"beta1": 2.0}), "optimizer 'adam': beta1: must be in [0, 1)"),
+                      (dict(optimizer="adam", optimizer_params={"momentum": 0.9}), "optimizer 'adam'"),
+                      (dict(learning_rate_schedule="cosine"), "learning_rate_schedule 'cosine'"),
+                      (dict(l2=-1.0), "l2 must be >= 0")):
+        with pytest.raises(ValueError, match=None) as e:
+            DeltaRuleClassifier(**dict(kw, **bad)).fit(X, y)
+        assert says in str(e.value), str(e.value)
+
+
+def test_partial_fit_carries_the_optimizer_state():
+    X, y = load_iris(return_X_y=True)
+    kw = dict(optimizer="adam", learning_rate=0.01, shuffle=False, seed=4, method="batch")
+    stepwise = DeltaRuleClassifier(**kw)
+    for _ in range(3):
+        stepwise.partial_fit(X, y, classes=[0, 1, 2])
+    straight = DeltaRuleClassifier(**kw, epochs=3).fit(X, y)
+    assert np.array_equal(stepwise.network_.parameters(), straight.network_.parameters())
+    assert stepwise._optimizer_state_["t"] == 3
+
+
+def test_early_stopping_holds_out_rows_and_keeps_the_best():
+    X, y = load_iris(return_X_y=True)
+    clf = DeltaRuleClassifier(optimizer="adam", learning_rate=0.05, epochs=300, early_stopping=True,
+                              validation_fraction=0.2, n_iter_no_change=5, seed=5).fit(X, y)
+    j = clf.journal_
+    assert "val_loss" in j.columns and clf.n_iter_ < 300      # it stopped
+    best = int(j["val_loss"].idxmin())
+    assert j["val_loss"].iloc[best + 1:].min() >= j["val_loss"].iloc[best] and len(j) - 1 - best == 5
+    # the scaler saw the 120 training rows only, and the network kept is the best epoch's
+    assert clf.scaler_.n_samples_seen_ == 120
+    params = j.iloc[best, 2:2 + clf.network_.parameters().size].to_numpy(float)
+    assert np.array_equal(clf.network_.parameters(), params)

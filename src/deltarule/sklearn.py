@@ -17,10 +17,19 @@ class (one-vs-rest; ``predict_proba`` normalises their rows to sum 1). The outpu
 one the loss is fused with in :mod:`deltarule.losses`. The regressor's output is the identity, one
 unit per target column (y (n,) or (n, K)).
 
-Gradient descent only (no momentum or Adam: deltarule teaches the plain delta rule); ``method`` /
-``batch_size`` / ``shuffle`` / ``epochs`` make the :class:`~deltarule.schedule.Schedule`, ``seed`` draws
-the initial weights and each epoch's order, so the same seed gives the same journal, bit for bit.
-``partial_fit`` trains one epoch more on the data given (the scaler is fitted on the first call only).
+Plain gradient descent by default; ``optimizer`` names one of :mod:`deltarule.optimizers` (``sgd``,
+``rmsprop``, ``adam``, ``adamw``) and ``optimizer_params`` its settings as a problem file writes them
+(``{"momentum": 0.9, "nesterov": True}``, ``{"beta1": 0.8, "eps_placement": "sklearn"}``);
+``learning_rate_schedule`` names one of :mod:`deltarule.schedules` with ``schedule_params``
+(``"step"``, ``{"step_size": 10, "gamma": 0.5}``); ``l2`` is λ of ``regularization: {l2: λ}`` (the loss
+gains (λ/2)·Σ‖W‖², weights only; scikit-learn's ``alpha`` is λ·B for batches of B). ``early_stopping``
+holds out ``validation_fraction`` of the rows (drawn by ``seed``; the scaler is fitted on the rest),
+stops after ``n_iter_no_change`` epochs without a lower val_loss and keeps the best epoch's network.
+``method`` / ``batch_size`` / ``shuffle`` / ``epochs`` make the :class:`~deltarule.schedule.Schedule`,
+``seed`` draws the initial weights and each epoch's order, so the same seed gives the same journal, bit
+for bit. ``partial_fit`` trains one epoch more on the data given (the scaler is fitted on the first
+call only; the optimizer's state carries from call to call, the schedule's rate is its first epoch's;
+no early stopping).
 """
 from __future__ import annotations
 
@@ -49,7 +58,17 @@ class _DeltaRule(BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(16,), activation="tanh", loss="half_sse", learning_rate=0.1,
                  method="minibatch", batch_size=32, epochs=200, shuffle=True, scale="standard",
-                 init="xavier", seed=0):
+                 init="xavier", seed=0, optimizer="sgd", optimizer_params=None, learning_rate_schedule=None,
+                 schedule_params=None, l2=0.0, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10):
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.learning_rate_schedule = learning_rate_schedule
+        self.schedule_params = schedule_params
+        self.l2 = l2
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.loss = loss
@@ -89,13 +108,65 @@ class _DeltaRule(BaseEstimator):
         size = self.batch_size if self.method == "minibatch" else None
         return Schedule(self.method, size, int(epochs), bool(self.shuffle), self._seed_ + offset)
 
-    def _train(self, Xs, Y, epochs: int, first: bool) -> None:
+    def _optimization(self) -> dict:
+        """``train``'s optimizer=, lr_schedule=, l2= from the constructor's parameters (ValueError
+        naming the parameter when one is wrong)."""
+        from . import optimizers, schedules
+
+        out = {}
+        for param, key, registry, name, settings in (
+                ("optimizer", "optimizer", optimizers, self.optimizer, self.optimizer_params),
+                ("learning_rate_schedule", "lr_schedule", schedules, self.learning_rate_schedule,
+                 self.schedule_params)):
+            if name is None and key == "lr_schedule":
+                continue
+            try:
+                out[key] = registry.get(name, **dict(settings or {}))
+            except KeyError:
+                names = ", ".join(getattr(registry, "OPTIMIZERS", None) or registry.SCHEDULES)
+                raise ValueError(f"{param} must be one of {names}, got {name!r}") from None
+            except (TypeError, ValueError) as e:  # InputError is a ValueError
+                field = getattr(e, "field", "")
+                raise ValueError(f"{param} {name!r}: {field + ': ' if field else ''}{getattr(e, 'message', e)}") \
+                    from None
+        if not self.l2 >= 0:
+            raise ValueError(f"l2 must be >= 0, got {self.l2!r}")
+        return {**out, "l2": float(self.l2)}
+
+    def _stopping(self):
+        """The EarlyStopping of ``fit`` (None without early_stopping)."""
+        from .early_stopping import EarlyStopping
+
+        if not self.early_stopping:
+            return None
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
+        return EarlyStopping(patience=int(self.n_iter_no_change), restore_best=True)
+
+    def _split(self, n: int):
+        """(training rows, validation rows) for early stopping, drawn by the seed; (all, None) without it."""
+        if not self.early_stopping:
+            return np.arange(n), None
+        order = np.random.default_rng(self._seed_).permutation(n)
+        held = int(round(self.validation_fraction * n))
+        if held < 1 or held >= n:
+            raise ValueError(f"early_stopping needs rows on both sides of validation_fraction="
+                             f"{self.validation_fraction}: n_samples = {n} gives {held} held out")
+        return np.sort(order[held:]), np.sort(order[:held])
+
+    def _train(self, Xs, Y, epochs: int, first: bool, validation=None) -> None:
         """Train ``network_`` on scaled inputs Xs (n, d) and targets Y (n, K); extend ``journal_``."""
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
         done = 0 if first else int(self.journal_["epoch"].iloc[-1])
+        ended = []  # the optimizer's state after the last epoch, for partial_fit to carry on from
         result = train(self.network_, Xs, Y, float(self.learning_rate), self._schedule(epochs, done),
-                       initial_row=first)
+                       initial_row=first, validation=validation,
+                       early_stopping=self._stopping() if validation is not None else None,
+                       optimizer_state=None if first else getattr(self, "_optimizer_state_", None),
+                       on_epoch=lambda e: ended.append(e), **self._optimization())
+        if ended:
+            self._optimizer_state_ = ended[-1].checkpoint().state
         self.network_ = result.network
         frame = result.journal.to_frame()
         if first:
@@ -108,15 +179,17 @@ class _DeltaRule(BaseEstimator):
         self.n_iter_ = int(self.journal_["epoch"].iloc[-1])
         self.loss_ = float(self.journal_["loss"].iloc[-1])
 
-    def _fit(self, X, y, epochs: int, first: bool, classes=None):
+    def _fit(self, X, y, epochs: int, first: bool, classes=None, stopping: bool = False):
         X, y = validate_data(self, X, y, reset=first, multi_output=self._multi_output, y_numeric=self._numeric)
         if first:
             self._seed_ = self._seed()
-        Xs = self._scaled(X, fit=first)
         Y = self._targets(y, first, classes)
+        rows, held = self._split(len(X)) if stopping else (np.arange(len(X)), None)
+        Xs = self._scaled(X[rows], fit=first)
         if first:
             self.network_ = self._network(X.shape[1], Y.shape[1], self._output_activation())
-        self._train(Xs, Y, epochs, first)
+        validation = None if held is None else (self._scaled(X[held], fit=False), Y[held])
+        self._train(Xs, Y[rows], epochs, first, validation)
         return self
 
     def _outputs(self, X):
@@ -150,9 +223,12 @@ class DeltaRuleClassifier(ClassifierMixin, _DeltaRule):
 
     def __init__(self, hidden_layer_sizes=(16,), activation="tanh", loss="cross_entropy", learning_rate=0.1,
                  method="minibatch", batch_size=32, epochs=200, shuffle=True, scale="standard",
-                 init="xavier", seed=0):
+                 init="xavier", seed=0, optimizer="sgd", optimizer_params=None, learning_rate_schedule=None,
+                 schedule_params=None, l2=0.0, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10):
         super().__init__(hidden_layer_sizes, activation, loss, learning_rate, method, batch_size, epochs,
-                         shuffle, scale, init, seed)
+                         shuffle, scale, init, seed, optimizer, optimizer_params, learning_rate_schedule,
+                         schedule_params, l2, early_stopping, validation_fraction, n_iter_no_change)
 
     def _output_activation(self) -> str:
         """The activation the loss is fused with (softmax for cross_entropy, sigmoid for bce)."""
@@ -180,7 +256,7 @@ class DeltaRuleClassifier(ClassifierMixin, _DeltaRule):
 
     def fit(self, X, y):
         """Draw a new network and train it ``epochs`` epochs on (X (n, d), y (n,) labels)."""
-        return self._fit(X, y, self.epochs, first=True)
+        return self._fit(X, y, self.epochs, first=True, stopping=True)
 
     def partial_fit(self, X, y, classes=None):
         """One epoch more on (X, y); the first call draws the network (``classes``: every label)."""
@@ -235,7 +311,7 @@ class DeltaRuleRegressor(RegressorMixin, _DeltaRule):
 
     def fit(self, X, y):
         """Draw a new network and train it ``epochs`` epochs on (X (n, d), y (n,) or (n, K))."""
-        return self._fit(X, y, self.epochs, first=True)
+        return self._fit(X, y, self.epochs, first=True, stopping=True)
 
     def partial_fit(self, X, y):
         """One epoch more on (X, y); the first call draws the network."""

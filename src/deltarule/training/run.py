@@ -125,7 +125,8 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
           start: Checkpoint | None = None, on_epoch: Callable[[EpochEnd], None] | None = None,
           validation: tuple[Any, Any] | None = None, engine: str | None = None,
           optimizer: Optimizer | None = None, lr_schedule: LearningRateSchedule | None = None,
-          l2: float = 0.0, early_stopping: EarlyStopping | None = None) -> TrainResult:
+          l2: float = 0.0, early_stopping: EarlyStopping | None = None,
+          optimizer_state: dict | None = None) -> TrainResult:
     """Gradient descent on (x, y) following ``schedule``; returns a :class:`TrainResult`.
 
     ``journal_loss="epoch"`` (the contract) records the loss over all examples with the
@@ -149,6 +150,8 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     gradient descent bit for bit. A checkpoint then carries the optimizer state.
     ``early_stopping`` (:class:`~deltarule.early_stopping.EarlyStopping`, needs ``validation``)
     stops on the validation loss; the result's ``stopped`` says at which epoch and why.
+    ``optimizer_state`` (``{"vW1": ..., "t": ...}`` as a checkpoint's ``state``): the optimizer's
+    state to start from instead of zeros, to continue on other data (scikit-learn's ``partial_fit``).
     Raises :class:`Diverged` (with the last finite parameters) as soon as a loss or a
     parameter is NaN or inf, and :class:`Interrupted` (with the last epoch's checkpoint) on Ctrl-C.
     Classifiers get an ``accuracy`` column after the parameters; ``validation=(x_val, y_val)``
@@ -170,7 +173,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     optimization = Optimization(optimizer, lr_schedule, float(l2))
     name = choose(network, len(x), schedule, journal_loss, engine, start, optimization)
 
-    def make(first: Network, state: dict | None = None):
+    def make(first: Network, state: dict | None = optimizer_state):
         if name == "generic":
             return GenericRun(first, x, y, learning_rate, schedule, journal_loss, optimization, state)
         return FastRun(name, first, x, y, learning_rate, schedule, journal_loss, optimization, state)
