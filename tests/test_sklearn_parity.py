@@ -1,0 +1,181 @@
+"""scikit-learn's MLPClassifier against deltarule (issue 15 item 6), 3 epochs of mini-batches to 1e-8.
+
+Problems from scikit-learn's bundled data, standardised: breast cancer (569 × 30, binary: its
+logistic output + binary log-loss = deltarule's sigmoid + ``bce``, one output) and iris (150 × 4,
+three classes: softmax + log-loss = ``softmax`` + ``cross_entropy``), both with ``reduction: mean``.
+Batches in file order (``shuffle=False``), the last one shorter (569 = 14·40 + 9, 150 = 9·16 + 6).
+scikit-learn starts from our parameters (its ``coefs_`` are our W transposed) with a fresh optimizer.
+
+Conventions mapped:
+* ``sgd`` with ``momentum`` / ``nesterovs_momentum`` at a constant rate: its velocity is
+  v = μv − ηg (P ← P + v), ours (PyTorch's) v = μv + g (P ← P − ηv): the same steps while η stays;
+* ``learning_rate="invscaling"``: η / (t + 1)^power_t with t the samples seen, changed after each
+  epoch = our ``inverse_scaling`` (η_e = η / (e·n + 1)^power_t);
+* ``alpha``: L2 with λ = alpha / B for each batch of B, the last shorter batch included (its loss
+  and gradient divide alpha·‖W‖² by the batch size);
+* momentum with a changing rate does NOT match, by design: scikit-learn's velocity carries the rates
+  of the steps it was made of, ours applies the epoch's rate to the whole velocity. The test asserts
+  that difference (and that scikit-learn is our rule with η moved inside the velocity).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from conftest import require_module
+from deltarule import Layer, Network
+from deltarule import optimizers as opt
+from deltarule import schedules as sch
+from deltarule.descent import descent_step, optimize
+from deltarule.losses import reduce
+from deltarule.network import backward_arrays, forward_arrays
+from deltarule.regularization import add_l2, penalty
+from deltarule.schedule import Schedule
+
+EPOCHS = 3
+PROBLEMS = {  # name: (loader, batch, output activation, loss)
+    "binary": ("load_breast_cancer", 40, "sigmoid", "bce"),
+    "multiclass": ("load_iris", 16, "softmax", "cross_entropy"),
+}
+HIDDEN = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+CASES = {
+    #  name: (optimizer, schedule, alpha, rate, MLPClassifier's settings)
+    "momentum": (opt.SGD(momentum=0.9), sch.Constant(), 0.0, 0.05,
+                 {"momentum": 0.9, "nesterovs_momentum": False}),
+    "nesterov": (opt.SGD(momentum=0.8, nesterov=True), sch.Constant(), 0.0, 0.05,
+                 {"momentum": 0.8, "nesterovs_momentum": True}),
+    "invscaling": (opt.SGD(), sch.InverseScaling(power_t=0.3), 0.0, 0.3,
+                   {"momentum": 0.0, "learning_rate": "invscaling", "power_t": 0.3}),
+    "l2": (opt.SGD(), sch.Constant(), 0.5, 0.3, {"momentum": 0.0}),
+    "l2_nesterov": (opt.SGD(momentum=0.9, nesterov=True), sch.Constant(), 0.2, 0.05,
+                    {"momentum": 0.9, "nesterovs_momentum": True}),
+    "l2_invscaling": (opt.SGD(), sch.InverseScaling(power_t=0.5), 0.2, 0.3,
+                      {"momentum": 0.0, "learning_rate": "invscaling", "power_t": 0.5}),
+}
+
+
+def _problem(name: str, hidden: str, seed: int = 0):
+    """(network, x, labels, y, batch): standardised data, a random network in deltarule's shapes."""
+    datasets = require_module("sklearn.datasets")
+    loader, batch, out, loss = PROBLEMS[name]
+    x, labels = getattr(datasets, loader)(return_X_y=True)
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    y = labels[:, None].astype(float) if out == "sigmoid" else np.eye(labels.max() + 1)[labels]
+    sizes = (x.shape[1], 8, 5, y.shape[1]) if name == "multiclass" else (x.shape[1], 6, 1)
+    rng = np.random.default_rng(seed)
+    acts = [HIDDEN[hidden]] * (len(sizes) - 2) + [out]
+    layers = tuple(Layer(rng.normal(0, 0.5, (units, fan_in)), rng.normal(0, 0.2, units), act)
+                   for fan_in, units, act in zip(sizes, sizes[1:], acts))
+    return Network(layers, loss=loss, reduction="mean"), x, labels, y, batch
+
+
+def _sklearn_fit(net: Network, x, labels, batch: int, hidden: str, lr: float, alpha: float, epochs=EPOCHS, **kw):
+    """MLPClassifier from ``net``'s parameters: (its parameters in our order, its loss_curve_)."""
+    nn = require_module("sklearn.neural_network")
+    from sklearn.exceptions import ConvergenceWarning
+
+    clf = nn.MLPClassifier(hidden_layer_sizes=[lay.units for lay in net.layers[:-1]], activation=hidden,
+                           solver="sgd", learning_rate_init=lr, alpha=alpha, batch_size=batch, shuffle=False,
+                           max_iter=epochs, n_iter_no_change=100, warm_start=True, random_state=0, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.partial_fit(x, labels, classes=np.unique(labels))       # builds the model; replaced:
+        clf.coefs_ = [lay.W.T.copy() for lay in net.layers]
+        clf.intercepts_ = [lay.b.copy() for lay in net.layers]
+        clf.t_, clf.loss_curve_, clf.best_loss_, clf._no_improvement_count = 0, [], np.inf, 0
+        clf.fit(x, labels)                          # warm start: from those parameters, a new optimizer
+    assert clf.n_iter_ == epochs and clf.out_activation_ == {"sigmoid": "logistic"}.get(
+        net.layers[-1].activation.name, net.layers[-1].activation.name)
+    params = np.concatenate([np.concatenate([c.T.ravel(), b]) for c, b in zip(clf.coefs_, clf.intercepts_)])
+    return params, np.array(clf.loss_curve_)
+
+
+def _ours(net: Network, x, y, batch: int, lr: float, optimizer, lr_schedule, alpha: float,
+          epochs=EPOCHS, rate_in_velocity=False):
+    """deltarule's rule with λ = alpha / B for each batch of B: (parameters, each epoch's mean batch loss
+    weighted by batch size, as scikit-learn's loss_curve_). ``rate_in_velocity``: the optimizer steps
+    η_e·g at rate 1 (scikit-learn's momentum convention); else :func:`descent_step` itself."""
+    Ws, bs = [lay.W for lay in net.layers], [lay.b for lay in net.layers]
+    acts = [lay.activation for lay in net.layers]
+    state, curve = optimizer.init(list(zip(Ws, bs))), []
+    for epoch in range(epochs):
+        rate, total = lr_schedule.rate(epoch, lr, len(x)), 0.0
+        for s in range(0, len(x), batch):
+            xb, yb, lam = x[s:s + batch], y[s:s + batch], alpha / len(x[s:s + batch])
+            if not rate_in_velocity:
+                Ws, bs, state, loss = descent_step(Ws, bs, acts, net.loss, net.reduction, xb, yb, optimizer,
+                                                   state, rate, lam)
+            else:
+                zs, as_ = forward_arrays(Ws, bs, acts, xb)
+                per_example, _, _, dWs, dbs = backward_arrays(Ws, acts, net.loss, net.reduction, xb, yb, zs, as_)
+                loss = reduce(per_example, net.reduction) + penalty(Ws, lam)
+                grads = [(rate * dW, rate * db) for dW, db in zip(add_l2(dWs, Ws, lam), dbs)]
+                new, state = optimizer.step(list(zip(Ws, bs)), grads, state, 1.0)
+                Ws, bs = [W for W, _ in new], [b for _, b in new]
+            total += loss * len(xb)
+        curve.append(total / len(x))
+    return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)]), np.array(curve)
+
+
+@pytest.mark.parametrize("hidden", list(HIDDEN))
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_equals_sklearn_mlp_classifier(problem, case, hidden):
+    optimizer, lr_schedule, alpha, lr, settings = CASES[case]
+    net, x, labels, y, batch = _problem(problem, hidden)
+    assert len(x) % batch                                          # a last, shorter batch
+    theirs, their_curve = _sklearn_fit(net, x, labels, batch, hidden, lr, alpha, **settings)
+    ours, curve = _ours(net, x, y, batch, lr, optimizer, lr_schedule, alpha)
+    assert np.abs(ours - net.parameters()).max() > 1e-2           # the runs went somewhere
+    np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(curve, their_curve, rtol=1e-8)      # the loss it reports, penalty included
+    run = optimize(net, x, y, lr, optimizer, lr_schedule, alpha / batch, Schedule("minibatch", batch, EPOCHS))
+    if alpha:  # one λ for every batch (optimize, dr.train) is not scikit-learn's: the last batch's λ differs
+        assert np.abs(run.network.parameters() - theirs).max() > 1e-6
+    else:      # the library's own loop and the engine dr.train picks give scikit-learn's numbers
+        np.testing.assert_allclose(run.network.parameters(), theirs, rtol=1e-8, atol=1e-10)
+        trained = dr.train(net, x, y, lr, Schedule("minibatch", batch, EPOCHS), optimizer=optimizer,
+                           lr_schedule=None if isinstance(lr_schedule, sch.Constant) else lr_schedule)
+        np.testing.assert_allclose(trained.network.parameters(), theirs, rtol=1e-8, atol=1e-10)
+    if isinstance(lr_schedule, sch.InverseScaling):                # t = 0, n, 2n samples seen
+        n, p = len(x), lr_schedule.power_t
+        assert run.rates == (lr, lr / (n + 1) ** p, lr / (2 * n + 1) ** p)
+
+
+@pytest.mark.parametrize("nesterov", [False, True], ids=["momentum", "nesterov"])
+def test_l2_with_whole_batches_equals_sklearn_through_dr_train(nesterov):
+    # 150 = 10 batches of 15: one λ = alpha / 15 for every batch, so dr.train's constant l2 is scikit-learn's
+    net, x, labels, y, _ = _problem("multiclass", "tanh", seed=1)
+    theirs, their_curve = _sklearn_fit(net, x, labels, 15, "tanh", 0.05, 0.3, momentum=0.9,
+                                       nesterovs_momentum=nesterov)
+    optimizer = opt.SGD(momentum=0.9, nesterov=nesterov)
+    trained = dr.train(net, x, y, 0.05, Schedule("minibatch", 15, EPOCHS), optimizer=optimizer, l2=0.3 / 15)
+    assert np.abs(trained.network.parameters() - net.parameters()).max() > 1e-2
+    np.testing.assert_allclose(trained.network.parameters(), theirs, rtol=1e-8, atol=1e-10)
+    _, curve = _ours(net, x, y, 15, 0.05, optimizer, sch.Constant(), 0.3)
+    np.testing.assert_allclose(curve, their_curve, rtol=1e-8)
+
+
+@pytest.mark.parametrize("nesterov", [False, True], ids=["momentum", "nesterov"])
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_momentum_with_invscaling_differs_from_sklearn_by_design(problem, nesterov):
+    # scikit-learn: v ← μv − η_e·g, P ← P + v (Nesterov: P ← P + μv − η_e·g): the velocity keeps each
+    # step's own rate. deltarule (PyTorch): v ← μv + g, P ← P − η_e·v: the epoch's rate scales the
+    # whole velocity. Equal in the first epoch (one rate so far), apart from the second on.
+    net, x, labels, y, batch = _problem(problem, "tanh", seed=2)
+    optimizer, schedule = opt.SGD(momentum=0.9, nesterov=nesterov), sch.InverseScaling(power_t=0.5)
+    settings = {"momentum": 0.9, "nesterovs_momentum": nesterov, "learning_rate": "invscaling", "power_t": 0.5}
+    for epochs in (1, EPOCHS):
+        theirs, their_curve = _sklearn_fit(net, x, labels, batch, "tanh", 0.05, 0.0, epochs=epochs, **settings)
+        ours, curve = _ours(net, x, y, batch, 0.05, optimizer, schedule, 0.0, epochs=epochs)
+        inside, inside_curve = _ours(net, x, y, batch, 0.05, optimizer, schedule, 0.0, epochs=epochs,
+                                     rate_in_velocity=True)
+        np.testing.assert_allclose(inside, theirs, rtol=1e-8, atol=1e-10)   # scikit-learn's rule, exactly
+        np.testing.assert_allclose(inside_curve, their_curve, rtol=1e-8)
+        if epochs == 1:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-10)
+        else:
+            assert np.abs(ours - theirs).max() > 1e-3 * np.abs(theirs).max()
