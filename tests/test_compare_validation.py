@@ -141,3 +141,15 @@ def test_compare_with_early_stopping_shows_the_epochs_run_and_paths_as_long(held
     fig = compare_figure(p, train_runs(p, {"batch": schedule_for(p, "batch", args)}))
     path = [line for line in fig.axes[1].get_lines() if line.get_label().startswith("batch (")][0]
     assert path.get_label() == f"batch ({ran} updates)"  # the path stops where training stopped
+
+
+def test_with_l2_the_surface_is_the_loss_the_optimizer_descends():
+    p = dr.load_problem("seed-000-neuron")
+    u, v = np.array([2.0, -1.0]), np.array([1.0, 0.5])
+    plain = landscape.loss_surface(p.network, p.x, p.y, ["w", "b"], u, v)
+    with_l2 = landscape.loss_surface(p.network, p.x, p.y, ["w", "b"], u, v, l2=0.1)
+    # (lambda/2) w^2 on the weight only, never the bias: 0.05 * 4 for w = 2, 0.05 * 1 for w = -1, any b
+    np.testing.assert_allclose(with_l2 - plain, [[0.2, 0.05], [0.2, 0.05]], rtol=1e-12)
+    paths = {"batch": np.array([[2.0, 1.0], [1.0, 0.0]])}
+    s = landscape.surface(p.network, p.x, p.y, ["w", "b"], paths, resolution=5, l2=0.1)
+    assert s.label == "loss (sse, mean, + L2 λ = 0.1)"

@@ -76,12 +76,16 @@ def descent_path(network, x, y, learning_rate: float, schedule, names: Sequence[
     return np.array(points)
 
 
-def loss_surface(network, x, y, names: Sequence[str], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def loss_surface(network, x, y, names: Sequence[str], u: np.ndarray, v: np.ndarray, l2: float = 0.0) -> np.ndarray:
     """The loss over all of (x, y) with parameter ``names[0]`` = u[j], ``names[1]`` = v[i],
     every other parameter held at ``network``'s value. Returns (len(v), len(u)).
 
-    Each height is the core's forward pass and loss (:meth:`Network.evaluate`).
+    Each height is the core's forward pass and loss (:meth:`Network.evaluate`), plus L2's
+    (λ/2)·Σ_l ‖W_l‖² (:func:`deltarule.regularization.penalty`) when ``l2``: the loss the
+    optimizer descends.
     """
+    from .regularization import penalty
+
     i, j = (parameter_index(network, n) for n in names)
     base = network.parameters()
     out = np.empty((len(v), len(u)))
@@ -89,7 +93,8 @@ def loss_surface(network, x, y, names: Sequence[str], u: np.ndarray, v: np.ndarr
         for c, a in enumerate(u):
             vec = base.copy()
             vec[i], vec[j] = a, b
-            out[r, c] = network.with_parameters(vec).evaluate(x, y)
+            net = network.with_parameters(vec)
+            out[r, c] = net.evaluate(x, y) + penalty([lay.W for lay in net.layers], l2)
     return out
 
 
@@ -113,13 +118,14 @@ class Surface:
 
 
 def surface(network, x, y, names: Sequence[str], paths: Mapping[str, np.ndarray], *,
-            resolution: int = 81, window=None) -> Surface:
+            resolution: int = 81, window=None, l2: float = 0.0) -> Surface:
     """The loss over a ``resolution`` x ``resolution`` grid around the paths (or ``window``,
-    a (low, high) pair of corners), the other parameters held at ``network``'s values."""
+    a (low, high) pair of corners), the other parameters held at ``network``'s values; with
+    ``l2`` the L2 penalty is in every height (as in training's loss)."""
     lo, hi = window if window is not None else limits(paths)
     u, v = np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
-    return Surface(u, v, loss_surface(network, x, y, names, u, v), (names[0], names[1]),
-                   f"loss ({network.loss.name}, {network.reduction})")
+    return Surface(u, v, loss_surface(network, x, y, names, u, v, l2), (names[0], names[1]),
+                   f"loss ({network.loss.name}, {network.reduction}{f', + L2 λ = {l2:g}' if l2 else ''})")
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,8 @@ def compare_figure(problem, runs: list[Run], logy: bool = False):
                     title=f"{'loss and val_loss (dashed)' if validation else 'loss'} per epoch "
                           f"({problem.network.loss.name}, {problem.network.reduction})")
     if paths:
-        plots.plot_surface(landscape.surface(problem.network, x, y, names, paths), paths, axes[1],
+        plots.plot_surface(landscape.surface(problem.network, x, y, names, paths, l2=problem.optimization.l2),
+                           paths, axes[1],
                            title=f"descent paths on the {'training ' if validation else ''}loss surface\n{rule}")
     fig.suptitle(plots.wrap(f"{problem.name}\n{', '.join(r.label for r in runs)} from the same start; {rule}; "
                             f"{data_text(problem)}", 120 if paths else 70))  # the figure's width

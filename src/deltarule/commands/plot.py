@@ -189,7 +189,8 @@ def _surface(problem, args):
         return plots.journal_figure({r.label: r.journal for r in runs}), runs
     held, note = _surface_held(net, runs, args)
     fig, (ax,) = plots.new_figure((7.0, 5.6))
-    surface = landscape.surface(held, x, y, names, paths, resolution=args.resolution or 81)
+    surface = landscape.surface(held, x, y, names, paths, resolution=args.resolution or 81,
+                                l2=problem.optimization.l2)  # the loss the optimizer descends
     what = "training loss" if problem.validation is not None else "loss"
     epochs = runs[0].schedule.epochs
     stopped = " (early stopping)" if any(r.ran.epochs < epochs for r in runs if not r.diverged) else ""
