@@ -179,3 +179,59 @@ def test_momentum_with_invscaling_differs_from_sklearn_by_design(problem, nester
             np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-10)
         else:
             assert np.abs(ours - theirs).max() > 1e-3 * np.abs(theirs).max()
+
+
+# -- early stopping: scikit-learn's n_iter_no_change/tol against early_stopping: {patience, min_delta} ---------
+def _watch_stop(rule, values):
+    """Epoch after which deltarule's early stopping ends a run whose epochs 1, 2, ... score ``values``
+    as val_loss (None: it runs them all), and its best epoch."""
+    from deltarule.early_stopping import Watch
+
+    rows = np.array([[e, 0.0, v] for e, v in enumerate([np.inf, *values])])   # row 0: epoch 0, skipped
+    watch = Watch(rule, ("epoch", "loss", "val_loss"), 0)
+    at = watch.scan(rows)
+    return (None if at is None else int(rows[at, 0])), watch.best_epoch
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_sklearn_early_stopping_is_patience_k_plus_1_on_its_scores(problem, k):
+    # MLPClassifier(early_stopping=True, n_iter_no_change=k, tol) stops after k + 1 epochs whose validation
+    # accuracy is not ≥ best + tol, and keeps the best epoch's parameters: our rule with patience k + 1,
+    # min_delta tol and restore_best, fed its scores as a loss (−accuracy), stops at the same epoch.
+    from deltarule.early_stopping import EarlyStopping
+    from sklearn.exceptions import ConvergenceWarning
+
+    nn = require_module("sklearn.neural_network")
+    _, x, labels, _, _ = _problem(problem, "tanh")
+    clf = nn.MLPClassifier(hidden_layer_sizes=[8], solver="sgd", learning_rate_init=0.05, early_stopping=True,
+                           validation_fraction=0.2, n_iter_no_change=k, tol=1e-4, max_iter=300, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(x, labels)
+    scores = np.array(clf.validation_scores_)
+    assert len(scores) == clf.n_iter_ < 300                            # it stopped early
+    stop, best = _watch_stop(EarlyStopping(patience=k + 1, min_delta=1e-4), list(-scores))
+    assert stop == clf.n_iter_
+    assert best == int(np.argmax(scores)) + 1 and clf.best_validation_score_ == scores.max()
+    assert _watch_stop(EarlyStopping(patience=k, min_delta=1e-4), list(-scores))[0] < clf.n_iter_   # not k
+
+
+def test_sklearn_best_moves_on_gains_under_tol_ours_does_not():
+    # a loss falling by 0.6·tol an epoch: scikit-learn's best follows every lower value, so no epoch beats
+    # it by tol and it stops after k + 1 epochs; ours keeps the best of the last real gain, and two small
+    # gains together are one: it never stops.
+    nn = require_module("sklearn.neural_network")
+    tol, k = 1e-3, 2
+    losses = [1.0 - 0.6 * tol * e for e in range(30)]
+    stub = nn.MLPClassifier(tol=tol, n_iter_no_change=k)
+    stub.loss_curve_, stub.best_loss_, stub._no_improvement_count = [], np.inf, 0
+    for epoch, loss in enumerate(losses, start=1):
+        stub.loss_curve_.append(loss)
+        stub._update_no_improvement_count(False, None, None, None)    # what fit calls after each epoch
+        if stub._no_improvement_count > k:
+            break
+    from deltarule.early_stopping import EarlyStopping
+
+    assert epoch == k + 2                                             # epoch 1 sets the best, then k + 1 fail
+    assert _watch_stop(EarlyStopping(patience=k + 1, min_delta=tol), losses) == (None, 29)
