@@ -1,7 +1,7 @@
 """Fast training engines behind :func:`deltarule.train` — same numbers, less overhead.
 
 :func:`engine_for` picks one of two engines, or None and the generic loop in
-``training/generic.py`` runs (it stays the reference and the fallback):
+``training/loop.py`` runs (it stays the reference and the fallback):
 
 * **scalar** (tiny networks, float64, numba installed): the whole run — every update,
   the per-epoch loss and the journal rows — in one compiled loop over plain floats, so a
@@ -11,7 +11,11 @@
   preallocated, written with ``out=`` and updated in place; the parameters are views into
   one flat vector (so a journal row is one copy); the learning rate and the 1/n of the
   mean are folded into the output delta once, so each layer's step is one matrix product
-  and one subtraction; float32 stays float32.
+  and one subtraction; float32 stays float32. With an optimizer, a rate schedule or L2
+  (training/run.py routes every such run here: the compiled loop knows only plain descent)
+  the gradients go to one flat vector and the optimizer's in-place kernel
+  (``Optimizer.update_into``) steps the whole flat parameter vector once per update; its state
+  (``vW1``, ``mb2``, ``sW1``, ..., ``t``) lives in flat buffers too (:class:`_FlatDescent`).
 
 Both are engines of the one training driver (:mod:`deltarule.training.driver`, which holds the
 journal, the hooks, checkpoints, divergence and Ctrl-C): they run epochs e0..e1 on the orders the

@@ -20,7 +20,10 @@ moves and its state stays zero. State is a dict of named arrays, one name per nu
 everywhere (solution, JSON, answers, checkpoint): ``vW{l}``, ``vb{l}`` (velocity), ``mW{l}``,
 ``mb{l}`` (first moment), ``sW{l}``, ``sb{l}`` (second moment), 1-based layers, and ``t`` (the
 step count). Bias-corrected values (``mW{l}_hat``, ``sW{l}_hat``) are shown, never stored.
-Steps are pure: new arrays come back, the inputs are not touched. This module imports only numpy.
+Steps are pure: new arrays come back, the inputs are not touched; ``update_into`` is each rule's
+in-place twin for the buffered engine (same operations, same order, same bits, no allocation).
+Adam's ``eps_placement: sklearn`` is scikit-learn's variant: η_t = η·√(1−β2ᵗ)/(1−β1ᵗ),
+P ← P − η_t·m/(√s + ε). This module imports only numpy (and math).
 """
 from __future__ import annotations
 
