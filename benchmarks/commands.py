@@ -94,7 +94,8 @@ def w3_commands(quick: bool) -> dict:
                              str(epochs)], cwd=tmp),
                 samples=1797 * epochs)
             for key in ("epoch", "batch", "numpy"):
-                out[dtype][key]["command"] = out[dtype][key]["command"].replace(tmp + os.sep, "")
+                out[dtype][key]["command"] = (out[dtype][key]["command"].replace(tmp + os.sep, "")
+                                              .replace(HERE, "benchmarks"))
     return out
 
 

@@ -286,7 +286,8 @@ def main() -> int:
         pair = two_threads(args)
         everything += pair
         print("\nW4 on 2 threads, wall clock: " + ", ".join(
-            f"{r['lib']} {rate(r):,.0f} samples/s" if "error" not in r else f"{r['lib']} {r['error']}" for r in pair))
+            f"{r['lib']} {rate(r):,.0f} samples/s ({r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU)"
+            if "error" not in r else f"{r['lib']} {r['error']}" for r in pair))
     commands = None if args.no_commands else cmds.measure(args.quick)
     if commands:
         print("\n".join(cmds.lines(commands)))
