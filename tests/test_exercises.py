@@ -355,9 +355,15 @@ def test_an_impossible_template_is_refused_with_one_line(tmp_path, capsys):
 @pytest.mark.parametrize("change, line", [
     ({"learning_rate": {"draw": "normal"}}, "learning_rate.draw: unknown draw 'normal'; expected uniform or choice"),
     ({"decimals": {"draw": "choice", "from": [2, 3]}}, "decimals: a draw may stand only for"),
-    ({"asked": ["dW3"]}, "asked[0]: there is no layer 3"),
+    ({"asked": ["dW3"]}, "asked[1]: there is no layer 3"),
     ({"asked": ["z1"], "marks": {"z2": 1}}, "marks.z2: 'z2' is not asked"),
     ({"learning_rate": {"draw": "uniform", "low": 0.11, "high": 0.19, "decimals": 1}}, "no number with 1 decimals"),
+    # field paths are 1-based, as the problem reader names them (layers[2].weights, data.inputs[2][2]);
+    # the template reader said layers[0].weights[0][1] for W1[1,2] (issue 17: one numbering)
+    ({"layers": [{**BATCH_TEMPLATE["layers"][0], "weights": [[U1, {**U1, "bogus": 1}], [U1, U1]]},
+                 BATCH_TEMPLATE["layers"][1]]}, "t.yaml: layers[1].weights[1][2].bogus: unknown field"),
+    ({"learning_rate": {"draw": "choice", "from": [0.1, "x"]}}, "learning_rate.from[2]: expected a number"),
+    ({"allow_zero": ["z1", "b1"]}, "allow_zero[2]: 'b1' is not asked"),
 ])
 def test_bad_templates_are_one_line(tmp_path, capsys, change, line):
     doc = {**BATCH_TEMPLATE, **change}

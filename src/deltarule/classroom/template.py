@@ -99,10 +99,11 @@ def _set(doc: Any, path: tuple, value: float) -> None:
 
 
 def path_text(path: tuple) -> str:
-    """``("layers", 0, "weights", 1, 0)`` -> ``layers[0].weights[1][0]`` (as errors name fields)."""
+    """``("layers", 0, "weights", 1, 0)`` -> ``layers[1].weights[2][1]``: 1-based, as the problem
+    reader's errors (and the notes) name layers, rows and columns."""
     out = ""
     for key in path:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+        out += f"[{key + 1}]" if isinstance(key, int) else (f".{key}" if out else str(key))
     return out
 
 
@@ -117,7 +118,7 @@ def parse_draw(spec: dict, path: str) -> Draw:
         options = spec.get("from")
         if not isinstance(options, list) or not options:
             raise InputError(f"expected a non-empty list of numbers, got {_kind(options)}", f"{path}.from")
-        return Draw("choice", options=tuple(number(v, f"{path}.from[{i}]") for i, v in enumerate(options)))
+        return Draw("choice", options=tuple(number(v, f"{path}.from[{i}]") for i, v in enumerate(options, start=1)))
     for f in ("low", "high", "decimals"):
         if f not in spec:
             raise InputError(f"missing field '{f}' (uniform needs low, high and decimals)", path)
@@ -204,7 +205,7 @@ def parse_asked(doc: dict, network, step=None) -> tuple[str, ...]:
     if not isinstance(asked, list) or not asked:
         raise InputError(f"expected a list of names (z1, dW2, W1_new, loss, ...), got {_kind(asked)}", "asked")
     out: list[str] = []
-    for i, name in enumerate(asked):
+    for i, name in enumerate(asked, start=1):  # 1-based, as every field path
         if _asked_name(name, layers, f"asked[{i}]") in out:
             raise InputError(f"{name} is asked twice", f"asked[{i}]")
         m = _NAME.match(name)
@@ -238,7 +239,7 @@ def parse_allow_zero(doc: dict, asked: tuple[str, ...]) -> frozenset:
         return frozenset(asked) if spec else frozenset()
     if not isinstance(spec, list):
         raise InputError(f"expected true, false or a list of asked names, got {_kind(spec)}", "allow_zero")
-    for i, name in enumerate(spec):
+    for i, name in enumerate(spec, start=1):
         if name not in asked:
             raise InputError(f"{name!r} is not asked", f"allow_zero[{i}]")
     return frozenset(spec)
