@@ -75,7 +75,24 @@ def child(lib: str, name: str, quick: bool, threads: int, clock: str) -> dict:
     if lib in ("micrograd", "torch") and spec["batch"] == 1:  # scaled down: the parameter check
         # is against pure Python floats run for the same epochs
         out["reference"] = [float(v) for v in wl.run_python(name, x, y, labels, Ws, bs, spec)[0]]
+    if lib == "sklearn" and spec["optimizer"]:  # its adam is deltarule's with eps_placement sklearn
+        out["sklearn_eps"] = sklearn_eps_reference(x, y, labels, Ws, bs, spec)
     return out
+
+
+def sklearn_eps_reference(x, y, labels, Ws, bs, spec) -> list[float] | None:
+    """deltarule's Adam with scikit-learn's ε placement on the same run (None where this
+    deltarule has no such option): scikit-learn's parameters should equal these to rounding."""
+    import workloads as wl
+
+    name, settings = spec["optimizer"]
+    try:
+        params, _, _ = wl.run_deltarule("", x, y, labels, Ws, bs,
+                                        dict(spec, optimizer=(name, dict(settings, eps_placement="sklearn"))))
+    except Exception as exc:  # noqa: BLE001 -- an older deltarule: the option is unknown
+        print(f"no eps_placement reference: {exc}", file=sys.stderr)
+        return None
+    return [float(v) for v in params]
 
 
 def matmul_bound(name: str, quick: bool, threads: int) -> dict:
@@ -187,6 +204,9 @@ def table(name: str, results: list[dict], bound: dict | None) -> list[str]:
             diff_s = f"{max(abs(a - b) for a, b in zip(r['params'], ref['params'])):.1e}"
         else:
             diff_s = "—"
+        if r.get("sklearn_eps"):
+            diff = max(abs(a - b) for a, b in zip(r["params"], r["sklearn_eps"]))
+            diff_s += f"; {diff:.1e} vs deltarule with eps_placement sklearn"
         notes = []
         if r["lib"] in ("micrograd", "torch") and "reference" in r and r["epochs"] != ref_epochs(ref):
             notes.append(f"{r['epochs']} epochs")
