@@ -209,7 +209,8 @@ def test_early_stopping_holds_out_rows_and_keeps_the_best():
     j = clf.journal_
     assert "val_loss" in j.columns and clf.n_iter_ < 300      # it stopped
     best = int(j["val_loss"].idxmin())
-    assert j["val_loss"].iloc[best + 1:].min() >= j["val_loss"].iloc[best] and len(j) - 1 - best == 5
+    # n_iter_no_change = 5 as scikit-learn counts it: stopped after 5 + 1 epochs without a lower val_loss
+    assert j["val_loss"].iloc[best + 1:].min() >= j["val_loss"].iloc[best] and len(j) - 1 - best == 6
     # the scaler saw the 120 training rows only, and the network kept is the best epoch's
     assert clf.scaler_.n_samples_seen_ == 120
     params = j.iloc[best, 2:2 + clf.network_.parameters().size].to_numpy(float)

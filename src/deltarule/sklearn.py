@@ -24,7 +24,8 @@ Plain gradient descent by default; ``optimizer`` names one of :mod:`deltarule.op
 (``"step"``, ``{"step_size": 10, "gamma": 0.5}``); ``l2`` is λ of ``regularization: {l2: λ}`` (the loss
 gains (λ/2)·Σ‖W‖², weights only; scikit-learn's ``alpha`` is λ·B for batches of B). ``early_stopping``
 holds out ``validation_fraction`` of the rows (drawn by ``seed``; the scaler is fitted on the rest),
-stops after ``n_iter_no_change`` epochs without a lower val_loss and keeps the best epoch's network.
+stops after ``n_iter_no_change`` + 1 epochs without a lower val_loss (scikit-learn's count: patience
+k + 1) and keeps the best epoch's network.
 ``method`` / ``batch_size`` / ``shuffle`` / ``epochs`` make the :class:`~deltarule.schedule.Schedule`,
 ``seed`` draws the initial weights and each epoch's order, so the same seed gives the same journal, bit
 for bit. ``partial_fit`` trains one epoch more on the data given (the scaler is fitted on the first
@@ -141,7 +142,8 @@ class _DeltaRule(BaseEstimator):
             return None
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
-        return EarlyStopping(patience=int(self.n_iter_no_change), restore_best=True)
+        # scikit-learn's n_iter_no_change = k stops after k + 1 epochs without improvement
+        return EarlyStopping(patience=int(self.n_iter_no_change) + 1, restore_best=True)
 
     def _split(self, n: int):
         """(training rows, validation rows) for early stopping, drawn by the seed; (all, None) without it."""
