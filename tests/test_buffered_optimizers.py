@@ -185,3 +185,31 @@ def test_kernels_are_the_update_bit_for_bit():
             o.update_into(q, g, ms, 0.1, 3, weight, tmp)
             assert np.array_equal(q, new) and all(np.array_equal(a, b) for a, b in zip(ms, new_moments))
             assert not np.array_equal(q, p)
+
+
+@pytest.mark.parametrize("name", ["momentum", "rmsprop", "adam", "adamw"])
+def test_a_step_allocates_no_parameter_sized_array(name):
+    # the speed engine updates in place: no array of the parameters' or the state's size per step
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    net = dr.Network((dr.Layer(rng.normal(0, 0.1, (300, 100)), np.zeros(300), "tanh"),
+                      dr.Layer(rng.normal(0, 0.1, (4, 300)), np.zeros(4), "softmax")), "cross_entropy")
+    x, y = rng.normal(size=(16, 100)), np.eye(4)[rng.integers(0, 4, 16)]
+    setting = Optimization(OPTIMIZERS[name], sch.Cosine(t_max=5), 0.01)
+    run = fast._BufferedRun(net, x, y, 0.01, dr.Schedule("minibatch", 8, 1), "epoch", setting)
+    P = net.parameters().size
+    assert P > 30_000 and run.opt is not None
+    run._step(x[:8], y[:8], slice(0, 8))  # the views of this batch size are made once
+    tracemalloc.start()
+    try:
+        before = run.p.copy()
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        for _ in range(5):
+            run._step(x[:8], y[:8], slice(0, 8))
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert not np.array_equal(run.p, before) and run.opt.t == 6
+    assert peak < P * 8 / 10, (peak, P * 8)  # under a tenth of one float64 parameter vector
