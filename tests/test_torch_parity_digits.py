@@ -2,12 +2,13 @@
 
 160 of the built-in digits, a 64-32-10 sigmoid/softmax network with cross-entropy (mean), batches
 of 16 in file order: 10 epochs of 10 updates = 100 steps in float64. The reference loop
-(:func:`deltarule.descent.optimize`) and ``dr.train`` (the engine a user gets) both equal
-``torch.optim`` + ``torch.optim.lr_scheduler`` to 1e-10 relative: parameters, every batch loss
-(penalty included), every optimizer state array. Every schedule has a PyTorch twin: ``StepLR``,
-``ExponentialLR``, ``CosineAnnealingLR``, and ``LambdaLR`` for constant and inverse_scaling
-(scikit-learn's invscaling, η/(e·n + 1)^power_t). L2 is weight_decay on a weights-only parameter
-group (AdamW: its decoupled decay stays, L2 goes into the loss). The PyTorch loop: tests/_parity.py.
+(:func:`deltarule.descent.optimize`), ``dr.train`` (the engine a user gets) and ``train_torch``
+(``--backend torch``, journal included) all equal ``torch.optim`` + ``torch.optim.lr_scheduler`` to
+1e-10 relative: parameters, every batch loss (penalty included), every optimizer state array.
+Every schedule has a PyTorch twin: ``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, and
+``LambdaLR`` for constant and inverse_scaling (scikit-learn's invscaling, η/(e·n + 1)^power_t).
+L2 is weight_decay on a weights-only parameter group (AdamW: its decoupled decay stays, L2 goes
+into the loss). The PyTorch loop: tests/_parity.py. About 12 s CPU for the 60 cases.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from deltarule import optimizers as opt
 from deltarule import schedules as sch
 from deltarule.descent import optimize
 from deltarule.schedule import Schedule
+from deltarule.torch_bridge import train_torch
 
 OPTIMIZERS = {                  # the rate each learns digits at in 100 steps
     "sgd": (opt.SGD(), 1.0),
@@ -73,3 +75,11 @@ def test_digits_equal_torch_optim(problem, name, schedule, l2):
                        lr_schedule=None if schedule == "constant" else lr_schedule, l2=lam)
     assert trained.updates == 100
     close(trained.network.parameters(), theirs.parameters())
+    # and `--backend torch` (train_torch: the bridge's own torch.optim/lr_scheduler mapping), journal included
+    bridged = train_torch(net, x, y, lr, Schedule("minibatch", BATCH, EPOCHS), optimizer=optimizer,
+                          lr_schedule=None if schedule == "constant" else lr_schedule, l2=lam, device="cpu")
+    close(bridged.network.parameters(), theirs.parameters())
+    assert bridged.journal.columns == trained.journal.columns
+    assert ("learning_rate" in trained.journal.columns) == (schedule != "constant")
+    assert len(trained.journal) == EPOCHS + 1
+    close(bridged.journal.rows, trained.journal.rows)
