@@ -79,9 +79,10 @@ def import_times(repeats: int = 5) -> dict:
 def w1_commands(quick: bool, repeats: int) -> dict:
     """W1 from the shell: 6 million updates (quick: 600,000), default and batch journals."""
     epochs = W1_QUICK_EPOCHS if quick else W1_EPOCHS
-    cmds = {journal: [sys.executable, "-m", "deltarule", "train", "seed-000-update", "--epochs", str(epochs),
-                      "--quiet", "--journal-loss", journal] for journal in ("epoch", "batch")}
-    return {key: dict(r, updates=6 * epochs) for key, r in best(cmds, repeats).items()}
+    base = [sys.executable, "-m", "deltarule", "train", "seed-000-update", "--quiet", "--epochs"]
+    cmds = dict(epoch=base + [str(epochs)], batch=base + [str(epochs), "--journal-loss", "batch"], start=base + ["1"])
+    out = best(cmds, repeats)  # "start": one epoch, so start-up (imports, numba cache, problem) alone
+    return dict(start=out.pop("start"), runs={key: dict(r, updates=6 * epochs) for key, r in out.items()})
 
 
 def w3_commands(quick: bool, repeats: int) -> dict:
@@ -97,11 +98,11 @@ def w3_commands(quick: bool, repeats: int) -> dict:
             with open(problem, "w") as fh:
                 fh.write(W3_PROBLEM.format(dtype=dtype, epochs=epochs))
             base = [sys.executable, "-m", "deltarule", "train", problem, "--quiet"]
-            cmds = dict(epoch=base, batch=base + ["--journal-loss", "batch"],
+            cmds = dict(epoch=base, batch=base + ["--journal-loss", "batch"], start=base + ["--epochs", "1"],
                         numpy=[sys.executable, os.path.join(HERE, "digits_numpy.py"), "digits.npz", dtype,
                                str(epochs)])
             out[dtype] = dict(best(cmds, repeats, cwd=tmp), samples=1797 * epochs)
-            for key in ("epoch", "batch", "numpy"):
+            for key in ("epoch", "batch", "numpy", "start"):
                 out[dtype][key]["command"] = (out[dtype][key]["command"].replace(tmp + os.sep, "")
                                               .replace(HERE, "benchmarks"))
     return out
@@ -117,11 +118,14 @@ def lines(m: dict) -> list[str]:
     """The whole commands as text, after the tables."""
     rows = [f"\nwhole commands (CPU seconds of the child process, start-up included, best of {m['repeats']} runs "
             f"taking turns; wall beside):"]
-    for journal, r in m["w1"].items():
+    for journal, r in m["w1"]["runs"].items():
         rows.append(f"  {r['command']}: {r['cpu_s']:.2f} s CPU ({r['wall_s']:.2f} s wall), "
                     f"{r['updates'] / r['cpu_s']:,.0f} updates/s" + (f" ERROR {r['error']}" if r["rc"] else ""))
+    r = m["w1"]["start"]
+    rows.append(f"  start-up alone: {r['command']}: {r['cpu_s']:.2f} s CPU ({r['wall_s']:.2f} s wall)"
+                + (f" ERROR {r['error']}" if r["rc"] else ""))
     for dtype, d in m["w3"].items():
-        for key in ("epoch", "batch", "numpy"):
+        for key in ("epoch", "batch", "numpy", "start"):
             r = d[key]
             rows.append(f"  W3 {dtype} {key:5}: {r['command']}: {r['cpu_s']:.2f} s CPU ({r['wall_s']:.2f} s wall)"
                         + (f" ERROR {r['error']}" if r["rc"] else ""))

@@ -252,7 +252,7 @@ def collect_rates(results: list[dict], commands: dict | None) -> dict:
             continue
         rates[(r["lib"], r["workload"])] = r["samples_per_s"] if r["lib"] == "matmul" else rate(r)
     if commands:
-        for journal, c in commands["w1"].items():
+        for journal, c in commands["w1"]["runs"].items():
             if not c["rc"]:
                 rates[(f"command-{journal}", "W1")] = c["updates"] / c["cpu_s"]
         for dtype, d in commands["w3"].items():
