@@ -235,3 +235,43 @@ def test_sklearn_best_moves_on_gains_under_tol_ours_does_not():
 
     assert epoch == k + 2                                             # epoch 1 sets the best, then k + 1 fail
     assert _watch_stop(EarlyStopping(patience=k + 1, min_delta=tol), losses) == (None, 29)
+
+
+# -- the same through a problem file and `deltarule train` ------------------------------------------------
+FILE_CASES = {  # name: (problem, fields of the file, MLPClassifier's settings, its alpha)
+    "nesterov_l2": ("multiclass", {"optimizer": {"name": "sgd", "momentum": 0.9, "nesterov": True},
+                                   "regularization": {"l2": 0.3 / 15}},
+                    {"momentum": 0.9, "nesterovs_momentum": True}, 0.3),
+    "invscaling": ("binary", {"learning_rate_schedule": {"name": "inverse_scaling", "power_t": 0.3}},
+                   {"momentum": 0.0, "learning_rate": "invscaling", "power_t": 0.3}, 0.0),
+    "momentum": ("binary", {"optimizer": {"name": "sgd", "momentum": 0.8}},
+                 {"momentum": 0.8, "nesterovs_momentum": False}, 0.0),
+}
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("case", list(FILE_CASES))
+def test_problem_file_trained_by_the_cli_equals_sklearn(tmp_path, case, backend):
+    # the file's fields mean scikit-learn's settings: its weights, inline data, 3 epochs of batches of 15
+    # (whole batches: one λ = alpha/15), `train --save`, the saved model's parameters against MLPClassifier
+    import json
+
+    from deltarule.cli import main
+
+    problem, fields, settings, alpha = FILE_CASES[case]
+    net, x, labels, y, _ = _problem(problem, "tanh", seed=3)
+    x, labels, y = x[:150], labels[:150], y[:150]                     # breast cancer: its first 150 too
+    if backend == "torch":
+        require_module("torch")
+    layers = [{"weights": lay.W.tolist(), "biases": lay.b.tolist(), "activation": lay.activation.name}
+              for lay in net.layers]
+    doc = dict(layers=layers, loss=net.loss.name, reduction="mean", learning_rate=0.1,
+               data={"inputs": x.tolist(), "targets": y.tolist()},
+               training={"method": "minibatch", "batch_size": 15, "epochs": EPOCHS}, **fields)
+    (tmp_path / "p.json").write_text(json.dumps(doc))
+    argv = ["train", str(tmp_path / "p.json"), "--save", str(tmp_path / "m.json"), "--quiet", "--backend", backend]
+    assert main(argv) == 0
+    trained = dr.load_problem(tmp_path / "m.json").network
+    theirs, _ = _sklearn_fit(net, x, labels, 15, "tanh", 0.1, alpha, **settings)
+    assert np.abs(trained.parameters() - net.parameters()).max() > 1e-2
+    np.testing.assert_allclose(trained.parameters(), theirs, rtol=1e-8, atol=1e-10)
