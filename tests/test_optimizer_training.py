@@ -305,6 +305,7 @@ def test_early_stopping_stops_where_the_rule_says(restore_best, engine):
     r = dr.train(net, x, y, 0.8, schedule, validation=val, engine=engine, early_stopping=rule)
     np.testing.assert_array_equal(r.journal.rows, straight.journal.rows[:stop + 1])
     assert r.updates == stop * 5 and f"after epoch {stop}" in r.stopped and f"at epoch {best}" in r.stopped
+    assert r.kept_epoch == (best if restore_best else None)
     kept = straight.journal.rows[best if restore_best else stop, 2:2 + net.parameters().size]
     np.testing.assert_array_equal(r.network.parameters(), kept)
     with pytest.raises(ValueError, match="validation"):
@@ -329,6 +330,10 @@ def test_early_stopping_from_a_problem_file_and_cli(tmp_path, capsys):
     vals = plain.journal.rows[1:, plain.journal.columns.index("val_loss")]
     stop, best = _expected_stop(vals, 3, 0.0)
     assert stop is not None and len(rows) == stop + 1 and f"stopped early after epoch {stop}" in out
+    # restore_best keeps epoch `best`: the summary's "after" numbers are that epoch's, not the last one's
+    assert best < stop and f"-> {rows[best, 1]:.6g} (epoch {best}, kept)" in out
+    val_col = plain.journal.columns.index("val_loss")
+    assert f"loss {rows[0, val_col]:.6g} -> {rows[best, val_col]:.6g}" in out
     with pytest.raises(InputError, match="early_stopping: watches the validation loss"):
         dr.parse_problem({k: v for k, v in doc.items() if k != "validation"}, "p.yaml")
     with pytest.raises(InputError, match="early_stopping.patience"):

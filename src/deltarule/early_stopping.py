@@ -78,6 +78,11 @@ class Watch:
                 return i
         return None
 
+    @property
+    def kept_epoch(self) -> int | None:
+        """The epoch whose parameters :meth:`final` returns when they are not the last ones."""
+        return self.best_epoch if self.stopped and self.rule.restore_best and self.best_params is not None else None
+
     def final(self, params: np.ndarray) -> np.ndarray:
         """The parameters to return: the best epoch's when stopped with ``restore_best``."""
         if self.stopped and self.rule.restore_best and self.best_params is not None:

@@ -115,7 +115,9 @@ class TrainResult:
 
     ``initial`` and ``network`` are the networks before and after training, ``journal``
     the :class:`Journal` (one row per epoch), ``updates`` the number of gradient steps,
-    ``stopped`` why early stopping ended the run (at which epoch; empty when it ran every epoch).
+    ``stopped`` why early stopping ended the run (at which epoch; empty when it ran every epoch),
+    ``kept_epoch`` the epoch whose parameters ``network`` holds when early stopping restored the
+    best one (None: the last epoch's).
     """
 
     initial: Network
@@ -123,6 +125,7 @@ class TrainResult:
     journal: Journal
     updates: int
     stopped: str = ""
+    kept_epoch: int | None = None
 
 
 class Interrupted(KeyboardInterrupt):

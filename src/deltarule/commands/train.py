@@ -157,7 +157,8 @@ def _finish(result, problem, schedule, lr: float, elapsed: float, args) -> None:
 
         save_journal_plot(result.journal, args.plot, title=problem.name, logy=args.logy)
     if not args.quiet:
-        first, last = result.journal.loss[0], result.journal.loss[-1]
+        kept = _kept_row(result)  # restore_best: the summary's "after" is the epoch whose parameters were kept
+        first, last = result.journal.loss[0], result.journal.loss[kept]
         from .compare import optimizer_text
 
         ran = len(result.journal) - 1  # early stopping: the epochs run, of those asked
@@ -165,8 +166,9 @@ def _finish(result, problem, schedule, lr: float, elapsed: float, args) -> None:
         print(f"{safe_text(problem.name)}: {_method(problem.name, schedule.method)}"
               f"{schedule.epochs if ran >= schedule.epochs else f'{ran} of {schedule.epochs}'} epochs, "
               f"{result.updates} updates, learning rate {lr:g}{rule}, {elapsed:.3g} s")
-        print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}")
-        for line in _metric_lines(result.journal, problem):
+        after = "" if result.kept_epoch is None else f" (epoch {result.kept_epoch}, kept)"
+        print(f"loss ({problem.network.loss.name}, {problem.network.reduction}): {first:.6g} -> {last:.6g}{after}")
+        for line in _metric_lines(result.journal, problem, kept):
             print(line)
         if result.stopped:
             print(result.stopped)
@@ -268,10 +270,17 @@ def _backend(problem, args):
     return problem, {"backend": "torch"}
 
 
-def _metric_lines(journal, problem) -> list[str]:
-    """accuracy (classifiers) and the held-out loss/accuracy, first -> last epoch."""
+def _kept_row(result) -> int:
+    """The journal row of the parameters training returned: the last, or the best epoch's."""
+    if result.kept_epoch is None:
+        return -1
+    return list(result.journal.epochs).index(result.kept_epoch)
+
+
+def _metric_lines(journal, problem, kept: int = -1) -> list[str]:
+    """accuracy (classifiers) and the held-out loss/accuracy, first -> the returned parameters' epoch."""
     cols, lines = journal.columns, []
-    first, last = journal.rows[0], journal.rows[-1]
+    first, last = journal.rows[0], journal.rows[kept]
 
     def change(name: str, fmt: str) -> str:
         i = cols.index(name)

@@ -194,7 +194,8 @@ class Driver:
             raise Interrupted(self.checkpoint(self.done)) from None
         if self.watch is not None and self.watch.stopped:  # the stopping epoch's, or the best one's
             final = self.net.with_parameters(self.watch.final(np.array(self.done[2])))
-            return TrainResult(self.net, final, self.journal(self.table.count), self.done[1], self.watch.stopped)
+            return TrainResult(self.net, final, self.journal(self.table.count), self.done[1], self.watch.stopped,
+                               self.watch.kept_epoch)
         final = self.net.with_parameters(self.engine.params())
         return TrainResult(self.net, final, self.journal(self.table.count), self.engine.updates)
 
