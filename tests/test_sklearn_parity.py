@@ -16,6 +16,10 @@ Conventions mapped:
 * momentum with a changing rate does NOT match, by design: scikit-learn's velocity carries the rates
   of the steps it was made of, ours applies the epoch's rate to the whole velocity. The test asserts
   that difference (and that scikit-learn is our rule with η moved inside the velocity).
+
+Also: a problem file trained by ``deltarule train --save`` (numpy and ``--backend torch``) equals
+MLPClassifier; MLPRegressor steps by half_sse and reports half_mse (+ its penalty); the README's
+early-stopping mapping (n_iter_no_change = k ↔ patience k + 1) against scikit-learn's own counter.
 """
 from __future__ import annotations
 
@@ -72,17 +76,19 @@ def _problem(name: str, hidden: str, seed: int = 0):
     return Network(layers, loss=loss, reduction="mean"), x, labels, y, batch
 
 
-def _sklearn_fit(net: Network, x, labels, batch: int, hidden: str, lr: float, alpha: float, epochs=EPOCHS, **kw):
-    """MLPClassifier from ``net``'s parameters: (its parameters in our order, its loss_curve_)."""
+def _sklearn_fit(net: Network, x, labels, batch: int, hidden: str, lr: float, alpha: float, epochs=EPOCHS,
+                 estimator="MLPClassifier", **kw):
+    """``estimator`` from ``net``'s parameters: (its parameters in our order, its loss_curve_)."""
     nn = require_module("sklearn.neural_network")
     from sklearn.exceptions import ConvergenceWarning
 
-    clf = nn.MLPClassifier(hidden_layer_sizes=[lay.units for lay in net.layers[:-1]], activation=hidden,
-                           solver="sgd", learning_rate_init=lr, alpha=alpha, batch_size=batch, shuffle=False,
-                           max_iter=epochs, n_iter_no_change=100, warm_start=True, random_state=0, **kw)
+    clf = getattr(nn, estimator)(hidden_layer_sizes=[lay.units for lay in net.layers[:-1]], activation=hidden,
+                                 solver="sgd", learning_rate_init=lr, alpha=alpha, batch_size=batch, shuffle=False,
+                                 max_iter=epochs, n_iter_no_change=100, warm_start=True, random_state=0, **kw)
+    first = {"classes": np.unique(labels)} if estimator == "MLPClassifier" else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.partial_fit(x, labels, classes=np.unique(labels))       # builds the model; replaced:
+        clf.partial_fit(x, labels, **first)                       # builds the model; replaced:
         clf.coefs_ = [lay.W.T.copy() for lay in net.layers]
         clf.intercepts_ = [lay.b.copy() for lay in net.layers]
         clf.t_, clf.loss_curve_, clf.best_loss_, clf._no_improvement_count = 0, [], np.inf, 0
@@ -94,10 +100,11 @@ def _sklearn_fit(net: Network, x, labels, batch: int, hidden: str, lr: float, al
 
 
 def _ours(net: Network, x, y, batch: int, lr: float, optimizer, lr_schedule, alpha: float,
-          epochs=EPOCHS, rate_in_velocity=False):
+          epochs=EPOCHS, rate_in_velocity=False, data_scale=1.0):
     """deltarule's rule with λ = alpha / B for each batch of B: (parameters, each epoch's mean batch loss
-    weighted by batch size, as scikit-learn's loss_curve_). ``rate_in_velocity``: the optimizer steps
-    η_e·g at rate 1 (scikit-learn's momentum convention); else :func:`descent_step` itself."""
+    weighted by batch size, as scikit-learn's loss_curve_, its data part times ``data_scale``).
+    ``rate_in_velocity``: the optimizer steps η_e·g at rate 1 (scikit-learn's momentum convention);
+    else :func:`descent_step` itself."""
     Ws, bs = [lay.W for lay in net.layers], [lay.b for lay in net.layers]
     acts = [lay.activation for lay in net.layers]
     state, curve = optimizer.init(list(zip(Ws, bs))), []
@@ -105,17 +112,18 @@ def _ours(net: Network, x, y, batch: int, lr: float, optimizer, lr_schedule, alp
         rate, total = lr_schedule.rate(epoch, lr, len(x)), 0.0
         for s in range(0, len(x), batch):
             xb, yb, lam = x[s:s + batch], y[s:s + batch], alpha / len(x[s:s + batch])
+            pen = penalty(Ws, lam)
             if not rate_in_velocity:
                 Ws, bs, state, loss = descent_step(Ws, bs, acts, net.loss, net.reduction, xb, yb, optimizer,
                                                    state, rate, lam)
             else:
                 zs, as_ = forward_arrays(Ws, bs, acts, xb)
                 per_example, _, _, dWs, dbs = backward_arrays(Ws, acts, net.loss, net.reduction, xb, yb, zs, as_)
-                loss = reduce(per_example, net.reduction) + penalty(Ws, lam)
+                loss = reduce(per_example, net.reduction) + pen
                 grads = [(rate * dW, rate * db) for dW, db in zip(add_l2(dWs, Ws, lam), dbs)]
                 new, state = optimizer.step(list(zip(Ws, bs)), grads, state, 1.0)
                 Ws, bs = [W for W, _ in new], [b for _, b in new]
-            total += loss * len(xb)
+            total += ((loss - pen) * data_scale + pen) * len(xb)
         curve.append(total / len(x))
     return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)]), np.array(curve)
 
@@ -275,3 +283,30 @@ def test_problem_file_trained_by_the_cli_equals_sklearn(tmp_path, case, backend)
     theirs, _ = _sklearn_fit(net, x, labels, 15, "tanh", 0.1, alpha, **settings)
     assert np.abs(trained.parameters() - net.parameters()).max() > 1e-2
     np.testing.assert_allclose(trained.parameters(), theirs, rtol=1e-8, atol=1e-10)
+
+
+# -- MLPRegressor: steps by half_sse, reports half_mse ------------------------------------------------------
+@pytest.mark.parametrize("alpha", [0.0, 0.3], ids=["no_l2", "l2"])
+def test_mlp_regressor_steps_by_half_sse_and_reports_half_mse(alpha):
+    # linnerud: 20 × 3 → 3 outputs, standardised, batches of 6 (the last of 2). MLPRegressor's gradient is
+    # (ŷ − y) averaged over the batch: half_sse's with reduction mean, whatever the number of outputs K;
+    # the loss_curve_ it reports is half_mse (the squared error averaged over outputs too, i.e. /K) plus
+    # its penalty, which is not divided by K.
+    datasets = require_module("sklearn.datasets")
+    x, y = datasets.load_linnerud(return_X_y=True)
+    x, y = (x - x.mean(0)) / x.std(0), (y - y.mean(0)) / y.std(0)
+    rng = np.random.default_rng(5)
+    layers = (Layer(rng.normal(0, 0.5, (6, 3)), rng.normal(0, 0.2, 6), "tanh"),
+              Layer(rng.normal(0, 0.5, (3, 6)), rng.normal(0, 0.2, 3), "identity"))
+    net = Network(layers, loss="half_sse", reduction="mean")
+    optimizer = opt.SGD(momentum=0.9, nesterov=True)
+    theirs, their_curve = _sklearn_fit(net, x, y, 6, "tanh", 0.05, alpha, estimator="MLPRegressor",
+                                       momentum=0.9, nesterovs_momentum=True)
+    ours, curve = _ours(net, x, y, 6, 0.05, optimizer, sch.Constant(), alpha, data_scale=1 / 3)
+    assert np.abs(ours - net.parameters()).max() > 1e-2
+    np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(curve, their_curve, rtol=1e-8)
+    _, sse_curve = _ours(net, x, y, 6, 0.05, optimizer, sch.Constant(), alpha)
+    assert np.all(sse_curve > 1.5 * their_curve)                      # half_sse's own numbers are not it
+    mse = _ours(Network(layers, loss="half_mse", reduction="mean"), x, y, 6, 0.05, optimizer, sch.Constant(), alpha)
+    assert np.abs(mse[0] - theirs).max() > 1e-3                       # nor are half_mse's steps
