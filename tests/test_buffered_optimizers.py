@@ -213,3 +213,21 @@ def test_a_step_allocates_no_parameter_sized_array(name):
         tracemalloc.stop()
     assert not np.array_equal(run.p, before) and run.opt.t == 6
     assert peak < P * 8 / 10, (peak, P * 8)  # under a tenth of one float64 parameter vector
+
+
+def test_a_resumed_optimizer_run_keeps_its_checkpoints_engine():
+    net, x, y = _nets(9)[0]
+    schedule = dr.Schedule("minibatch", 4, epochs=4)
+    saved = {}
+    for engine in ("buffered", "generic"):
+        out = []
+        dr.train(net, x, y, 0.05, schedule, engine=engine, optimizer=opt.RMSprop(),
+                 on_epoch=lambda e: out.append(e.checkpoint()))
+        saved[engine] = out[1]
+        assert out[1].engine == engine
+    rmsprop = Optimization(opt.RMSprop())
+    for engine in ("buffered", "generic"):
+        assert _run.choose(net, len(x), schedule, "epoch", None, saved[engine], rmsprop) == engine
+    # asked for the other engine: refused when the run starts, as for plain descent
+    with pytest.raises(dr.checkpoint.ResumeError, match="written by the buffered engine, not the generic one"):
+        dr.train(net, x, y, 0.05, schedule, engine="generic", optimizer=opt.RMSprop(), start=saved["buffered"])

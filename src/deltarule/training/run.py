@@ -104,13 +104,15 @@ def choose(network: Network, n: int, schedule: Schedule, journal_loss: str, engi
 
 def _optimizing(network: Network, journal_loss: str, engine: str | None, start: Checkpoint | None,
                 optimization: Optimization) -> str:
-    """The engine of a run that is not plain descent: the checkpoint's (generic or buffered; the
-    compiled engine's is refused), else generic when asked or refused by the buffered engine,
-    else buffered."""
-    if start is not None and start.engine:
-        if start.engine not in ("generic", "buffered"):
-            raise ResumeError(f"the checkpoint was written by the {start.engine} engine, which runs "
-                              "plain gradient descent only")
+    """The engine of a run that is not plain descent: the checkpoint's unless ``engine`` is given
+    (generic or buffered; the compiled engine's is refused), else generic when asked or refused by
+    the buffered engine, else buffered."""
+    if start is not None and start.engine and engine is None:
+        if start.engine == "scalar":
+            raise ResumeError("the checkpoint was written by the scalar engine, which runs plain "
+                              "gradient descent only")
+        if start.engine not in ENGINES:
+            raise ResumeError(f"the checkpoint was written by the {start.engine} engine; resume it there")
         return start.engine
     if engine is not None and engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
