@@ -194,6 +194,14 @@ def test_text_works_an_adam_step_with_l2_and_a_schedule():
     assert "= 0.6000 - 0.5·0.0470 / (√0.0022 + 1e-08)" in text
 
 
+def test_the_rule_says_whose_it_is():
+    """eps_placement: sklearn is not PyTorch's Adam: the solution's header said it was."""
+    assert "Optimizer adam (PyTorch's torch.optim.Adam: β1 = 0.9" in _solution(opt.Adam(), count=1).to_text()
+    text = _solution(opt.Adam(eps_placement="sklearn"), count=1).to_text().replace("\n", " ")
+    assert "Optimizer adam (PyTorch's torch.optim.Adam with scikit-learn's ε placement (against the uncorrected" in text
+    assert "W_new = W - η·√(1 - β2^t) / (1 - β1^t)·mW / (√sW + ε)" in text   # the rate folds the correction
+
+
 def test_adamw_shows_the_decay_on_weights_only():
     s1, = _seed002(opt.AdamW(weight_decay=0.1)).steps(1)
     text = _solution(opt.AdamW(weight_decay=0.1), count=1).to_text()

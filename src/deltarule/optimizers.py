@@ -167,6 +167,11 @@ class Optimizer:
         raise NotImplementedError
 
     # -- names, settings, formulas, PyTorch ------------------------------------------------------------
+    @property
+    def origin(self) -> str:
+        """Whose rule this is, as a worked solution names it."""
+        return f"PyTorch's torch.optim.{self.torch_name}"
+
     def settings(self) -> dict[str, Any]:
         """The settings as a problem/model file writes them: ``{name: ..., <field>: value}``."""
         return {"name": self.name, **asdict(self)}
@@ -376,6 +381,10 @@ class Adam(Optimizer):
     def sklearn(self) -> bool:
         """ε against the uncorrected √s, the correction in the rate (scikit-learn's Adam)."""
         return self.eps_placement == "sklearn"
+
+    @property
+    def origin(self) -> str:
+        return super().origin + (" with scikit-learn's ε placement (against the uncorrected √s)" if self.sklearn else "")
 
     def rate_t(self, lr: float, t: int) -> float:
         """scikit-learn's η_t = η·√(1−β2ᵗ)/(1−β1ᵗ), as it computes it."""

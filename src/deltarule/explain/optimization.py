@@ -37,7 +37,7 @@ def rule(B: Builder, step) -> None:
     shown = [_setting(k, v) for k, v in opt.settings().items() if k in SYMBOLS and (v or k != "momentum")]
     if getattr(opt, "nesterov", False):
         shown.append("Nesterov")
-    parts: list = [f"Optimizer {opt.name} (PyTorch's torch.optim.{opt.torch_name}"]
+    parts: list = [f"Optimizer {opt.name} ({opt.origin}"]
     for k, m in enumerate(shown):
         parts += [": " if k == 0 else ", ", m]
     state = ", state starting at 0" if opt.moments else ""
