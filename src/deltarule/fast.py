@@ -354,21 +354,23 @@ class _BufferedRun:
                 total += float(np.sum(self._per_example(xb, yb))) + self._penalty(len(xb))
             self.updates += 1
         if self.mode == "epoch":
-            per_ex, a = self._outputs(self.x, self.y)
-            return _loss.reduce(per_ex, self.net.reduction) + penalty(self.W, self.l2), a
+            return self.journal_loss()
         return (total / len(self.x) if self.net.reduction == "mean" else total), self.a_seen
 
-    def _outputs(self, x: Array, y: Array) -> tuple[Array, Array]:
-        """Per-example losses (n,) and outputs a_L (n, K) over x, EVAL_ROWS rows at a time: the
-        forward pass of the step on reused buffers, the loss from the logits when fused (softmax +
-        cross-entropy, sigmoid + bce), else from the outputs: the values of ``losses.output_layer``."""
+    def _passes(self, x: Array):
+        """The forward pass of the step over all of x, EVAL_ROWS rows at a time, on buffers made
+        once: (first row s, z_L, a_L, S) per slice, S the softmax's row sums (softmax keeps z_L
+        shifted by the row max), valid until the next slice."""
         if self._eval is None:
-            rows, new = min(max(len(self.x), 1), EVAL_ROWS), lambda *shape: np.empty(shape, self.net.dtype)
-            Z = [new(rows, lay.units) for lay in self.net.layers]
-            A = [z if f.passthrough else new(rows, z.shape[1]) for z, f in zip(Z, self.acts)]
-            self._eval = (Z, A, new(rows, 1), new(rows, 1))
+            rows, dt, L = min(max(len(self.x), 1), EVAL_ROWS), self.net.dtype, len(self.acts)
+            # the output layer column by column (Fortran order): a softmax's row max and row sum
+            # over its few units are then elementwise passes over columns, not n short reductions
+            new = lambda l, units: np.empty((rows, units), dt, order="F" if l == L - 1 else "C")  # noqa: E731
+            Z = [new(l, lay.units) for l, lay in enumerate(self.net.layers)]
+            A = [z if f.passthrough else new(l, z.shape[1]) for l, (z, f) in enumerate(zip(Z, self.acts))]
+            self._eval = (Z, A, np.empty((rows, 1), dt), np.empty((rows, 1), dt))
+            self._yF = np.asfortranarray(self.y)  # y in the outputs' order, for the journal's sum
         Z, A, R, S = self._eval
-        per, outs = [], []
         for s in range(0, max(len(x), 1), len(R)):
             a = x[s:s + len(R)]
             m = len(a)
@@ -376,13 +378,39 @@ class _BufferedRun:
                 z = np.matmul(a, self.WT[l], out=Z[l][:m])
                 z += self.b[l]
                 a = self._activate(l, z, A[l][:m], m, R[:m], S[:m])
-            # the per-example losses output_layer would give, without its dL/da and delta
-            yb = y[s:s + m]
+            yield s, z, a, S[:m]
+
+    def _outputs(self, x: Array, y: Array) -> tuple[Array, Array]:
+        """Per-example losses (n,) and outputs a_L (n, K) over x: the loss from the logits when
+        fused (softmax + cross-entropy, sigmoid + bce), else from the outputs: the values of
+        ``losses.output_layer`` (without its dL/da and delta)."""
+        per, outs = [], []
+        for s, z, a, _ in self._passes(x):
+            yb = y[s:s + len(a)]
             per.append(self.fused.value_from_logits(z, yb) if self.fused is not None else self.net.loss.value(a, yb))
             outs.append(a.copy())
         if len(per) == 1:  # one slice (n <= EVAL_ROWS): no second copy
             return per[0], outs[0]
         return np.concatenate(per), np.concatenate(outs)
+
+    def journal_loss(self) -> tuple[float, Array]:
+        """The epoch journal's loss with the parameters now, L = reduce_i L(a_L(x_i), y_i) + (λ/2)ΣW²,
+        and the outputs a_L (n, K). With a fused batch sum (softmax + cross-entropy) each slice's
+        loss comes from the softmax's own row sums, Σ_i ln(S_i) Σ_k y_ik - Σ y z (z shifted),
+        as the batch journal's: no second softmax, no per-example array; else ``_outputs``."""
+        # (as in the step: a fused batch sum is the softmax's, whose kernel leaves z shifted and S)
+        batch_sum = None if self.fused is None else self.fused.batch_sum
+        if batch_sum is None or not len(self.x):
+            per_ex, a = self._outputs(self.x, self.y)
+            return _loss.reduce(per_ex, self.net.reduction) + penalty(self.W, self.l2), a
+        total, outs = 0.0, []
+        for s, z, a, S in self._passes(self.x):
+            m = len(a)
+            total += batch_sum(z, S, self._yF[s:s + m], self.ysum[s:s + m])
+            outs.append(a.copy())
+        if self.net.reduction == "mean":
+            total /= len(self.x)
+        return total + penalty(self.W, self.l2), outs[0] if len(outs) == 1 else np.concatenate(outs)
 
     def _penalty(self, m: int) -> float:
         """The L2 penalty's share in a running sum of per-example losses over a batch of m (the
