@@ -97,7 +97,7 @@ class Step(LearningRateSchedule):
         _positive("gamma", self.gamma)
 
     def rate(self, epoch: int, base_lr: float, samples_per_epoch: int = 1) -> float:
-        return float(base_lr) * self.gamma ** (epoch // int(self.step_size))
+        return float(base_lr) * _power(self.gamma, epoch // int(self.step_size))
 
     def latex(self) -> str:
         return r"\eta_e = \eta\, \gamma^{\lfloor e / \mathrm{step\_size} \rfloor}"
@@ -123,7 +123,7 @@ class Exponential(LearningRateSchedule):
         _positive("gamma", self.gamma)
 
     def rate(self, epoch: int, base_lr: float, samples_per_epoch: int = 1) -> float:
-        return float(base_lr) * self.gamma ** epoch
+        return float(base_lr) * _power(self.gamma, epoch)
 
     def latex(self) -> str:
         return r"\eta_e = \eta\, \gamma^{e}"
@@ -184,7 +184,7 @@ class InverseScaling(LearningRateSchedule):
             raise InputError(f"must be >= 0, got {self.power_t}", "power_t")
 
     def rate(self, epoch: int, base_lr: float, samples_per_epoch: int = 1) -> float:
-        return float(base_lr) / (epoch * samples_per_epoch + 1) ** self.power_t
+        return float(base_lr) / _power(epoch * samples_per_epoch + 1, self.power_t)
 
     def torch_kwargs(self, samples_per_epoch: int = 1) -> dict[str, Any]:
         return {"lr_lambda": _inverse_factor(self.power_t, samples_per_epoch)}
@@ -202,8 +202,18 @@ def _one(epoch: int) -> float:
 
 def _inverse_factor(power_t: float, n: int) -> Callable[[int], float]:
     def factor(epoch: int) -> float:
-        return 1.0 / (epoch * n + 1) ** power_t
+        return 1.0 / _power(epoch * n + 1, power_t)
     return factor
+
+
+def _power(x: float, p: float) -> float:
+    """x**p for x > 0, inf where it overflows (a finite but huge gamma or power_t from a file: the
+    rate becomes inf and training stops as diverged, or 0 when divided by; Python's float power
+    raises OverflowError instead)."""
+    try:
+        return float(x) ** p
+    except OverflowError:
+        return math.inf
 
 
 def _positive(field: str, value: float) -> None:

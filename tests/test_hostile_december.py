@@ -1,0 +1,287 @@
+"""Hostile input for the surfaces added in December (issues 15 and 17), through the command line.
+
+Every case is a real file on disk given to a real command, in-process: problem-file fields
+(``optimizer:``, ``learning_rate_schedule:``, ``regularization:``, ``early_stopping:``,
+``preprocess:``, ``classes:``, ``validation:``), CSV labels, tampered model files (``predict``,
+``evaluate``, ``solve``), tampered optimizer state in resealed checkpoints, answers files with the
+optimizer's names, exercise templates with ``optimizer:``, hostile journals for ``plot --journal``,
+``compare`` with validation, and the scikit-learn estimators' constructor parameters.
+
+A refusal is exit 2, exactly one stderr line that starts with the file's name, no traceback, no
+terminal control character, nothing written (``--save``/``-o`` targets stay absent), within a few
+seconds and without a large allocation (tracemalloc's peak).
+"""
+import contextlib
+import copy
+import io
+import json
+import re
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deltarule.cli import main
+
+SECONDS = 20  # generous on a loaded machine: every case is refused in well under one
+PEAK_BYTES = 200 * 2**20
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def cli(argv: list[str]) -> tuple[int, str, str, int]:
+    """(exit code, stdout, stderr, peak bytes) of the command line run in-process."""
+    out, err = io.StringIO(), io.StringIO()
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in argv])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - start < SECONDS, argv
+    return code, out.getvalue(), err.getvalue(), peak
+
+
+def refused(argv: list, file, field: str | None = None, absent=()) -> str:
+    """Assert the bad-input contract: exit 2, one line ``FILE: field...: problem``, nothing written."""
+    code, _, err, peak = cli(argv)
+    assert code == 2, (code, err)
+    assert err.count("\n") == 1 and err.endswith("\n"), repr(err)
+    assert "Traceback" not in err and not CONTROL.search(err[:-1]), repr(err)
+    assert err.startswith(f"{file}: "), err
+    if field is not None:
+        assert err.startswith(f"{file}: {field}"), err
+    assert peak < PEAK_BYTES, f"{peak / 2**20:.0f} MiB"
+    for path in absent:
+        assert not Path(path).exists(), path
+    return err
+
+
+def handled(argv: list) -> str:
+    """Assert a run that works: exit 0, nothing on stderr; its stdout."""
+    code, out, err, _ = cli(argv)
+    assert code == 0 and err == "", (code, err)
+    return out
+
+
+# -- the base: a 2-4-3 softmax classifier on a CSV of text labels, every December field set ------
+def _csv_rows(n: int = 40) -> list[tuple[float, float, str]]:
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(n):
+        a, b = rng.normal(size=2)
+        rows.append((round(a, 3), round(100 * b, 3), "cat" if a > 0 else "dog" if b > 0 else "emu"))
+    return rows
+
+
+def write_csv(path: Path, rows, header=("x1", "x2", "label")) -> Path:
+    path.write_text(",".join(header) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    return path
+
+
+BASE = {
+    "name": "hostile base",
+    "layers": [{"units": 4, "inputs": 2, "init": "xavier", "activation": "tanh"},
+               {"units": 3, "init": "xavier", "activation": "softmax"}],
+    "loss": "cross_entropy", "reduction": "mean", "seed": 0,
+    "data": {"file": "d.csv", "targets": ["label"]},
+    "classes": ["cat", "dog", "emu"],
+    "preprocess": {"scale": "standard"},
+    "validation": {"fraction": 0.25, "seed": 0},
+    "learning_rate": 0.05,
+    "optimizer": {"name": "adam"},
+    "learning_rate_schedule": {"name": "step", "step_size": 2, "gamma": 0.5},
+    "regularization": {"l2": 0.001},
+    "early_stopping": {"patience": 3, "min_delta": 0, "restore_best": True},
+    "training": {"method": "minibatch", "batch_size": 8, "epochs": 4, "shuffle": True, "seed": 0},
+}
+
+
+@pytest.fixture
+def folder(tmp_path):
+    write_csv(tmp_path / "d.csv", _csv_rows())
+    return tmp_path
+
+
+def problem(folder: Path, doc: dict, name="p.json") -> Path:
+    p = folder / name
+    p.write_text(json.dumps(doc) if name.endswith(".json") else doc)
+    return p
+
+
+def with_field(path: str, value, base=BASE) -> dict:
+    """``base`` with ``path`` (dots; a missing last key added) set to ``value`` (DELETE removes it)."""
+    doc = copy.deepcopy(base)
+    *parents, last = path.split(".")
+    target = doc
+    for key in parents:
+        target = target[key]
+    if value is DELETE:
+        target.pop(last, None)
+    else:
+        target[last] = value
+    return doc
+
+
+DELETE = object()
+HUGE = 10 ** 300  # a finite JSON number far past any sensible setting
+
+# (field path, hostile value, the field the error must name)
+PROBLEM_FIELDS = [
+    ("optimizer", "adam", "optimizer"),
+    ("optimizer", ["adam"], "optimizer"),
+    ("optimizer", {}, "optimizer"),
+    ("optimizer", {"name": "nadam"}, "optimizer"),
+    ("optimizer", {"name": 5}, "optimizer"),
+    ("optimizer", {"name": None}, "optimizer"),
+    ("optimizer", {"name": ["adam"]}, "optimizer"),
+    ("optimizer", {"name": "adam", "bogus": 1}, "optimizer"),
+    ("optimizer", {"name": "adam", "weight_decay": 0.1}, "optimizer"),
+    ("optimizer", {"name": "adam", "beta1": "0.9"}, "optimizer.beta1"),
+    ("optimizer", {"name": "adam", "beta1": True}, "optimizer.beta1"),
+    ("optimizer", {"name": "adam", "beta1": [0.9]}, "optimizer.beta1"),
+    ("optimizer", {"name": "adam", "beta1": {"a": 1}}, "optimizer.beta1"),
+    ("optimizer", {"name": "adam", "beta1": None}, "optimizer.beta1"),
+    ("optimizer", {"name": "adam", "beta1": -0.1}, "optimizer.beta1"),
+    ("optimizer", {"name": "adam", "beta1": 1.0}, "optimizer.beta1"),
+    ("optimizer", {"name": "adam", "beta2": HUGE}, "optimizer.beta2"),
+    ("optimizer", {"name": "adam", "eps": 0}, "optimizer.eps"),
+    ("optimizer", {"name": "adam", "eps": -1e-8}, "optimizer.eps"),
+    ("optimizer", {"name": "adam", "eps_placement": "bogus"}, "optimizer.eps_placement"),
+    ("optimizer", {"name": "adam", "eps_placement": 3}, "optimizer.eps_placement"),
+    ("optimizer", {"name": "adam", "eps_placement": ["sklearn"]}, "optimizer.eps_placement"),
+    ("optimizer", {"name": "adamw", "weight_decay": -0.01}, "optimizer.weight_decay"),
+    ("optimizer", {"name": "sgd", "momentum": 0.9, "nesterov": "true"}, "optimizer.nesterov"),
+    ("optimizer", {"name": "sgd", "momentum": 0.9, "nesterov": "yes"}, "optimizer.nesterov"),
+    ("optimizer", {"name": "sgd", "momentum": 0.9, "nesterov": 1}, "optimizer.nesterov"),
+    ("optimizer", {"name": "sgd", "momentum": 0, "nesterov": True}, "optimizer"),
+    ("optimizer", {"name": "sgd", "momentum": -0.5}, "optimizer.momentum"),
+    ("optimizer", {"name": "rmsprop", "alpha": 2}, "optimizer.alpha"),
+    ("optimizer", {"name": "rmsprop", "alpha": -1}, "optimizer.alpha"),
+    ("learning_rate_schedule", "step", "learning_rate_schedule"),
+    ("learning_rate_schedule", [{"name": "step"}], "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "warmup"}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "step", "bogus": 1}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "step", "step_size": 0, "gamma": 0.5}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "step", "step_size": -2, "gamma": 0.5}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "step", "step_size": 2.5, "gamma": 0.5}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "step", "step_size": 2, "gamma": -1}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "step", "step_size": 2, "gamma": "0.5"}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "exponential", "gamma": 0}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "cosine", "T_max": 0}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "cosine", "T_max": -5}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "cosine", "T_max": 2, "eta_min": -1}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "inverse_scaling", "power_t": -1}, "learning_rate_schedule"),
+    ("regularization", 0.1, "regularization"),
+    ("regularization", [0.1], "regularization"),
+    ("regularization", {"l1": 0.1}, "regularization"),
+    ("regularization", {"l2": -1}, "regularization.l2"),
+    ("regularization", {"l2": "0.1"}, "regularization.l2"),
+    ("regularization", {"l2": True}, "regularization.l2"),
+    ("early_stopping", "yes", "early_stopping"),
+    ("early_stopping", [], "early_stopping"),
+    ("early_stopping", {"patience": 0}, "early_stopping.patience"),
+    ("early_stopping", {"patience": -1}, "early_stopping.patience"),
+    ("early_stopping", {"patience": 2.5}, "early_stopping.patience"),
+    ("early_stopping", {"patience": "3"}, "early_stopping.patience"),
+    ("early_stopping", {"patience": 3, "restore_best": "true"}, "early_stopping.restore_best"),
+    ("early_stopping", {"patience": 3, "restore_best": 1}, "early_stopping.restore_best"),
+    ("early_stopping", {"patience": 3, "min_delta": -1}, "early_stopping.min_delta"),
+    ("early_stopping", {"patience": 3, "bogus": 1}, "early_stopping"),
+    ("validation", DELETE, "early_stopping"),  # early stopping watches a validation loss
+    ("preprocess", "standard", "preprocess"),
+    ("preprocess", ["standard"], "preprocess"),
+    ("preprocess", {"scale": "bogus"}, "preprocess.scale"),
+    ("preprocess", {"scale": 1}, "preprocess.scale"),
+    ("preprocess", {"scale": "standard", "bogus": 1}, "preprocess"),
+    ("preprocess", {"scale": "standard", "offset": [0, 0], "divisor": [0, 1]}, "preprocess"),
+    ("classes", "cat", "classes"),
+    ("classes", {"cat": 0}, "classes"),
+    ("classes", [], "classes"),
+    ("classes", ["cat", "cat", "dog"], "classes"),
+    ("classes", ["cat", "dog"], "classes"),
+    ("classes", ["cat", "dog", "emu", "yak"], "classes"),
+    ("classes", ["cat", None, "emu"], "classes"),
+    ("classes", ["cat", ["dog"], "emu"], "classes"),
+    ("classes", ["cat", {"d": 1}, "emu"], "classes"),
+    ("classes", ["cat", True, "emu"], "classes"),
+    ("classes", [f"c{i}" for i in range(100_000)], "classes"),
+    ("validation", {"fraction": 0}, "validation.fraction"),
+    ("validation", {"fraction": 1}, "validation.fraction"),
+    ("validation", {"fraction": -0.1}, "validation.fraction"),
+    ("validation", {"fraction": "0.2"}, "validation.fraction"),
+    ("validation", {"fraction": HUGE}, "validation.fraction"),
+    ("validation", {"fraction": 0.2, "seed": -1}, "validation.seed"),
+    ("validation", {"fraction": 0.2, "seed": 2.5}, "validation.seed"),
+    ("validation", {"fraction": 0.2, "bogus": 1}, "validation"),
+]
+
+
+@pytest.mark.parametrize("path,value,field", PROBLEM_FIELDS, ids=[f"{p}-{i}" for i, (p, _, _) in
+                                                                  enumerate(PROBLEM_FIELDS)])
+def test_hostile_problem_fields_are_refused(folder, path, value, field):
+    p = problem(folder, with_field(path, value))
+    refused(["train", p, "--save", folder / "m.json", "--journal", folder / "j.csv", "--quiet"], p, field,
+            absent=[folder / "m.json", folder / "j.csv"])
+
+
+# finite but extreme settings are legal (PyTorch accepts them): they train (exit 0) or stop as a
+# divergence (exit 3, one line), never a traceback
+EXTREME = [
+    ("optimizer", {"name": "adam", "eps": HUGE}),
+    ("optimizer", {"name": "adamw", "weight_decay": HUGE}),
+    ("optimizer", {"name": "sgd", "momentum": HUGE}),
+    ("learning_rate_schedule", {"name": "step", "step_size": HUGE, "gamma": 0.5}),
+    ("learning_rate_schedule", {"name": "exponential", "gamma": HUGE}),
+    ("learning_rate_schedule", {"name": "inverse_scaling", "power_t": HUGE}),
+    ("regularization", {"l2": HUGE}),
+    ("early_stopping", {"patience": HUGE}),
+    ("early_stopping", {"patience": 3, "min_delta": HUGE}),
+    ("validation", {"fraction": 0.2, "seed": HUGE}),
+    ("validation", {"fraction": 0.999}),  # one training row
+    ("classes", ["cat", "dog", "x" * 1_000_000]),  # refused by the data: emu is no class
+]
+
+
+@pytest.mark.parametrize("path,value", EXTREME, ids=[f"{p}-{i}" for i, (p, _) in enumerate(EXTREME)])
+def test_extreme_finite_settings_train_or_diverge_in_one_line(folder, path, value):
+    p = problem(folder, with_field(path, value))
+    code, _, err, peak = cli(["train", p, "--save", folder / "m.json", "--quiet"])
+    assert code in (0, 2, 3) and peak < PEAK_BYTES, (code, err)
+    assert err.count("\n") == (code != 0) and "Traceback" not in err, err
+    assert len(err) < 1000, err[:100]
+
+
+@pytest.mark.parametrize("text", [float("nan"), float("inf"), -float("inf")])
+def test_nan_and_infinity_in_settings_are_refused(folder, text):
+    for field, key in (("optimizer", "beta1"), ("optimizer", "eps"), ("regularization", "l2"),
+                       ("early_stopping", "min_delta"), ("early_stopping", "patience"),
+                       ("validation", "fraction"), ("learning_rate_schedule", "gamma")):
+        p = problem(folder, with_field(f"{field}.{key}", text))
+        refused(["train", p, "--quiet"], p, f"{field}.{key}")
+
+
+def test_the_base_problem_trains(folder):
+    """The base every case tampers with is valid: the refusals above are the tampering's."""
+    p = problem(folder, BASE)
+    handled(["train", p, "--save", folder / "m.json", "--quiet"])
+    model = json.loads((folder / "m.json").read_text())
+    assert model["classes"] == ["cat", "dog", "emu"] and len(model["preprocess"]["offset"]) == 2
+@pytest.mark.parametrize("command", ["train", "solve"])
+@pytest.mark.parametrize("schedule", [{"name": "exponential", "gamma": 1e200},
+                                      {"name": "step", "step_size": 1, "gamma": 1e200},
+                                      {"name": "inverse_scaling", "power_t": 1e300}])
+def test_a_schedule_whose_rate_overflows_diverges_in_one_line(folder, schedule, command):
+    """γ^e past the largest float was Python's OverflowError traceback (η·γ^e with γ = 1e200 at
+    epoch 2; (e·n + 1)^power_t with power_t = 1e300 at epoch 1): the rate is inf (training stops as
+    diverged, exit 3) or, divided by, 0."""
+    doc = with_field("learning_rate_schedule", schedule, with_field("learning_rate", 1e-300))
+    doc["training"]["epochs"] = 4
+    del doc["preprocess"]  # solve notes scaled inputs on stderr
+    p = problem(folder, doc)
+    code, _, err, _ = cli([command, p, "--quiet"] if command == "train" else [command, p, "--steps", "3"])
+    assert code in (0, 3) and "Traceback" not in err, (code, err)
+    assert err.count("\n") == (code != 0), err
