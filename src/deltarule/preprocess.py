@@ -46,8 +46,17 @@ class Scaler:
         return Scaler(self.scale, offset, np.where(spread > 0, spread, 1.0))
 
     def apply(self, x: np.ndarray) -> np.ndarray:
-        """(x - offset) / divisor, (n, d) -> (n, d)."""
-        return (np.asarray(x, dtype=np.float64) - self.offset) / self.divisor
+        """(x - offset) / divisor, (n, d) -> (n, d); an InputError at ``preprocess`` where a finite
+        input scales past the largest float (a model file's tiny divisor: inf, not a warning)."""
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            out = (x - self.offset) / self.divisor
+        bad = ~np.isfinite(out) & np.isfinite(x)
+        if bad.any():
+            j = int(np.argwhere(bad)[0][1])
+            raise InputError(f"(x - offset) / divisor overflows for input {j + 1} (offset {self.offset[j]:g}, "
+                             f"divisor {self.divisor[j]:g})", f"preprocess.divisor[{j + 1}]")
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"scale": self.scale, "offset": self.offset.tolist(), "divisor": self.divisor.tolist()}

@@ -95,7 +95,12 @@ class Problem:
 
     def scale(self, x: np.ndarray) -> np.ndarray:
         """New raw inputs (n, d) as the network takes them: the model's fitted scaling, if any."""
-        return x if self.scaler is None else self.scaler.apply(x)
+        if self.scaler is None:
+            return x
+        try:
+            return self.scaler.apply(x)
+        except InputError as e:
+            raise e.in_file(self.source) from None
 
     def split(self) -> tuple:
         """(x, y, x_val, y_val): training and held-out examples (x_val, y_val None without
@@ -291,10 +296,23 @@ def _columns(doc: dict, info: dict, network: Network) -> dict | None:
         if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
             raise InputError("expected a list of column names", f"columns.{f}")
         out[f] = names
+    _distinct_columns(out)
     if len(out["inputs"]) != network.sizes[0]:
         raise InputError(f"{len(out['inputs'])} names, but the first layer takes {network.sizes[0]} inputs",
                          "columns.inputs")
     return out
+
+
+def _distinct_columns(columns: dict) -> None:
+    """Each column named once (an input named twice would be read twice; a target that is also an
+    input would be the answer given to the model), and no empty name."""
+    seen: set[str] = set()
+    for f in ("inputs", "targets"):
+        for i, name in enumerate(columns[f]):
+            if not name or name in seen:
+                problem = "an empty name" if not name else f"{name[:40]!r} named twice"
+                raise InputError(problem, f"columns.{f}[{i + 1}]")
+            seen.add(name)
 
 
 def _trained_on(doc: dict, x) -> dict | None:

@@ -35,12 +35,14 @@ def _names(text: str | None) -> list[str] | None:
     return [c.strip() for c in text.split(",") if c.strip()] if text else None
 
 
-def _csv_examples(path: Path, d: int, inputs: list[str] | None, targets: list[str] | None):
-    """(x, y) from a CSV: named columns, or the first d columns as inputs and the rest as targets."""
+def _csv_examples(path: Path, d: int, inputs: list[str] | None, targets: list[str] | None,
+                  fields: tuple[str, str] = ("--inputs", "--targets")):
+    """(x, y) from a CSV: named columns, or the first d columns as inputs and the rest as targets;
+    a missing column is an error at ``fields`` (the flags, or the model's ``columns.*``)."""
     from ..data import read_csv
 
     if targets:
-        return read_csv(path, targets, inputs, width=None if inputs else d, fields=("--inputs", "--targets"),
+        return read_csv(path, targets, inputs, width=None if inputs else d, fields=fields,
                         size_field="", labels=True)
     if inputs:
         raise InputError("name the target columns too (--targets COLS)", "--targets")
@@ -49,6 +51,16 @@ def _csv_examples(path: Path, d: int, inputs: list[str] | None, targets: list[st
         raise InputError(f"{table.shape[1]} columns and the model takes {d} inputs: no target columns "
                          f"(the targets follow the inputs, or name them with --targets)", "", str(path))
     return table[:, :d], table[:, d:]
+
+
+def _model_csv(path: Path, d: int, inputs: str | None, targets: str | None, model=None):
+    """:func:`_csv_examples` with the flags' columns, or the ``model``'s own (then a column the
+    CSV lacks is the model file's ``columns.*`` error, not a flag the user never gave)."""
+    fields = ("columns.inputs", "columns.targets") if model is not None else ("--inputs", "--targets")
+    try:
+        return _csv_examples(path, d, _names(inputs), _names(targets), fields)
+    except InputError as e:
+        raise (e.in_file(model.source) if model is not None else e) from None
 
 
 def _known_columns(model, inputs: str | None, targets: str | None) -> tuple:
@@ -72,9 +84,10 @@ def read_examples(source: str, network, inputs: str | None, targets: str | None,
     from .predict import _targets, labels_to_targets, read_inputs
 
     d, k = network.sizes[0], network.sizes[-1]
+    own = not inputs and not targets  # the model's own column names: errors name columns.*
     inputs, targets = _known_columns(model, inputs, targets)
     if Path(source).suffix.lower() == ".csv":
-        x, y = _csv_examples(Path(source), d, _names(inputs), _names(targets))
+        x, y = _model_csv(Path(source), d, inputs, targets, model if own and targets else None)
         y = labels_to_targets(y, model, source) if model is not None else y
         if x.shape[1] != d:
             raise InputError(f"{x.shape[1]} input columns, but the model takes {d} inputs", "--inputs", source)

@@ -44,8 +44,8 @@ def run(args) -> int:
     yhat = network.predict(model.scale(x))
     kind = classifier(network)
     classes = predicted_classes(yhat, kind) if kind else None
+    y = _targets(labels_to_targets(y, model, args.data), yhat.shape)  # refused before anything is written
     write_output(to_csv(yhat, classes, model.classes), args.output)
-    y = _targets(labels_to_targets(y, model, args.data), yhat.shape)
     if kind and y is not None:
         note = training_note(model, x, args.data, args.allow_outside)
         print(f"accuracy {accuracy(yhat, y, kind):.2%} on the {len(x)} rows of {safe_text(args.data)}"
