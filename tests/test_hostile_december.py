@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from deltarule.checkpoint import seal
 from deltarule.cli import main
 
 SECONDS = 20  # generous on a loaded machine: every case is refused in well under one
@@ -378,3 +379,191 @@ def test_the_untampered_model_predicts_and_evaluates(folder, model_doc, command)
     m.write_text(json.dumps(model_doc))
     out = handled([command, m, folder / "d.csv"])
     assert out.count("\n") >= 3
+
+
+# -- checkpoints carrying optimizer state, tampered and resealed ----------------------------------
+@pytest.fixture
+def adam_checkpoint(folder):
+    doc = {k: v for k, v in BASE.items() if k not in ("early_stopping", "learning_rate_schedule")}
+    p = problem(folder, doc)
+    c = folder / "c.json"
+    handled(["train", p, "--epochs", "2", "--checkpoint", c, "--quiet"])
+    header = json.loads(c.read_text())
+    del header["sha256"]
+    return p, c, header
+
+
+STATE_TAMPERING = [
+    ("t", 2.5), ("t", -1), ("t", HUGE), ("t", "8"), ("t", True), ("t", None), ("t", [8]),
+    ("mW1", None), ("mW1", "x"), ("mW1", [[0.0, 0.0]]), ("mW1", [[[0.0]]]), ("mW1", [[True, 0.0]] * 4),
+    ("mW1", [["0", 0.0]] * 4), ("sW1", [[-1.0, 0.0]] * 4), ("mb2", [0.0] * 4), ("mb2", {"a": 1}),
+    ("vW1", [[0.0, 0.0]] * 4), ("mW9", [[0.0]]), ("", None),
+]
+
+
+@pytest.mark.parametrize("name,value", STATE_TAMPERING, ids=[f"{n}-{i}" for i, (n, _) in enumerate(STATE_TAMPERING)])
+def test_tampered_optimizer_state_is_refused(adam_checkpoint, name, value):
+    p, c, header = adam_checkpoint
+    state = header["optimizer_state"]
+    if name == "":
+        del state["sW2"]  # a missing state name
+    else:
+        state[name] = value
+    c.write_text(seal(header))
+    refused(["train", p, "--epochs", "4", "--resume", c, "--quiet"], c, "optimizer_state")
+
+
+def test_nan_in_optimizer_state_is_refused(adam_checkpoint):
+    p, c, header = adam_checkpoint
+    header["optimizer_state"]["mW1"][0][0] = float("nan")
+    c.write_text(json.dumps({**header, "sha256": "0" * 64}))  # NaN cannot be sealed: JSON has none
+    code, _, err, _ = cli(["train", p, "--epochs", "4", "--resume", c, "--quiet"])
+    assert code == 2 and err.count("\n") == 1 and err.startswith(f"{c}: "), err
+
+
+def test_tampered_optimization_settings_are_refused(adam_checkpoint):
+    p, c, header = adam_checkpoint
+    for spec in ({"optimizer": {"name": "adam", "beta1": 7}}, {"optimizer": "adam"}, [],
+                 {"optimizer": {"name": "rmsprop"}}, {"bogus": 1}):
+        h = copy.deepcopy(header)
+        h["optimization"] = spec
+        c.write_text(seal(h))
+        refused(["train", p, "--epochs", "4", "--resume", c, "--quiet"], c)
+
+
+# -- answers files with the optimizer's names ----------------------------------------------------
+ANSWERS = [
+    {"t": -1}, {"t": HUGE}, {"t": "one"}, {"t": True},
+    {"mW1_hat": "x"}, {"mW1_hat": [[1e400]]}, {"mW1_hat": [[0.1, 0.2]]}, {"vW1": [[0.1, 0.2], [0.3, 0.4]]},
+    {"sW9": [[0.1]]}, {"mW1_hat_hat": [[0.1]]}, {"mW0": [[0.1]]}, {"step2.t": "x"}, {"step0.mW1": [[0.1]]},
+    {"mW1[1,1]": "x"}, {"mW1[9,9]": 0.1}, {"t\x1b[2J": 1}, {"mb2_hat": {"a": 1}},
+]
+
+
+@pytest.mark.parametrize("answers", ANSWERS, ids=[str(i) for i in range(len(ANSWERS))])
+def test_hostile_answers_with_optimizer_names(tmp_path, answers):
+    a = tmp_path / "a.json"
+    a.write_text(json.dumps({"problem": "seed-002-adam", "answers": answers}))
+    code, _, err, _ = cli(["check", "seed-002-adam", a])
+    assert code in (1, 2) and "Traceback" not in err and not CONTROL.search(err[:-1] if err else ""), (code, err)
+    if code == 2:
+        assert err.count("\n") == 1 and err.startswith(f"{a}: "), err
+
+
+# -- exercise templates with optimizer: ------------------------------------------------------------
+TEMPLATE_OPTIMIZERS = [
+    {"name": "adam", "beta1": {"draw": "uniform", "low": 2, "high": 3, "decimals": 1}},
+    {"name": {"draw": "choice", "from": ["adam", "nadam"]}},
+    {"name": "adam", "eps": {"draw": "choice", "from": [0, -1]}},
+    "adam",
+    {"name": "sgd", "momentum": 0.9, "nesterov": "yes"},
+]
+
+
+@pytest.mark.parametrize("optimizer", TEMPLATE_OPTIMIZERS, ids=[str(i) for i in range(len(TEMPLATE_OPTIMIZERS))])
+def test_hostile_exercise_templates_with_an_optimizer(tmp_path, optimizer):
+    from deltarule import examples
+
+    with examples.path("seed-002") as source:
+        doc = __import__("yaml").safe_load(Path(source).read_text())
+    doc.update(optimizer=optimizer, asked=["W2_new"])
+    t = tmp_path / "t.json"
+    t.write_text(json.dumps(doc))
+    refused(["exercises", t, "--count", "2", "--seed", "1", "-o", tmp_path / "out"], t, None,
+            absent=[tmp_path / "out"])
+
+
+# -- CSV labels ------------------------------------------------------------------------------------
+def _labels(kind: str) -> list[str]:
+    rows = _csv_rows()
+    n = len(rows)
+    return {"empty": ["" if i == 3 else r[2] for i, r in enumerate(rows)],
+            "one-class": ["cat"] * n,
+            "many": [f"c{i}" for i in range(n)],
+            "newline": ['"ca\nt"' if i == 0 else r[2] for i, r in enumerate(rows)],
+            "control": ["\x1b[2Jcat" if i == 0 else r[2] for i, r in enumerate(rows)],
+            "long": ["x" * 100_000 if i == 0 else r[2] for i, r in enumerate(rows)],
+            "mixed": ["1" if i == 0 else r[2] for i, r in enumerate(rows)]}[kind]
+
+
+@pytest.mark.parametrize("kind", ["empty", "one-class", "many", "newline", "control", "long", "mixed"])
+def test_hostile_csv_labels(folder, kind):
+    rows = [(a, b, label) for (a, b, _), label in zip(_csv_rows(), _labels(kind))]
+    write_csv(folder / "d.csv", rows)
+    doc = with_field("classes", DELETE)
+    p = problem(folder, doc)
+    code, _, err, _ = cli(["train", p, "--save", folder / "m.json", "--quiet"])
+    assert "Traceback" not in err and not CONTROL.search(err[:-1] if err else ""), (code, err)
+    assert code in (0, 2) and err.count("\n") == (code != 0), (code, err)
+    if code:
+        assert not (folder / "m.json").exists() and len(err) < 1000, err[:200]
+
+
+def test_ten_thousand_classes_are_refused_without_a_blow_up(folder):
+    rows = [(i % 7, i % 11, f"c{i}") for i in range(10_000)]
+    write_csv(folder / "d.csv", rows)
+    p = problem(folder, with_field("classes", DELETE))
+    refused(["train", p, "--quiet"], folder / "d.csv")
+
+
+# -- plot --journal: a hostile journal CSV ----------------------------------------------------------
+JOURNALS = {
+    "empty": "", "header": "epoch,loss\n", "no-loss": "epoch,x\n0,1\n", "text": "epoch,loss\n0,abc\n",
+    "nan": "epoch,loss\n0,nan\n1,nan\n", "inf": "epoch,loss\n0,inf\n1,1\n", "negative": "epoch,loss\n0,-1\n1,-2\n",
+    "duplicate": "epoch,loss,loss\n0,1,2\n1,1,2\n", "ragged": "epoch,loss\n0,1,2\n1\n",
+    "control": "epoch,loss,\x1b[2J\n0,1,2\n", "epochs": "epoch,loss\n5,1\n2,1\n2,1\n",
+    "wide": "epoch,loss," + ",".join(f"c{i}" for i in range(20_000)) + "\n",
+    "binary": "\x00\xff\xfe", "huge-number": "epoch,loss\n0," + "9" * 5000 + "\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(JOURNALS))
+def test_hostile_journals_for_plot(tmp_path, kind):
+    j = tmp_path / "j.csv"
+    j.write_text(JOURNALS[kind], errors="surrogateescape")
+    out = tmp_path / "plot.svg"
+    code, _, err, _ = cli(["plot", "--journal", j, "-o", out])
+    assert "Traceback" not in err and code in (0, 2), (code, err)
+    if code:
+        assert err.count("\n") == 1 and err.startswith(f"{j}: ") and not out.exists(), err
+        assert not CONTROL.search(err[:-1]), repr(err)
+
+
+# -- compare with validation -------------------------------------------------------------------------
+@pytest.mark.parametrize("validation", [{"fraction": 1}, {"fraction": float("nan")}, {"fraction": 0.999}, "x"])
+def test_compare_with_hostile_validation(folder, validation):
+    p = problem(folder, with_field("validation", validation, with_field("early_stopping", DELETE)))
+    code, _, err, _ = cli(["compare", p, "--epochs", "2"])
+    assert code in (0, 2) and "Traceback" not in err, (code, err)
+    assert err.count("\n") == (code != 0), err
+
+
+# -- the scikit-learn estimators: a clear ValueError at fit ---------------------------------------
+ESTIMATOR_PARAMS = [
+    {"optimizer": "nadam"}, {"optimizer": 5}, {"optimizer": None}, {"optimizer": ["adam"]},
+    {"optimizer": "adam", "optimizer_params": {"beta1": 2}}, {"optimizer": "adam", "optimizer_params": {"bogus": 1}},
+    {"optimizer": "adam", "optimizer_params": ["beta1"]}, {"optimizer": "adam", "optimizer_params": {"beta1": "x"}},
+    {"optimizer": "adam", "optimizer_params": {"eps": float("nan")}},
+    {"optimizer": "adam", "optimizer_params": {"eps_placement": "x"}},
+    {"optimizer": "sgd", "optimizer_params": {"momentum": 0.9, "nesterov": "yes"}},
+    {"learning_rate_schedule": "warmup"}, {"learning_rate_schedule": "step", "schedule_params": {"step_size": 0}},
+    {"learning_rate_schedule": "step", "schedule_params": "x"}, {"l2": -1}, {"l2": float("nan")}, {"l2": "x"},
+    {"early_stopping": True, "validation_fraction": 0}, {"early_stopping": True, "validation_fraction": 2},
+    {"early_stopping": True, "n_iter_no_change": 0}, {"early_stopping": True, "n_iter_no_change": 2.5},
+    {"early_stopping": "yes"}, {"learning_rate": float("nan")}, {"learning_rate": -1},
+]
+
+
+@pytest.mark.parametrize("params", ESTIMATOR_PARAMS, ids=[str(i) for i in range(len(ESTIMATOR_PARAMS))])
+def test_estimators_refuse_bad_params_with_a_value_error_at_fit(params):
+    from deltarule.sklearn import DeltaRuleClassifier
+
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 5)
+    y = np.array([0, 1, 1, 0] * 5)
+    est = DeltaRuleClassifier(hidden_layer_sizes=(3,), epochs=2, batch_size=4, **params)
+    with pytest.raises(ValueError) as e:
+        est.fit(x, y)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 400, str(e.value)
+    # a clear message names the parameter (or its setting) at fault
+    assert any(k in str(e.value) for k in [*params, *(params.get("optimizer_params") or {})]
+               if isinstance(k, str)), str(e.value)

@@ -52,6 +52,8 @@ def _state(v: Any, optimizer, network: Network) -> dict:
             arr = matrix(v[name], path, *lay.W.shape)
         else:
             arr = vector(v[name], path, len(lay.b))
+        if name[0] == "s" and (np.asarray(arr) < 0).any():  # a mean of squares: negative makes sqrt NaN
+            raise InputError("a second moment must be >= 0", path)
         state[name] = np.asarray(arr, network.dtype)
     return state
 

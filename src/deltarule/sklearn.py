@@ -34,6 +34,8 @@ no early stopping).
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 try:
@@ -113,6 +115,7 @@ class _DeltaRule(BaseEstimator):
         """``train``'s optimizer=, lr_schedule=, l2= from the constructor's parameters (ValueError
         naming the parameter when one is wrong)."""
         from . import optimizers, schedules
+        from .optimization import _registered
 
         out = {}
         for param, key, registry, name, settings in (
@@ -122,15 +125,18 @@ class _DeltaRule(BaseEstimator):
             if name is None and key == "lr_schedule":
                 continue
             try:
-                out[key] = registry.get(name, **dict(settings or {}))
+                if name not in (getattr(registry, "OPTIMIZERS", None) or registry.SCHEDULES):
+                    raise KeyError(name)
+                # the problem file's typed reader: nesterov='yes' or beta1='x' refused, not taken
+                out[key] = _registered({**dict(settings or {}), "name": name}, param, registry)
             except KeyError:
                 names = ", ".join(getattr(registry, "OPTIMIZERS", None) or registry.SCHEDULES)
                 raise ValueError(f"{param} must be one of {names}, got {name!r}") from None
             except (TypeError, ValueError) as e:  # InputError is a ValueError
-                field = getattr(e, "field", "")
+                field = getattr(e, "field", "").removeprefix(param).removeprefix(".")
                 raise ValueError(f"{param} {name!r}: {field + ': ' if field else ''}{getattr(e, 'message', e)}") \
                     from None
-        if not self.l2 >= 0:
+        if isinstance(self.l2, bool) or not isinstance(self.l2, numbers.Real) or not self.l2 >= 0:
             raise ValueError(f"l2 must be >= 0, got {self.l2!r}")
         return {**out, "l2": float(self.l2)}
 
@@ -138,8 +144,13 @@ class _DeltaRule(BaseEstimator):
         """The EarlyStopping of ``fit`` (None without early_stopping)."""
         from .early_stopping import EarlyStopping
 
+        if not isinstance(self.early_stopping, (bool, np.bool_)):
+            raise ValueError(f"early_stopping must be True or False, got {self.early_stopping!r}")
         if not self.early_stopping:
             return None
+        k = self.n_iter_no_change
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"n_iter_no_change must be a whole number >= 1, got {k!r}")
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
         # scikit-learn's n_iter_no_change = k stops after k + 1 epochs without improvement
@@ -185,6 +196,7 @@ class _DeltaRule(BaseEstimator):
         X, y = validate_data(self, X, y, reset=first, multi_output=self._multi_output, y_numeric=self._numeric)
         if first:
             self._seed_ = self._seed()
+            self._optimization(), self._stopping()  # a bad parameter: ValueError before any work
         Y = self._targets(y, first, classes)
         rows, held = self._split(len(X)) if stopping else (np.arange(len(X)), None)
         Xs = self._scaled(X[rows], fit=first)
