@@ -31,8 +31,8 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
-def _modules():
-    for name in COMMANDS:
+def _modules(names: Sequence[str] = COMMANDS):
+    for name in names:
         try:
             yield name, importlib.import_module(f"deltarule.commands.{name}")
         except ModuleNotFoundError as e:
@@ -40,15 +40,17 @@ def _modules():
                 raise
 
 
-def build_parser() -> Parser:
-    """The ``deltarule`` parser: one subcommand per module in ``COMMANDS``, its EXAMPLE in --help."""
+def build_parser(only: str | None = None) -> Parser:
+    """The ``deltarule`` parser: one subcommand per module in ``COMMANDS``, its EXAMPLE in --help;
+    ``only``: that command's alone (a command line naming it parses the same, without importing
+    every other command's modules: start-up is part of every command's time)."""
     from . import __version__
 
     parser = Parser(prog="deltarule", description="Backpropagation you can see, check and trust.",
                     epilog="Run 'deltarule COMMAND --help' for a command's options and an example.")
     parser.add_argument("--version", action="version", version=f"deltarule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name, mod in _modules():
+    for name, mod in _modules(COMMANDS if only is None else (only,)):
         p = sub.add_parser(name, help=mod.HELP, description=mod.HELP,
                            epilog="example:\n" + mod.EXAMPLE,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -57,11 +59,16 @@ def build_parser() -> Parser:
     return parser
 
 
+def _named(argv: Sequence[str]) -> str | None:
+    """The command a line names first (its parser is then built alone), else None."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
+        parser = build_parser(_named(argv))
         args = parser.parse_args(argv)
         if not getattr(args, "run", None):
             parser.print_help()
