@@ -66,8 +66,10 @@ class FastRun:
         from .. import losses
 
         p0 = self.net.parameters()
-        per0, a0 = self.run._outputs(self.x, self.y) if self.name == "buffered" else \
-            fast.eval_outputs(self.net, self.x, self.y)
+        if self.name == "buffered":  # the epoch journal's own pass
+            loss0, a0 = self.run.journal_loss()
+            return np.concatenate([[0, loss0], p0]), a0
+        per0, a0 = fast.eval_outputs(self.net, self.x, self.y)
         loss0 = losses.reduce(per0, self.net.reduction) + penalty([lay.W for lay in self.net.layers], self.l2)
         return np.concatenate([[0, loss0], p0]), a0
 
