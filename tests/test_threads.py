@@ -19,13 +19,17 @@ def blas_threads() -> int:
 
 
 def test_small_runs_take_one_thread_large_ones_all_cores():
-    # digits: 64-32-10, batches of 32, 1437 examples: the journal pass's 1437 x 64 x 32 is the largest
-    assert threads.largest_product((64, 32, 10), 32, 1437) == 1437 * 64 * 32
+    # digits: 64-32-10, batches of 32, 1437 examples: the step's 32 x 64 x 32 is the largest
+    assert threads.largest_product((64, 32, 10), 32, 1437) == 32 * 64 * 32
     assert threads.threads_for((64, 32, 10), 32, 1437) == 1
-    # W4's step 128 x 784 x 256 and journal pass 8192 x 784 x 256 (1.64e9 multiply-adds)
-    assert threads.largest_product((784, 256, 10), 128, 60000) == 8192 * 784 * 256
-    assert threads.threads_for((784, 256, 10), 128, 60000) is None
-    assert threads.threads_for((784, 4096, 10), 128, 60000) is None
+    # W4: the step 128 x 784 x 256 decides (one thread), not the journal pass's 8192 x 784 x 256
+    # (1.64e9 multiply-adds), whose two threads gain less once an epoch than the steps lose
+    assert threads.largest_product((784, 256, 10), 128, 60000) == 128 * 784 * 256
+    assert threads.threads_for((784, 256, 10), 128, 60000) == 1
+    assert threads.threads_for((784, 4096, 10), 128, 60000) == 1
+    # full batch: every step is 60000 x 784 x 256 (1.2e10): all cores
+    assert threads.threads_for((784, 256, 10), 60000, 60000) is None
+    assert threads.threads_for((784, 256, 10), 10**6, 60000) is None  # a batch larger than n is n
     # the boundary: one multiply-add short of LARGE_WORK is still small
     units = threads.LARGE_WORK // (8192 * 1000)
     assert 8192 * 1000 * units < threads.LARGE_WORK <= 8192 * 1000 * (units + 1)

@@ -19,7 +19,10 @@ product                1 thread    2 threads   2 / 1
 =====================  ==========  ==========  ============
 
 Two threads won only from about 1.5e9 multiply-adds, and not every time: so a run goes on one
-thread unless its largest product reaches LARGE_WORK. ``--backend torch`` follows the same rule
+thread unless its step's product reaches LARGE_WORK. The step decides, not the journal's
+whole-data pass: W4's pass (8192 x 784 x 256) gains 0.76x on two threads once an epoch, but its
+469 steps (128 x 784 x 256) would each lose 26x (measured again on 2026-12-01, load 5: 1.9 ms
+one thread, 36 ms two, wall); the pass runs on the step's thread count. ``--backend torch`` follows the same rule
 with ``torch.set_num_threads`` (digits: 25 s with PyTorch's default threads, 2.5 s with one).
 One thread changes no number: the products are split by rows and columns of the output, never
 along the sum, so each element is the same sum in the same order.
@@ -30,19 +33,18 @@ from contextlib import contextmanager
 from typing import Iterator
 
 LARGE_WORK = 1_500_000_000  # multiply-adds of one product from which all cores are worth it (above)
-EVAL_ROWS = 8192  # rows of the journal's whole-data passes (fast.EVAL_ROWS)
 
 
 def largest_product(sizes: tuple[int, ...], batch: int, n: int) -> int:
-    """Multiply-adds of the run's largest product: rows x fan_in x units over the layers, rows
-    the batch or a whole-data pass's slice (min(n, EVAL_ROWS)), whichever is larger."""
-    rows = max(batch, min(n, EVAL_ROWS))
+    """Multiply-adds of the run's largest step product: batch rows (at most n) x fan_in x units
+    over the layers (the journal's whole-data pass follows the steps: see above)."""
+    rows = min(batch, n)
     return max((rows * fan * units for fan, units in zip(sizes, sizes[1:])), default=0)
 
 
 def threads_for(sizes: tuple[int, ...], batch: int, n: int) -> int | None:
-    """1 for a run of small products; None (leave the thread count as it is: all cores, or what
-    the user set) for one whose largest product reaches LARGE_WORK."""
+    """1 for a run of small step products; None (leave the thread count as it is: all cores, or
+    what the user set) for one whose largest step product reaches LARGE_WORK."""
     return 1 if largest_product(sizes, batch, n) < LARGE_WORK else None
 
 
