@@ -567,3 +567,33 @@ def test_estimators_refuse_bad_params_with_a_value_error_at_fit(params):
     # a clear message names the parameter (or its setting) at fault
     assert any(k in str(e.value) for k in [*params, *(params.get("optimizer_params") or {})]
                if isinstance(k, str)), str(e.value)
+
+
+# -- predict --drop / --inputs, evaluate --inputs / --targets: columns named on the command line ----
+@pytest.mark.parametrize("argv,field", [
+    (["predict", "{m}", "{d}", "--inputs", "x1,x1"], "--inputs"),
+    (["predict", "{m}", "{d}", "--drop", "label,label"], "--drop"),
+    (["predict", "{m}", "{d}", "--drop", "nope"], "--drop"),
+    (["predict", "{m}", "{d}", "--drop", "x1,x2,label"], ""),
+    (["evaluate", "{m}", "{d}", "--inputs", "x1,x1", "--targets", "label"], "--inputs"),
+    (["evaluate", "{m}", "{d}", "--inputs", "x1,x2", "--targets", "label,label"], "--targets"),
+    (["evaluate", "{m}", "{d}", "--inputs", "x1,x2", "--targets", "x1"], ""),
+    (["evaluate", "{m}", "{d}", "--inputs", "x1,label", "--targets", "label"], ""),
+])
+def test_hostile_column_flags(folder, model_doc, argv, field):
+    """A column named twice was read twice (--inputs x1,x1: the model saw x1 as both inputs, exit 0);
+    --drop label,label blamed data.targets with no file."""
+    m = folder / "m.json"
+    m.write_text(json.dumps(model_doc))
+    argv = [a.format(m=m, d=folder / "d.csv") for a in argv]
+    code, _, err, _ = cli(argv)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, (code, err)
+    if field:
+        assert err.startswith(f"{field}: ") or err.startswith(f"{folder / 'd.csv'}: {field}: "), err
+    else:
+        assert err.startswith(f"{folder / 'd.csv'}: "), err
+
+
+def test_a_problem_naming_an_input_column_twice_is_refused(folder):
+    p = problem(folder, with_field("data", {"file": "d.csv", "inputs": ["x1", "x1"], "targets": ["label"]}))
+    refused(["train", p, "--quiet"], p, "data.inputs")

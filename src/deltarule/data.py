@@ -454,8 +454,8 @@ def _targets_or_labels(raw: list, names: list[str], file: str) -> np.ndarray:
         y = np.array([[float(v) for v in row] for _, row in raw], dtype=np.float64).reshape(len(raw), len(names))
     except ValueError:
         if len(names) != 1:
-            raise InputError(f"class labels (text) need one target column, got {len(names)}", "data.targets") \
-                from None
+            raise InputError(f"class labels (text) need one target column, got {len(names)}", "data.targets",
+                             file) from None
         return np.array([row[0] for _, row in raw], dtype=str)
     bad = ~np.isfinite(y)
     if bad.any():
@@ -497,6 +497,9 @@ def _pick_columns(header: list[str], targets: list[str], inputs: list[str] | Non
         missing = next((c for c in names if c not in index), None)
         if missing is not None:
             raise InputError(f"no column {missing[:40]!r} ({_columns(header)})", field)
+        if len(set(names)) < len(names):  # read twice, it would be two inputs (or targets) of one
+            twice = next(c for i, c in enumerate(names) if c in names[:i])
+            raise InputError(f"column {twice[:40]!r} named twice", field)
     cols = [index[c] for c in inputs] if inputs is not None else _other_columns(header, targets, width, file)
     return len(cols), cols + [index[t] for t in targets]
 

@@ -304,10 +304,10 @@ def _columns(doc: dict, info: dict, network: Network) -> dict | None:
 
 
 def _distinct_columns(columns: dict) -> None:
-    """Each column named once (an input named twice would be read twice; a target that is also an
-    input would be the answer given to the model), and no empty name."""
-    seen: set[str] = set()
+    """Each input and each target column named once (one named twice would be read twice), and no
+    empty name. A column may be both an input and a target (an autoencoder's data)."""
     for f in ("inputs", "targets"):
+        seen: set[str] = set()
         for i, name in enumerate(columns[f]):
             if not name or name in seen:
                 problem = "an empty name" if not name else f"{name[:40]!r} named twice"
