@@ -597,3 +597,25 @@ def test_hostile_column_flags(folder, model_doc, argv, field):
 def test_a_problem_naming_an_input_column_twice_is_refused(folder):
     p = problem(folder, with_field("data", {"file": "d.csv", "inputs": ["x1", "x1"], "targets": ["label"]}))
     refused(["train", p, "--quiet"], p, "data.inputs")
+
+
+# -- class names that would reach the terminal raw ---------------------------------------------------
+HOSTILE_NAMES = ["c\x1b[2Jat", "d\x1b]2;owned\x07og", "e\u202emu", "ca\nt", "ca\rt", "c\x00t", ""]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=[repr(n) for n in HOSTILE_NAMES])
+def test_hostile_class_names_are_refused(folder, model_doc, name):
+    """A class name with ESC reached the terminal raw through evaluate's confusion matrix and predict's
+    CSV on stdout (exit 0; ESC[2J clears the screen), from a model's classes: or from CSV labels."""
+    m = folder / "m.json"
+    m.write_text(json.dumps(with_field("classes", ["cat", "dog", name], model_doc)))
+    refused(["evaluate", m, folder / "d.csv"], m, "classes")
+    refused(["predict", m, folder / "d.csv"], m, "classes")
+    p = problem(folder, with_field("classes", ["cat", "dog", name]))
+    refused(["train", p, "--quiet"], p, "classes")
+    rows = [(a, b, name if label == "emu" else label) for a, b, label in _csv_rows()]
+    (folder / "d.csv").write_bytes(b"x1,x2,label\n" + b"".join(
+        f'{a},{b},"{label}"\n'.encode("utf-8", "surrogatepass") for a, b, label in rows))
+    p = problem(folder, with_field("classes", DELETE))
+    refused(["train", p, "--save", folder / "m2.json", "--quiet"], folder / "d.csv", "data.targets",
+            absent=[folder / "m2.json"])

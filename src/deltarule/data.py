@@ -25,6 +25,7 @@ import csv
 import io
 import math
 import os
+import re
 import struct
 import zipfile
 import zlib
@@ -465,12 +466,27 @@ def _targets_or_labels(raw: list, names: list[str], file: str) -> np.ndarray:
     return y
 
 
+# a class name is printed in tables, reports and predict's CSV: nothing that moves a terminal's cursor,
+# retitles it, breaks a line, reverses the text's direction, or that no encoder writes (lone surrogates)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
+
+
+def check_class_names(names: list[str], path: str, file: str = "") -> None:
+    """Refuse an empty class name or one with a control, bidi or surrogate character (at ``path``)."""
+    for name in names:
+        if not name or _UNPRINTABLE.search(name):
+            problem = "an empty class name" if not name else f"class name {name[:40]!r} has a control character"
+            raise InputError(problem, path, file)
+
+
 def encode_labels(labels: Any, k: int, classes: list[str] | None, path: str, file: str = "") -> tuple:
     """(targets (n, k), classes): class labels as one-hot rows, classes in sorted order unless
     ``classes`` (the file's ``classes:``) gives the order. One sigmoid output (k = 1) with two
     classes: the target is 1 for the second class, 0 for the first."""
     labels = np.asarray(labels).astype(str).reshape(-1)
     found = sorted(set(labels.tolist()))
+    check_class_names(found, path, file)
     names = list(classes) if classes else found
     index = {c: i for i, c in enumerate(names)}
     unknown = next((c for c in found if c not in index), None)

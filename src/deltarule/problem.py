@@ -20,7 +20,7 @@ import numpy as np
 
 from . import examples
 from . import losses as _loss
-from .data import DATA_FIELDS, check_targets, parse_data
+from .data import DATA_FIELDS, check_class_names, check_targets, parse_data
 from .early_stopping import EarlyStopping
 from .early_stopping import parse as parse_early_stopping
 from .errors import InputError
@@ -257,6 +257,7 @@ def parse_classes(spec: Any, network: Network) -> list[str]:
     if not isinstance(spec, list) or not spec:
         raise InputError(f"expected a list of class names, got {_kind(spec)}", "classes")
     names = [text(c, f"classes[{i}]", numbers=True) for i, c in enumerate(spec, start=1)]
+    check_class_names(names, "classes")
     if len(set(names)) != len(names):
         raise InputError("class names must be distinct", "classes")
     k = network.sizes[-1]
