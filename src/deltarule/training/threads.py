@@ -33,6 +33,11 @@ from contextlib import contextmanager
 from typing import Iterator
 
 LARGE_WORK = 1_500_000_000  # multiply-adds of one product from which all cores are worth it (above)
+# below this OpenBLAS runs a product on one thread whatever its setting (its thresholds in
+# interface/gemv.c and gemm.c are 9,216 and 262,144 multiply-adds): a run of such products (W1, W2,
+# the seeds) skips the policy, whose scan of the loaded libraries (~0.5 ms) was 5% of a W1 run
+SPLIT_WORK = 8192
+EVAL_ROWS = 8192  # rows of the journal's whole-data passes (fast.EVAL_ROWS)
 
 
 def largest_product(sizes: tuple[int, ...], batch: int, n: int) -> int:
@@ -40,6 +45,12 @@ def largest_product(sizes: tuple[int, ...], batch: int, n: int) -> int:
     over the layers (the journal's whole-data pass follows the steps: see above)."""
     rows = min(batch, n)
     return max((rows * fan * units for fan, units in zip(sizes, sizes[1:])), default=0)
+
+
+def widest_product(sizes: tuple[int, ...], batch: int, n: int) -> int:
+    """Multiply-adds of the run's largest product of any kind: the steps' or a whole-data pass's
+    slice (min(n, EVAL_ROWS) rows), whichever is larger."""
+    return largest_product(sizes, max(batch, min(n, EVAL_ROWS)), max(batch, min(n, EVAL_ROWS)))
 
 
 def threads_for(sizes: tuple[int, ...], batch: int, n: int) -> int | None:
@@ -50,10 +61,14 @@ def threads_for(sizes: tuple[int, ...], batch: int, n: int) -> int | None:
 
 @contextmanager
 def policy(sizes: tuple[int, ...], batch: int, n: int) -> Iterator[int | None]:
-    """Within the block, BLAS runs on :func:`threads_for`'s thread count (restored after)."""
+    """Within the block, BLAS runs on :func:`threads_for`'s thread count (restored after); for a
+    run whose products are all under SPLIT_WORK, which BLAS never splits, nothing is changed."""
     threads = threads_for(sizes, batch, n)
     if threads is None:
         yield None
+        return
+    if widest_product(sizes, batch, n) < SPLIT_WORK:  # one thread already
+        yield threads
         return
     from threadpoolctl import ThreadpoolController
 
