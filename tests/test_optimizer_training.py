@@ -83,7 +83,7 @@ def test_defaults_are_plain_descent_bit_for_bit():
 
 def test_non_plain_settings_choose_the_buffered_engine(monkeypatch):
     # the buffered engine runs every optimizer, schedule and L2 (its in-place kernels); the compiled
-    # one knows only P <- P - η g, so "scalar" is answered with buffered; "generic" stays as asked
+    # one has no adam kernel (Optimizer.scalar), so "scalar" is answered with buffered; "generic" stays as asked
     net, x, y = _net(6)
     schedule = dr.Schedule("minibatch", 2, epochs=2)
     made = []

@@ -138,7 +138,7 @@ def _chain3(fs):
 
 # -- the loop's templates: plain functions, compiled per kernel set by _specialise --------------
 # Their kernels are globals of each compiled copy (see _specialise); these placeholders only name them.
-_F = _FPRIME = _ROW_F = _ROW_VJP = _LOSS = _GRAD = _FUSED = None
+_F = _FPRIME = _ROW_F = _ROW_VJP = _LOSS = _GRAD = _FUSED = _OPT = None
 _N_EW = 0  # how many of the copy's activation codes are elementwise (the row-wise ones follow)
 
 
@@ -212,23 +212,70 @@ def _backward(p, I, F, L, S, WO, BO, UO, AC, zo, do, go):
                 F[do + ip + k] = s * _FPRIME(I[AC + l - 1], F[zo + ip + k], F[ip + k])
 
 
+def _penalty(p, mask, P, lam, m, mean):
+    """L2's (λ/2)·Σ W² over every weight (mask bit 2), times m with ``mean`` (a running sum's share)."""
+    if lam == 0.0:
+        return 0.0
+    s = 0.0
+    for q in range(P):
+        if mask[q] & 2:
+            s += p[q] * p[q]
+    pen = 0.5 * lam * s
+    return pen * m if mean else pen
+
+
+def _opt_step(p, mask, F, go, no, P, old, new, M, h, lam, lr, status):
+    """The optimizer's step (its registry kernel, ``Optimizer.scalar``) on every trained parameter:
+    g = dL/dp (+ λp on a weight); new values into F[no:], new moments into ``new``; p and ``old``
+    change only when every new value is finite (returns False otherwise). status[4] is t."""
+    t = status[4] + 1.0
+    for q in range(P):
+        if mask[q] & 1:
+            g = F[go + q]
+            if mask[q] & 2 and lam != 0.0:
+                g = g + lam * p[q]
+            v = _OPT(p[q], g, old, new, q, h, lr, t, mask[q] >> 1)
+            if not math.isfinite(v):
+                return False
+            F[no + q] = v
+    for q in range(P):
+        if mask[q] & 1:
+            p[q] = F[no + q]
+            for j in range(M):
+                old[j, q] = new[j, q]
+    status[4] = t
+    return True
+
+
+def _no_optimizer(p, g, old, new, q, h, lr, t, weight):
+    return p - lr * g  # the kernel of a loop for plain descent (never called: it runs without H)
+
+
 def _make_run(stamp: str):
     """The loop's template, a closure over its kernels' key: numba keys its disk cache on the
     closure's values, so a changed kernel never loads a stale compiled loop."""
 
-    def run(p, mask, I, loss, fused, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status):
-        """Epochs e0 .. e1-1 in place on p; journal rows into ``rows``; returns epochs completed.
+    def run(p, mask, I, loss, fused, mean, rates, X, Y, orders, size, e0, e1, mode, rows, status, S, H):
+        """Epochs e0 .. e1-1 in place on p (rates[e]: epoch e0 + e's η); journal rows into ``rows``;
+        returns epochs completed. mask[q]: 0 frozen, bit 1 trained, bit 2 a weight (L2, AdamW).
 
-        status = [failure (0 none, 1 loss, 2 update, 3 epoch loss), update k, value, updates done].
+        status = [failure (0 none, 1 loss, 2 update, 3 epoch loss), update k, value, updates done, t].
+        S = [optimizer state (M, P) | its next values (M, P) | per epoch (e1 - e0) rows of M * P]
+        and H = [λ, the optimizer's settings...]; without an optimizer S is empty.
         """
         key = stamp  # noqa: F841  (the cache key)
         n, L, P = X.shape[0], I[0], p.size
         T = I[2 + 3 * L + L + 1]
-        go = 3 * T
-        F = np.zeros(3 * T + P)
+        go, no = 3 * T, 3 * T + P
+        F = np.zeros(3 * T + 2 * P)
         shuffled = orders.shape[0] > 0
+        M = S.size // (P * (2 + e1 - e0))  # moments per parameter
+        old, new = S[:M * P].reshape((M, P)), S[M * P:2 * M * P].reshape((M, P))
+        opt = H.size > 0
+        lam = H[0] if opt else 0.0
+        h = H[1:]
         for e in range(e1 - e0):
-            total, k = 0.0, 0
+            total, k, lr = 0.0, 0, rates[e]
             for s in range(0, n, size):
                 k += 1
                 m = min(size, n - s)
@@ -242,13 +289,20 @@ def _make_run(stamp: str):
                 if not math.isfinite(batch):
                     status[0], status[1], status[2] = 1, k, batch / m if mean else batch
                     return e
-                for q in range(P):  # W - eta dW: all finite, or nothing changes
-                    if mask[q] and not math.isfinite(p[q] - lr * F[go + q]):
+                if opt:  # the optimizer's step (descent.descent_step's rule): new values into F, then S
+                    if mode == 2:
+                        total += _penalty(p, mask, P, lam, m, mean)
+                    if not _opt_step(p, mask, F, go, no, P, old, new, M, h, lam, lr, status):
                         status[0], status[1] = 2, k
                         return e
-                for q in range(P):
-                    if mask[q]:
-                        p[q] = p[q] - lr * F[go + q]
+                else:
+                    for q in range(P):  # W - eta dW: all finite, or nothing changes
+                        if mask[q] & 1 and not math.isfinite(p[q] - lr * F[go + q]):
+                            status[0], status[1] = 2, k
+                            return e
+                    for q in range(P):
+                        if mask[q] & 1:
+                            p[q] = p[q] - lr * F[go + q]
                 status[3] += 1
                 if mode == 2:
                     total += batch
@@ -256,11 +310,15 @@ def _make_run(stamp: str):
                     for r in range(m):
                         i = orders[e, s + r] if shuffled else s + r
                         total += _example(p, I, F, X, Y, i, loss, fused, False, 1.0)
+                    if lam != 0.0:
+                        total += _penalty(p, mask, P, lam, m, mean)
             if mode == 0:
                 total = 0.0
                 for i in range(n):
                     total += _example(p, I, F, X, Y, i, loss, fused, False, 1.0)
             epoch_loss = total / n if mean else total
+            if mode == 0 and lam != 0.0:
+                epoch_loss += _penalty(p, mask, P, lam, 1, False)
             if not math.isfinite(epoch_loss):
                 status[0], status[1], status[2] = 3, k, epoch_loss
                 return e
@@ -268,6 +326,8 @@ def _make_run(stamp: str):
             rows[e, 1] = epoch_loss
             for q in range(P):
                 rows[e, 2 + q] = p[q]
+            for q in range(M * P):  # the state after this epoch (checkpoints)
+                S[2 * M * P + e * M * P + q] = S[q]
         return e1 - e0
 
     return run
@@ -282,7 +342,7 @@ def _clone(f, env: dict):
     return njit(**_TEMPLATES[f.__name__][1])(types.FunctionType(f.__code__, env, f.__name__))
 
 
-def _chains(ew: list, row: list, losses: list, fz: list) -> dict:
+def _chains(ew: list, row: list, losses: list, fz: list, opt) -> dict:
     """The templates' kernel globals: dispatch chains over just these entries' kernels."""
     return dict(
         _N_EW=len(ew),
@@ -293,17 +353,19 @@ def _chains(ew: list, row: list, losses: list, fz: list) -> dict:
         _LOSS=_chain2([_jit(f.scalar.value) for f in losses]),         # loss(a, y)
         _GRAD=_chain3([_jit(f.scalar.grad) for f in losses]),          # grad(a, y, out)
         _FUSED=_chain2([_jit(z.scalar) for z in fz]),                  # loss from logits (z, y)
+        _OPT=_jit(opt),                                                 # Optimizer.scalar
     )
 
 
-def _stamp(ew: list, row: list, losses: list, fz: list) -> str:
+def _stamp(ew: list, row: list, losses: list, fz: list, opt) -> str:
     """The loop's disk-cache key: which entries fill which chain, and their kernels' fingerprint."""
     kernels = [k for a in ew + row for k in (a.scalar.value, a.scalar.derivative)]
-    kernels += [k for f in losses for k in (f.scalar.value, f.scalar.grad)] + [z.scalar for z in fz]
-    return repr(([a.name for a in ew], [a.name for a in row], [f.name for f in losses], len(fz))) + fingerprint(kernels)
+    kernels += [k for f in losses for k in (f.scalar.value, f.scalar.grad)] + [z.scalar for z in fz] + [opt]
+    names = ([a.name for a in ew], [a.name for a in row], [f.name for f in losses], len(fz), opt.__qualname__)
+    return repr(names) + fingerprint(kernels)
 
 
-def _specialise(acts: tuple, loss: int, fused: int):
+def _specialise(acts: tuple, loss: int, fused: int, opt=_no_optimizer):
     """(compiled loop, its activation codes per layer, loss code, fused code) for these registry codes.
 
     The loop's dispatch chains hold the kernels of these activations (elementwise ones in
@@ -314,9 +376,10 @@ def _specialise(acts: tuple, loss: int, fused: int):
     row = [ACTS[c] for c in used if c >= N_ELEMENTWISE]
     losses = [LOSSES[loss]] if fused < 0 else []  # a fused pair's loss and delta come from the logits
     fz = [FUSED[fused][2]] if fused >= 0 else []
-    env = {**globals(), **_chains(ew, row, losses, fz)}
-    env["_example"] = _clone(_example, env)
-    template = _make_run(_stamp(ew, row, losses, fz))
+    env = {**globals(), **_chains(ew, row, losses, fz, opt)}
+    for name in ("_example", "_opt_step", "_penalty"):
+        env[name] = _clone(_TEMPLATES[name][0], env)
+    template = _make_run(_stamp(ew, row, losses, fz, opt))
     loop = njit(cache=True)(types.FunctionType(template.__code__, env, template.__name__, None, template.__closure__))
     local = {c: i for i, c in enumerate(used)}
     return loop, np.array([local[c] for c in acts], np.int64), 0, 0 if fused >= 0 else -1
@@ -328,22 +391,25 @@ def _specialise(acts: tuple, loss: int, fused: int):
 # with the first one's kernels (tests/test_scalar_cache.py). Inlined, _example also costs less:
 # W1 72 -> 58 ns an update with the batch journal, 126 -> 84 with the epoch journal (its loss pass)
 _TEMPLATES = {"_example": (_example, {"inline": "always"}), "_output_delta": (_output_delta, {"inline": "always"}),
-              "_backward": (_backward, {"inline": "always"})}
+              "_backward": (_backward, {"inline": "always"}), "_opt_step": (_opt_step, {"inline": "always"}),
+              "_penalty": (_penalty, {"inline": "always"})}
 _LOOPS: dict = {}  # (activation codes per layer, loss code, fused code) -> _specialise's answer
 
 
-def run(p, mask, I, loss, fused, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status):
-    """The compiled loop for this network's kernels (built, or loaded from the disk cache, on first
-    use): epochs e0 .. e1-1 in place on p, journal rows into ``rows``; returns epochs completed.
+def run(p, mask, I, loss, fused, mean, rates, X, Y, orders, size, e0, e1, mode, rows, status, S, H, opt=None):
+    """The compiled loop for this network's kernels and optimizer (``opt``: an ``Optimizer.scalar``
+    kernel; None: plain descent), built or loaded from the disk cache on first use: epochs e0 .. e1-1
+    in place on p at rates[e], journal rows into ``rows``; returns epochs completed.
 
     I = [L, sizes (L+1), W offsets (L), b offsets (L), unit offsets (L+2), activations (L)] with
-    registry codes; status = [failure (0 none, 1 loss, 2 update, 3 epoch loss), update k, value,
-    updates done].
+    registry codes; mask[q] = trained (1) | weight (2); status = [failure (0 none, 1 loss, 2 update,
+    3 epoch loss), update k, value, updates done, t]; S, H: see the loop's docstring.
     """
     L = int(I[0])
-    key = (tuple(I[4 + 4 * L:].tolist()), loss, fused)
+    key = (tuple(I[4 + 4 * L:].tolist()), loss, fused, opt or _no_optimizer)
     if key not in _LOOPS:
         _LOOPS[key] = _specialise(*key)
     loop, acts, local_loss, local_fused = _LOOPS[key]
     J = np.concatenate([I[:4 + 4 * L], acts])
-    return loop(p, mask, J, local_loss, local_fused, mean, lr, X, Y, orders, size, e0, e1, mode, rows, status)
+    return loop(p, mask, J, local_loss, local_fused, mean, rates, X, Y, orders, size, e0, e1, mode, rows, status,
+                S, H)

@@ -151,13 +151,17 @@ def _layout(network: Network):
 
 # -- the scalar engine (numba) ---------------------------------------------------------
 class _ScalarRun:
-    """Hands whole chunks of epochs to the compiled loop in ``_scalar.py``."""
+    """Hands whole chunks of epochs to the compiled loop in ``_scalar.py``; with an ``optimization``
+    its optimizer's float kernel (``Optimizer.scalar``) steps at each epoch's η, with L2, the state in
+    :class:`_FlatDescent`'s named moments, kept after every epoch of a chunk (:meth:`state_at`)."""
 
-    def __init__(self, network: Network, x: Array, y: Array, lr, schedule, journal_loss: str):
+    def __init__(self, network: Network, x: Array, y: Array, lr, schedule, journal_loss: str,
+                 optimization=None, state: dict | None = None, base_lr=None):
         self.k = _numba()
         self.p = network.parameters().astype(np.float64)
-        self.mask = flatten([np.full(lay.W.shape, lay.train_weights) for lay in network.layers],
-                            [np.full(lay.units, lay.train_biases) for lay in network.layers])
+        # 1: trained, 2: a weight (L2 and AdamW-like decays look at it)
+        self.mask = flatten([np.full(lay.W.shape, 2 + lay.train_weights) for lay in network.layers],
+                            [np.full(lay.units, int(lay.train_biases)) for lay in network.layers]).astype(np.int64)
         woff, boff = _layout(network)
         L = len(network.layers)
         uoff = np.concatenate([[0], np.cumsum(network.sizes)])
@@ -169,6 +173,11 @@ class _ScalarRun:
         self.x, self.y, self.lr = x, y, float(lr)
         self.size, self.mode = schedule.size(len(x)), MODES[journal_loss]
         self.updates = 0
+        self.opt = _descent(network, self.p, optimization, state, lr if base_lr is None else base_lr, len(x))
+        self.H, self.kernel, self.kept = np.empty(0), None, (0, np.empty((0, 0)))
+        if self.opt is not None:  # H = [λ, the settings in field order]: what the kernel reads as h
+            self.kernel, settings = type(self.opt.optimizer).scalar, self.opt.optimizer.settings()
+            self.H = np.array([self.opt.l2, *(float(v) for k, v in settings.items() if k != "name")], np.float64)
 
     def chunk_epochs(self) -> int:
         # about 0.05 s of work per chunk: the progress bar moves, Ctrl-C is answered
@@ -178,20 +187,61 @@ class _ScalarRun:
     def params(self) -> Array:
         return self.p.copy()
 
+    @property
+    def state(self) -> dict | None:
+        """The optimizer state after the last update (copies, the optimizer's names), None when plain."""
+        return None if self.opt is None else self.opt.snapshot()
+
+    def state_at(self, epoch: int) -> dict | None:
+        """The state after ``epoch``, one of the last chunk's (checkpoints within a chunk)."""
+        e0, kept = self.kept
+        if self.opt is None or not 0 <= epoch - e0 < len(kept):
+            return self.state
+        row, P, now = kept[epoch - e0], self.p.size, self.state
+        for j, moment in enumerate(self.opt.moments):  # that epoch's values through the named views
+            moment[:] = row[j * P:(j + 1) * P]
+        self.opt.t = int(row[-1])
+        out = self.opt.snapshot()
+        self.opt.load(now)
+        return out
+
+    def _state_in(self, count: int) -> Array:
+        """S for the loop: [moments (M, P) | their next values | per epoch count rows of M * P]."""
+        moments = self.opt.moments if self.opt is not None else ()
+        S = np.zeros((2 + count) * len(moments) * self.p.size)
+        S[:len(moments) * self.p.size] = np.concatenate(moments) if moments else 0.0
+        return S
+
     def epochs(self, e0: int, e1: int, orders):
         rows = np.empty((e1 - e0, 2 + self.p.size))
-        status = np.zeros(4)
+        status = np.zeros(5)
         if orders is None:
             orders = np.empty((0, 0), np.int64)
-        done = self.k.run(self.p, self.mask, self.I, self.loss, self.fused, self.mean, self.lr, self.x, self.y,
-                          orders.astype(np.int64), self.size, e0, e1, self.mode, rows, status)
+        rates = np.full(e1 - e0, self.lr) if self.opt is None else \
+            np.array([self.opt.rate(e) for e in range(e0, e1)], np.float64)
+        S, status[4] = self._state_in(e1 - e0), 0 if self.opt is None else self.opt.t
+        done = self.k.run(self.p, self.mask, self.I, self.loss, self.fused, self.mean, rates, self.x, self.y,
+                          orders.astype(np.int64), self.size, e0, e1, self.mode, rows, status, S, self.H,
+                          self.kernel)
         self.updates += int(status[3])
+        if self.opt is not None:
+            self._state_out(S, status, done, e0, e1)
         failure = None
         if status[0]:
             reason = {1: f"the loss is {status[2]:g}", 2: "the update makes a parameter NaN or inf",
                       3: f"the loss after the epoch is {status[2]:g}"}[int(status[0])]
             failure = (e0 + done, int(status[1]), reason)
         return rows[:done], [None] * done, failure
+
+    def _state_out(self, S: Array, status: Array, done: int, e0: int, e1: int) -> None:
+        """The loop's state back into the named moments; each completed epoch's kept for state_at."""
+        M, P = len(self.opt.moments), self.p.size
+        for j, moment in enumerate(self.opt.moments):
+            moment[:] = S[j * P:(j + 1) * P]
+        per = S[2 * M * P:].reshape(e1 - e0, M * P)[:done]
+        ts = self.opt.t + -(-len(self.x) // self.size) * np.arange(1, done + 1)  # t after each epoch
+        self.opt.t = int(status[4])
+        self.kept = (e0, np.column_stack([per, ts]))
 
 
 # -- the buffered numpy engine ----------------------------------------------------------

@@ -67,6 +67,9 @@ class Optimizer:
     name: ClassVar[str] = ""
     torch_name: ClassVar[str] = ""   # the class in torch.optim
     hats: ClassVar[tuple[str, ...]] = ()
+    # numba's kernel (_scalar.py): scalar(p, g, old, new, q, h, lr, t, weight) -> update's P_new for entry q,
+    # moments old[k, q] -> new[k, q], h the settings' values as floats; None: not on the compiled engine
+    scalar: ClassVar[Any] = None
 
     @property
     def moments(self) -> tuple[str, ...]:
@@ -270,6 +273,13 @@ class SGD(Optimizer):
             else:
                 np.multiply(v, lr, out=step)
         p -= step
+
+    @staticmethod
+    def scalar(p, g, old, new, q, h, lr, t, weight):  # h = (momentum, nesterov)
+        if h[0] == 0.0:
+            return p - lr * g
+        new[0, q] = h[0] * old[0, q] + g
+        return p - lr * (g + h[0] * new[0, q] if h[1] != 0.0 else new[0, q])
 
     def torch_kwargs(self) -> dict[str, Any]:
         return {"momentum": self.momentum, "nesterov": self.nesterov, "dampening": 0.0}

@@ -149,8 +149,12 @@ class Driver:
     def journal(self, count: int) -> Journal:
         return Journal(self.columns, self.table.view(count), self.mode)
 
-    def opt_state(self) -> dict | None:
-        """The engine's optimizer state now (a dict replaced, never changed, by each step), or None."""
+    def opt_state(self, epoch: int | None = None) -> dict | None:
+        """The engine's optimizer state now (a dict replaced, never changed, by each step), or None;
+        with ``epoch``, after that epoch of the last chunk where the engine keeps each (``state_at``)."""
+        at = getattr(self.engine, "state_at", None)
+        if epoch is not None and at is not None:
+            return at(epoch)
         return getattr(self.engine, "state", None)
 
     def checkpoint(self, state: tuple) -> Checkpoint:
@@ -236,10 +240,9 @@ class Driver:
         ``done`` (and the EpochEnd) with that epoch's own parameters, updates, shuffle state, journal."""
         def state(i: int) -> tuple:
             row = rows[i]
-            # the optimizer state is the engine's now: right for the chunk's last epoch, and
-            # engines with state (the generic loop) run one epoch a chunk
+            # the optimizer state after this epoch (the engine's now when it runs one epoch a chunk)
             return (int(row[0]), updates + (i + 1) * self.per_epoch, row[2:2 + self.P], states[i],
-                    self.table.count - len(rows) + i + 1, self.opt_state())
+                    self.table.count - len(rows) + i + 1, self.opt_state(int(row[0])))
 
         if on_epoch is None:  # no checkpoints asked for: Ctrl-C may take the chunk's last epoch
             if len(rows):

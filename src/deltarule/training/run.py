@@ -37,7 +37,8 @@ class FastRun:
         self.name, self.net, self.x, self.y, self.l2 = name, network, x, y, optimization.l2
         lr = network.dtype.type(learning_rate)
         if name == "scalar":
-            self.run = fast._ScalarRun(network, x, y, lr, schedule, journal_loss)
+            self.run = fast._ScalarRun(network, x, y, lr, schedule, journal_loss, optimization, state,
+                                       base_lr=learning_rate)
         else:  # the base rate as given: the optimizer computes with it as the generic loop does
             self.run = fast._BufferedRun(network, x, y, lr, schedule, journal_loss, optimization, state,
                                          base_lr=learning_rate)
@@ -46,6 +47,11 @@ class FastRun:
     def state(self) -> dict | None:
         """The optimizer state after the last update (a fresh copy), None for plain descent."""
         return getattr(self.run, "state", None)
+
+    def state_at(self, epoch: int) -> dict | None:
+        """The state after ``epoch`` of the last chunk (the compiled engine runs many a chunk)."""
+        at = getattr(self.run, "state_at", None)
+        return self.state if at is None else at(epoch)
 
     @property
     def updates(self) -> int:
@@ -81,11 +87,11 @@ def choose(network: Network, n: int, schedule: Schedule, journal_loss: str, engi
            start: Checkpoint | None, optimization: Optimization = Optimization()) -> str:
     """The engine's name: the checkpoint's when resuming (ResumeError when this install lacks it),
     else ``engine`` when given, else :func:`deltarule.fast.engine_for`'s choice or ``generic``.
-    An optimizer, rate schedule or L2 other than plain descent runs on the buffered engine
-    (the compiled one knows only ``P <- P - η g``) unless ``generic`` is asked for or
-    :func:`deltarule.fast.refusal` gives a reason."""
+    An optimizer, rate schedule or L2 other than plain descent runs on the compiled engine where
+    plain descent would and the optimizer has a float kernel (sgd), else on the buffered engine,
+    unless ``generic`` is asked for or :func:`deltarule.fast.refusal` gives a reason."""
     if not optimization.plain:
-        return _optimizing(network, journal_loss, engine, start, optimization)
+        return _optimizing(network, n, schedule, journal_loss, engine, start, optimization)
     if start is not None and start.engine and engine is None:
         engine = start.engine
         if engine not in ENGINES:
@@ -104,15 +110,15 @@ def choose(network: Network, n: int, schedule: Schedule, journal_loss: str, engi
     return engine
 
 
-def _optimizing(network: Network, journal_loss: str, engine: str | None, start: Checkpoint | None,
-                optimization: Optimization) -> str:
-    """The engine of a run that is not plain descent: the checkpoint's unless ``engine`` is given
-    (generic or buffered; the compiled engine's is refused), else generic when asked or refused by
-    the buffered engine, else buffered."""
+def _optimizing(network: Network, n: int, schedule: Schedule, journal_loss: str, engine: str | None,
+                start: Checkpoint | None, optimization: Optimization) -> str:
+    """The engine of a run that is not plain descent: the checkpoint's unless ``engine`` is given,
+    else generic when asked or refused by the buffered engine, else the compiled one where it would
+    run plain descent and the optimizer has a float kernel (``Optimizer.scalar``), else buffered."""
     if start is not None and start.engine and engine is None:
-        if start.engine == "scalar":
+        if start.engine == "scalar" and not _has_kernel(optimization):
             raise ResumeError("the checkpoint was written by the scalar engine, which runs plain "
-                              "gradient descent only")
+                              "gradient descent and sgd only")
         if start.engine not in ENGINES:
             raise ResumeError(f"the checkpoint was written by the {start.engine} engine; resume it there")
         return start.engine
@@ -120,7 +126,22 @@ def _optimizing(network: Network, journal_loss: str, engine: str | None, start: 
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "generic" or fast.refusal(network, journal_loss, optimization) is not None:
         return "generic"
-    return "buffered"
+    return "scalar" if _compiled(network, n, schedule, journal_loss, engine, optimization) else "buffered"
+
+
+def _has_kernel(optimization: Optimization) -> bool:
+    """True when the compiled loop has this optimizer's float kernel (plain SGD when none is set)."""
+    return optimization.optimizer is None or type(optimization.optimizer).scalar is not None
+
+
+def _compiled(network: Network, n: int, schedule: Schedule, journal_loss: str, engine: str | None,
+              optimization: Optimization) -> bool:
+    """An optimizing run goes on the compiled engine when asked, or where plain descent would,
+    if the optimizer has a float kernel (the loop does not keep a classifier's batch outputs)."""
+    if engine not in (None, "scalar") or not _has_kernel(optimization) or fast._numba() is None:
+        return False
+    wanted = engine or fast.engine_for(network, n, schedule, journal_loss)
+    return wanted == "scalar" and not fast.mode_keeps_outputs(network, journal_loss)
 
 
 def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
