@@ -551,6 +551,10 @@ ESTIMATOR_PARAMS = [
     {"early_stopping": True, "validation_fraction": 0}, {"early_stopping": True, "validation_fraction": 2},
     {"early_stopping": True, "n_iter_no_change": 0}, {"early_stopping": True, "n_iter_no_change": 2.5},
     {"early_stopping": "yes"}, {"learning_rate": float("nan")}, {"learning_rate": -1},
+    # TypeError from '<' / '>' on text; a divergence; a 146 TiB journal (MemoryError); silently truncated
+    {"early_stopping": True, "validation_fraction": "x"}, {"learning_rate": "x"}, {"learning_rate": float("inf")},
+    {"l2": float("inf")}, {"epochs": 10**12}, {"epochs": 2.5}, {"epochs": -1}, {"batch_size": -3},
+    {"batch_size": 2.5}, {"shuffle": "x"},
 ]
 
 
@@ -560,7 +564,7 @@ def test_estimators_refuse_bad_params_with_a_value_error_at_fit(params):
 
     x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 5)
     y = np.array([0, 1, 1, 0] * 5)
-    est = DeltaRuleClassifier(hidden_layer_sizes=(3,), epochs=2, batch_size=4, **params)
+    est = DeltaRuleClassifier(**{"hidden_layer_sizes": (3,), "epochs": 2, "batch_size": 4, **params})
     with pytest.raises(ValueError) as e:
         est.fit(x, y)
     assert "\n" not in str(e.value) and len(str(e.value)) < 400, str(e.value)

@@ -34,6 +34,7 @@ no early stopping).
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -111,6 +112,22 @@ class _DeltaRule(BaseEstimator):
         size = self.batch_size if self.method == "minibatch" else None
         return Schedule(self.method, size, int(epochs), bool(self.shuffle), self._seed_ + offset)
 
+    def _check_params(self) -> None:
+        """Each constructor parameter's type and range (scikit-learn's convention): a ValueError that
+        names it, before any work; never a TypeError from deep inside."""
+        for name, low in (("epochs", 0), ("batch_size", 1)):  # epochs=0: the initial network
+            v = getattr(self, name)
+            if (name == "epochs" or self.method == "minibatch") and not _whole(v, low):
+                raise ValueError(f"{name} must be a whole number >= {low}, got {v!r}")
+        for name, low in (("learning_rate", 0.0), ("l2", None), ("validation_fraction", None)):
+            v = getattr(self, name)
+            if not _real(v) or (low is not None and not v > low) or not v >= 0:
+                raise ValueError(f"{name} must be {'>' if low is not None else '>='} 0 (a finite number), got {v!r}")
+        for name in ("shuffle", "early_stopping"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        self._optimization(), self._stopping()
+
     def _optimization(self) -> dict:
         """``train``'s optimizer=, lr_schedule=, l2= from the constructor's parameters (ValueError
         naming the parameter when one is wrong)."""
@@ -144,12 +161,10 @@ class _DeltaRule(BaseEstimator):
         """The EarlyStopping of ``fit`` (None without early_stopping)."""
         from .early_stopping import EarlyStopping
 
-        if not isinstance(self.early_stopping, (bool, np.bool_)):
-            raise ValueError(f"early_stopping must be True or False, got {self.early_stopping!r}")
         if not self.early_stopping:
             return None
         k = self.n_iter_no_change
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        if not _whole(k, 1):
             raise ValueError(f"n_iter_no_change must be a whole number >= 1, got {k!r}")
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
@@ -196,7 +211,7 @@ class _DeltaRule(BaseEstimator):
         X, y = validate_data(self, X, y, reset=first, multi_output=self._multi_output, y_numeric=self._numeric)
         if first:
             self._seed_ = self._seed()
-            self._optimization(), self._stopping()  # a bad parameter: ValueError before any work
+            self._check_params()
         Y = self._targets(y, first, classes)
         rows, held = self._split(len(X)) if stopping else (np.arange(len(X)), None)
         Xs = self._scaled(X[rows], fit=first)
@@ -340,3 +355,13 @@ class DeltaRuleRegressor(RegressorMixin, _DeltaRule):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _whole(v, low: int) -> bool:
+    """A whole number (not a bool) >= low."""
+    return not isinstance(v, (bool, np.bool_)) and isinstance(v, numbers.Integral) and v >= low
+
+
+def _real(v) -> bool:
+    """A finite real number (not a bool)."""
+    return not isinstance(v, (bool, np.bool_)) and isinstance(v, numbers.Real) and math.isfinite(v)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import fast
 from ..checkpoint import Checkpoint, ResumeError
+from ..limits import check_size
 from ..network import Network
 from ..optimization import Optimization
 from ..regularization import penalty
@@ -195,6 +196,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
         raise ValueError(f"journal_loss must be one of {JOURNAL_LOSSES}")
     x = np.ascontiguousarray(x, dtype=network.dtype)
     y = np.ascontiguousarray(y, dtype=network.dtype)
+    check_size(network, len(x), schedule, "epochs")  # 10**12 epochs: refused, not a 146 TiB journal
     optimization = Optimization(optimizer, lr_schedule, float(l2))
     name = choose(network, len(x), schedule, journal_loss, engine, start, optimization)
 
