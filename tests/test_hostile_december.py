@@ -218,6 +218,12 @@ PROBLEM_FIELDS = [
     ("validation", {"fraction": 0.2, "seed": -1}, "validation.seed"),
     ("validation", {"fraction": 0.2, "seed": 2.5}, "validation.seed"),
     ("validation", {"fraction": 0.2, "bogus": 1}, "validation"),
+    # a model's record fields in a problem with data: the data decides, but garbage was ignored silently
+    ("columns", 5, "columns"),
+    ("columns", {"inputs": ["a", "a"], "targets": ["label"]}, "columns.inputs"),
+    ("columns", {"inputs": ["a", "b", "c"], "targets": ["label"]}, "columns.inputs"),
+    ("trained_on", "x", "trained_on"),
+    ("trained_on", {"rows": "x"}, "trained_on"),
 ]
 
 

@@ -284,12 +284,16 @@ def _scaled(doc: dict, network: Network, x, y, validation) -> tuple:
 
 def _columns(doc: dict, info: dict, network: Network) -> dict | None:
     """The CSV column names a model was trained on: ``columns: {inputs: [...], targets: [...]}``."""
-    from .fields import plain
-
+    given = _given_columns(doc, network) if "columns" in doc else None  # checked even when data decides
     if info.get("inputs") is not None:
         return {"inputs": list(info["inputs"]), "targets": list(info["targets"])}
-    if "columns" not in doc:
-        return None
+    return given
+
+
+def _given_columns(doc: dict, network: Network) -> dict:
+    """A file's ``columns: {inputs: [...], targets: [...]}``: lists of distinct names, d inputs."""
+    from .fields import plain
+
     spec = mapping(doc["columns"], "columns", ("inputs", "targets"))
     out = {}
     for f in ("inputs", "targets"):
@@ -321,9 +325,8 @@ def _trained_on(doc: dict, x) -> dict | None:
     problem has data, else a model file's ``trained_on:`` record of the data it was trained on."""
     from .metrics import fingerprint, parse_fingerprint
 
-    if x is not None:
-        return fingerprint(x)
-    return parse_fingerprint(doc["trained_on"]) if "trained_on" in doc else None
+    record = parse_fingerprint(doc["trained_on"]) if "trained_on" in doc else None  # checked either way
+    return fingerprint(x) if x is not None else record
 
 
 def _early_stopping(doc: dict, validation) -> EarlyStopping | None:
