@@ -629,3 +629,15 @@ def test_hostile_class_names_are_refused(folder, model_doc, name):
     p = problem(folder, with_field("classes", DELETE))
     refused(["train", p, "--save", folder / "m2.json", "--quiet"], folder / "d.csv", "data.targets",
             absent=[folder / "m2.json"])
+
+
+@pytest.mark.parametrize("kwargs", [{"optimizer": "adam"}, {"optimizer": 5}, {"lr_schedule": "step"},
+                                    {"l2": -1.0}, {"l2": float("nan")}, {"l2": float("inf")}])
+def test_the_api_refuses_bad_optimization_arguments(kwargs):
+    """dr.train(optimizer='adam') was an AttributeError inside an engine ('str' has no 'update_into'),
+    l2=-1 ran ascent on the penalty, l2=nan ended as Diverged: each is a ValueError naming it."""
+    import deltarule as dr
+
+    p = dr.load_problem("seed-002")
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        dr.train(p.network, p.x, p.y, 0.5, dr.Schedule("batch", epochs=2), **kwargs)

@@ -145,6 +145,22 @@ def _compiled(network: Network, n: int, schedule: Schedule, journal_loss: str, e
     return wanted == "scalar" and not fast.mode_keeps_outputs(network, journal_loss)
 
 
+def _optimization(optimizer, lr_schedule, l2) -> Optimization:
+    """``train``'s optimizer=, lr_schedule=, l2= checked: registry objects (or None) and a finite λ >= 0;
+    a ValueError naming the argument, not an AttributeError inside an engine or ascent on the penalty."""
+    from .. import optimizers, schedules
+
+    for name, v, kind in (("optimizer", optimizer, optimizers.Optimizer),
+                          ("lr_schedule", lr_schedule, schedules.LearningRateSchedule)):
+        if v is not None and not isinstance(v, kind):
+            raise ValueError(f"{name} must be a {kind.__module__}.{kind.__name__} (e.g. {kind.__module__}."
+                             f"get(name, ...)) or None, got {v!r}")
+    lam = float(l2)
+    if not lam >= 0 or lam == float("inf"):
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+    return Optimization(optimizer, lr_schedule, lam)
+
+
 def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Schedule = Schedule(), *,
           journal_loss: str = "epoch", initial_row: bool = True,
           callback: Callable[[int, float], None] | None = None,
@@ -197,7 +213,7 @@ def train(network: Network, x: Any, y: Any, learning_rate: float, schedule: Sche
     x = np.ascontiguousarray(x, dtype=network.dtype)
     y = np.ascontiguousarray(y, dtype=network.dtype)
     check_size(network, len(x), schedule, "epochs")  # 10**12 epochs: refused, not a 146 TiB journal
-    optimization = Optimization(optimizer, lr_schedule, float(l2))
+    optimization = _optimization(optimizer, lr_schedule, l2)
     name = choose(network, len(x), schedule, journal_loss, engine, start, optimization)
 
     def make(first: Network, state: dict | None = optimizer_state):
