@@ -172,9 +172,11 @@ PROBLEM_FIELDS = [
     ("learning_rate_schedule", {"name": "step", "step_size": 2, "gamma": -1}, "learning_rate_schedule"),
     ("learning_rate_schedule", {"name": "step", "step_size": 2, "gamma": "0.5"}, "learning_rate_schedule"),
     ("learning_rate_schedule", {"name": "exponential", "gamma": 0}, "learning_rate_schedule"),
-    ("learning_rate_schedule", {"name": "cosine", "T_max": 0}, "learning_rate_schedule"),
-    ("learning_rate_schedule", {"name": "cosine", "T_max": -5}, "learning_rate_schedule"),
-    ("learning_rate_schedule", {"name": "cosine", "T_max": 2, "eta_min": -1}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "cosine", "T_max": 2}, "learning_rate_schedule"),  # PyTorch's spelling
+    ("learning_rate_schedule", {"name": "cosine", "t_max": 0}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "cosine", "t_max": 2.5}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "cosine", "t_max": -5}, "learning_rate_schedule"),
+    ("learning_rate_schedule", {"name": "cosine", "t_max": 2, "eta_min": -1}, "learning_rate_schedule"),
     ("learning_rate_schedule", {"name": "inverse_scaling", "power_t": -1}, "learning_rate_schedule"),
     ("regularization", 0.1, "regularization"),
     ("regularization", [0.1], "regularization"),
@@ -245,6 +247,7 @@ EXTREME = [
     ("learning_rate_schedule", {"name": "exponential", "gamma": HUGE}),
     ("learning_rate_schedule", {"name": "inverse_scaling", "power_t": HUGE}),
     ("regularization", {"l2": HUGE}),
+    ("learning_rate_schedule", {"name": "cosine", "t_max": 2, "eta_min": HUGE}),  # PyTorch: any eta_min
     ("early_stopping", {"patience": HUGE}),
     ("early_stopping", {"patience": 3, "min_delta": HUGE}),
     ("validation", {"fraction": 0.2, "seed": HUGE}),
