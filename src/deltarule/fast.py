@@ -331,7 +331,7 @@ class _BufferedRun:
         self.updates, self._cache, self._scale = 0, {}, {}
         self.WT = [W.T for W in self.W]  # views: they follow the in-place updates
         self.fwd, self.scale = zip(*(f.in_place() for f in self.acts))  # the registry's in-place kernels
-        self._eval = None  # buffers of the whole-data passes, made when first needed
+        self._eval = self._in_order = None  # whole-data pass buffers, batch views: made when first needed
 
     def _buffers(self, network: Network, B: int) -> None:
         """Every array of a step for batches of up to B rows (a passthrough layer's a is its z)."""
@@ -384,26 +384,29 @@ class _BufferedRun:
 
     def _batches(self, order):
         n, B = len(self.x), self.size
+        if order is None:  # views, made once a run
+            self._in_order = self._in_order or [(self.x[s:s + B], self.y[s:s + B], slice(s, min(s + B, n)))
+                                                for s in range(0, n, B)]
+            yield from self._in_order
+            return
         for s in range(0, n, B):
             m = min(B, n - s)
-            if order is None:
-                yield self.x[s:s + m], self.y[s:s + m], slice(s, s + m)
-            else:
-                idx = order[s:s + m]
-                yield (np.take(self.x, idx, axis=0, out=self.Xb[:m]),
-                       np.take(self.y, idx, axis=0, out=self.Yb[:m]), idx)
+            idx = order[s:s + m]
+            yield (np.take(self.x, idx, axis=0, out=self.Xb[:m]),
+                   np.take(self.y, idx, axis=0, out=self.Yb[:m]), idx)
 
-    def _epoch(self, order) -> float:
-        total = 0.0
+    def _epoch(self, order) -> float:  # the epoch's updates, then its journal loss and outputs
+        step, mode, total = self._step, self.mode, 0.0
         for xb, yb, idx in self._batches(order):
-            before = self._penalty(len(xb)) if self.mode == "batch" else 0.0
-            batch_loss = self._step(xb, yb, idx)
-            if self.mode == "batch":
-                total += batch_loss + before
-            elif self.mode == "running":
+            if mode == "epoch":  # nothing per batch but the step (issue 13 item 4)
+                step(xb, yb, idx)
+            elif mode == "batch":  # the penalty of the parameters before the step's update
+                total += self._penalty(len(xb)) + step(xb, yb, idx)
+            else:  # running
+                step(xb, yb, idx)
                 total += float(np.sum(self._per_example(xb, yb))) + self._penalty(len(xb))
             self.updates += 1
-        if self.mode == "epoch":
+        if mode == "epoch":
             return self.journal_loss()
         return (total / len(self.x) if self.net.reduction == "mean" else total), self.a_seen
 
