@@ -21,6 +21,7 @@ import pytest
 
 from conftest import require_module
 
+import deltarule as dr
 from deltarule.cli import main
 from deltarule.problem import load_network, parse_problem
 from deltarule.training import Diverged, generic, steps, train
@@ -176,3 +177,16 @@ def test_cli_divergence_whose_output_cannot_be_written_gives_one_line(flag, tmp_
     assert code == 2 and err.count("\n") == 1, err
     assert err.startswith(f"{target}: cannot write") and "diverged at epoch" in err and "not saved" in err
     assert not target.parent.exists()
+
+
+@pytest.mark.parametrize("engine", [None, "generic"])
+def test_the_divergence_line_gives_the_rate_of_the_epoch_that_diverged(engine):
+    """With a schedule the line gave the base rate (0.01) though epoch 20 ran at 0.01·10^19 = 1e17."""
+    from deltarule.schedules import Exponential
+
+    net = dr.Network((dr.Layer([[0.5]], [0.1], "identity"),), "sse")
+    x, y = np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]])
+    with pytest.raises(dr.Diverged) as e:
+        dr.train(net, x, y, 0.01, dr.Schedule("batch", epochs=50), lr_schedule=Exponential(gamma=10.0), engine=engine)
+    assert e.value.epoch == 20 and e.value.learning_rate == pytest.approx(0.01 * 10.0 ** 19, rel=1e-12)
+    assert "(learning rate 1e+17)" in str(e.value)

@@ -218,7 +218,8 @@ class Driver:
             return True
         if failure is not None:
             epoch, k, reason = failure
-            raise Diverged(epoch, k, float(self.lr), self.net.with_parameters(self.engine.params()),
+            lr = self.rate(epoch)[0] if self.lr_schedule is not None else float(self.lr)  # that epoch's η
+            raise Diverged(epoch, k, lr, self.net.with_parameters(self.engine.params()),
                            self.journal(self.table.count), reason)
         return False
 
