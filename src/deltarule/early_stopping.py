@@ -85,6 +85,4 @@ class Watch:
 
     def final(self, params: np.ndarray) -> np.ndarray:
         """The parameters to return: the best epoch's when stopped with ``restore_best``."""
-        if self.stopped and self.rule.restore_best and self.best_params is not None:
-            return self.best_params
-        return params
+        return params if self.kept_epoch is None else self.best_params
