@@ -65,3 +65,18 @@ def require_module(name: str):
         return importlib.import_module(name)
     except ImportError as e:
         require(False, f"{name} cannot be imported: {e}")
+
+
+def checkpointed(tmp_path, capsys, doc: dict, epochs: int = 3):
+    """Write problem ``doc`` as tiny.json, train it ``epochs`` epochs with a checkpoint c.json (quiet);
+    returns (problem path, checkpoint path) — the start of every resume and tamper test."""
+    import json
+
+    from deltarule.cli import main
+
+    problem = tmp_path / "tiny.json"
+    problem.write_text(json.dumps(doc))
+    c = tmp_path / "c.json"
+    assert main(["train", str(problem), "--epochs", str(epochs), "--checkpoint", str(c), "--quiet"]) == 0
+    capsys.readouterr()
+    return problem, c

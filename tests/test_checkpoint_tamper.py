@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import checkpointed
 from deltarule.checkpoint import seal
 from deltarule.cli import main
 
@@ -26,12 +27,7 @@ TINY = {"name": "tiny", "seed": 1,
 
 @pytest.fixture
 def saved(tmp_path, capsys):
-    problem = tmp_path / "tiny.json"
-    problem.write_text(json.dumps(TINY))
-    c = tmp_path / "c.json"
-    assert main(["train", str(problem), "--epochs", "3", "--checkpoint", str(c), "--quiet"]) == 0
-    capsys.readouterr()
-    return problem, c
+    return checkpointed(tmp_path, capsys, TINY)
 
 
 def _header(c: Path) -> dict:

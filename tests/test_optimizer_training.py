@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import deltarule as dr
-from conftest import require_module
+from conftest import checkpointed, require_module
 from deltarule import optimizers as opt
 from deltarule import schedules as sch
 from deltarule.checkpoint import seal
@@ -169,12 +169,7 @@ TINY = dict(BASE, data={"inputs": [[0, 0], [0, 1], [1, 0], [1, 1], [0.5, 0.5]], 
 
 @pytest.fixture
 def stopped(tmp_path, capsys):
-    problem = tmp_path / "tiny.json"
-    problem.write_text(json.dumps(TINY))
-    c = tmp_path / "c.json"
-    assert main(["train", str(problem), "--epochs", "3", "--checkpoint", str(c), "--quiet"]) == 0
-    capsys.readouterr()
-    return problem, c
+    return checkpointed(tmp_path, capsys, TINY)
 
 
 def test_stopped_and_resumed_equals_a_straight_run(stopped, tmp_path, capsys):
